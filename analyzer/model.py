@@ -1,0 +1,340 @@
+"""Frozen dataclasses shared by every stage of the pipeline; no behaviour beyond small lookups.
+
+Dockerfile side: :class:`Instruction`, :class:`Stage`, :class:`Dockerfile` (built by ``dockerfile.py``).
+Engine side: :class:`HistoryEntry`, :class:`Layer`, :class:`Image`, :class:`StepEvent`,
+:class:`BuildResult` (built by ``engine.py`` or ``archive.py``).
+Result side: :class:`Step`, :class:`Report` (built by ``align.py``, rendered by ``render/``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# --------------------------------------------------------------------------- Dockerfile side
+
+
+@dataclass(frozen=True)
+class Heredoc:
+    """A heredoc attached to an instruction (``RUN <<EOF`` … ``EOF``)."""
+
+    delimiter: str
+    """The word after ``<<`` (quotes and ``-`` removed)."""
+    body: str
+    """The lines between the instruction line and the terminator, joined with newlines."""
+    line: int
+    """1-based line of the first body line."""
+    end_line: int
+    """1-based line of the terminator."""
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """One Dockerfile instruction as written."""
+
+    keyword: str
+    """Upper-case keyword: ``RUN``, ``COPY``, ``FROM`` …"""
+    line: int
+    """1-based first line of the instruction."""
+    end_line: int
+    """1-based last line, inclusive; covers continuation lines and heredoc bodies."""
+    text: str
+    """The instruction as written, continuation lines joined with a space, inner comments dropped."""
+    args: str
+    """What follows the keyword and its ``--flags``, as written (variables not expanded)."""
+    flags: tuple[tuple[str, str], ...] = ()
+    """``--name=value`` flags in order (``--link`` alone gives value ``""``); names without dashes."""
+    exec_form: bool = False
+    """True when the arguments are a JSON array (exec form)."""
+    exec_args: tuple[str, ...] | None = None
+    """The decoded JSON array for exec form, else None."""
+    heredocs: tuple[Heredoc, ...] = ()
+    onbuild: Instruction | None = None
+    """For ``ONBUILD``: the inner instruction (same line span)."""
+    stage: int | None = None
+    """Index of the stage the instruction belongs to; None for global ARGs before the first FROM."""
+
+    def flag(self, name: str) -> str | None:
+        """The last value of flag ``name`` (without dashes), or None."""
+        found = None
+        for key, value in self.flags:
+            if key == name:
+                found = value
+        return found
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One ``FROM`` and the instructions after it."""
+
+    index: int
+    name: str | None
+    """The ``AS name`` (lower-cased, as Docker matches it), or None."""
+    base: str
+    """The FROM reference with build args substituted (a stage name when ``base_stage`` is set)."""
+    base_stage: int | None
+    """Index of the earlier stage this one is built ``FROM``, else None."""
+    from_instruction: Instruction
+    instructions: tuple[Instruction, ...]
+    """The instructions after FROM, in order."""
+
+    @property
+    def line(self) -> int:
+        return self.from_instruction.line
+
+
+@dataclass(frozen=True)
+class Dockerfile:
+    """A parsed Dockerfile."""
+
+    path: str | None
+    sha256: str
+    """sha256 hex digest of the file's bytes."""
+    text: str
+    directives: Mapping[str, str]
+    """Parser directives (``syntax``, ``escape``, ``check``), lower-case keys."""
+    global_args: tuple[Instruction, ...]
+    stages: tuple[Stage, ...]
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    """The ``--build-arg`` values the Dockerfile was resolved with."""
+
+    @property
+    def instructions(self) -> tuple[Instruction, ...]:
+        """Every instruction in file order: global ARGs, then each stage's FROM and body."""
+        out: list[Instruction] = list(self.global_args)
+        for stage in self.stages:
+            out.append(stage.from_instruction)
+            out.extend(stage.instructions)
+        return tuple(out)
+
+    def stage_index(self, target: str | None) -> int:
+        """Index of the ``--target`` stage (by name or number), or of the last stage."""
+        if target is None:
+            return len(self.stages) - 1
+        wanted = target.lower()
+        for stage in self.stages:
+            if stage.name == wanted or str(stage.index) == wanted:
+                return stage.index
+        raise KeyError(target)
+
+    def chain(self, target: str | None = None) -> list[int]:
+        """Stage indexes of the ``FROM <stage>`` chain ending at the target, oldest first."""
+        out = [self.stage_index(target)]
+        while (parent := self.stages[out[-1]].base_stage) is not None:
+            out.append(parent)
+        return out[::-1]
+
+
+# --------------------------------------------------------------------------- engine side
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One entry of an image's history (config ``history[]`` merged with the history API)."""
+
+    index: int
+    """0-based position, oldest first."""
+    created_by: str
+    empty_layer: bool | None
+    """From the image config; None when the config was not read."""
+    size: int
+    """Bytes as ``docker history`` reports them (0 for empty entries and for 0-byte layers)."""
+    created: str | None = None
+    comment: str = ""
+    image_id: str | None = None
+    """The local image this entry is the top of (history API ``Id``), when the engine still has it."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One filesystem layer of an image (``rootfs.diff_ids``)."""
+
+    index: int
+    diff_id: str
+    chain_id: str
+    size: int | None = None
+    """Bytes as ``docker history`` reports them for the entry that made the layer; None if unknown."""
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image's identity, history and layers."""
+
+    id: str
+    tags: tuple[str, ...]
+    size: int
+    history: tuple[HistoryEntry, ...]
+    layers: tuple[Layer, ...]
+    parent: str | None = None
+    """The local parent image (classic builder step chain), when there is one."""
+    onbuild: tuple[str, ...] = ()
+    """ONBUILD triggers recorded in the config (what a child's FROM will run)."""
+    config: Mapping[str, Any] | None = None
+    """The raw image configuration, when it was read."""
+
+    @property
+    def diff_ids(self) -> tuple[str, ...]:
+        return tuple(layer.diff_id for layer in self.layers)
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the engine says about itself."""
+
+    version: str
+    api_version: str
+    storage: str
+    """Storage driver (``overlay2``) or ``containerd`` for the containerd image store."""
+    address: str
+    data_root: str | None = None
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """One ``Step N/M`` of a classic build as the stream reported it."""
+
+    number: int
+    """1-based N of ``Step N/M``."""
+    total: int
+    text: str
+    """The instruction text the builder echoed (continuations joined, variables not expanded)."""
+    cached: bool | None = None
+    duration_s: float | None = None
+    short_id: str | None = None
+    """The 12-hex id printed after the step (informative only: RUN output can fake it)."""
+
+
+@dataclass(frozen=True)
+class BuildFailure:
+    """Why a build stopped."""
+
+    message: str
+    exit_code: int | None
+    step_number: int | None
+    """The ``Step N`` that failed (classic), or None."""
+    output_tail: tuple[str, ...] = ()
+    """The last lines of the failing step's output."""
+    vertex: str | None = None
+    """BuildKit: the failing vertex name (``[stage 2/5] RUN …``)."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build produced."""
+
+    builder: str
+    """``classic`` or ``buildkit``."""
+    stage_image_ids: tuple[str, ...]
+    """``aux.ID`` of each stage the builder finished, in order; the last is the final image."""
+    steps: tuple[StepEvent, ...]
+    failure: BuildFailure | None = None
+    log: tuple[str, ...] = ()
+
+    @property
+    def image_id(self) -> str | None:
+        if self.failure is not None or not self.stage_image_ids:
+            return None
+        return self.stage_image_ids[-1]
+
+
+# --------------------------------------------------------------------------- result side
+
+
+@dataclass(frozen=True)
+class StepHistory:
+    index: int
+    created_by: str
+    empty_layer: bool
+
+
+@dataclass(frozen=True)
+class StepLayer:
+    index: int
+    diff_id: str
+    size: int
+
+
+@dataclass(frozen=True)
+class StepError:
+    message: str
+    exit_code: int | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One Dockerfile line mapped to what it produced (the JSON ``steps[]`` item)."""
+
+    stage: int | None
+    line: int
+    end_line: int
+    instruction: str
+    text: str
+    trigger: bool = False
+    in_final_image: bool = True
+    creates_layer: bool | None = None
+    history: StepHistory | None = None
+    layer: StepLayer | None = None
+    cached: bool | None = None
+    duration_s: float | None = None
+    image_id: str | None = None
+    error: StepError | None = None
+    reason: str | None = None
+    """``predict`` only: why the step does (not) create a layer."""
+    inherited_size: int | None = None
+    """FROM steps: bytes of the base image's layers (the table's view, not in the JSON step)."""
+    inherited_layers: int | None = None
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    index: int
+    name: str | None
+    from_: str
+    line: int
+    in_final_image: bool
+
+
+@dataclass(frozen=True)
+class BaseInfo:
+    ref: str
+    id: str | None
+    history_count: int
+    layer_count: int
+    size: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    line: int | None
+    message: str
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Summary:
+    final_size: int
+    base_size: int
+    added_size: int
+    layers_added: int
+    largest_step_line: int | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a renderer needs (the JSON report, schema_version 1)."""
+
+    dockerfile_path: str | None
+    dockerfile_sha256: str | None
+    builder: str
+    engine: EngineInfo | None
+    image: Image | None
+    base: BaseInfo | None
+    stages: tuple[StageInfo, ...]
+    steps: tuple[Step, ...]
+    summary: Summary
+    findings: tuple[Finding, ...] = ()
+    warnings: tuple[str, ...] = ()
+    """Alignment mismatches and other notes for stderr (not part of the JSON)."""
