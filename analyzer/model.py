@@ -179,6 +179,17 @@ class Image:
 
 
 @dataclass(frozen=True)
+class ImageLink:
+    """One image of a classic build's ``Parent`` chain: just enough to tell whether a step made a layer."""
+
+    id: str
+    parent: str | None
+    diff_ids: tuple[str, ...]
+    created_by: str = ""
+    """The image's own top history ``CreatedBy`` (sanity checks only)."""
+
+
+@dataclass(frozen=True)
 class EngineInfo:
     """What the engine says about itself."""
 
