@@ -1,0 +1,186 @@
+"""Wiring from a build request to a :class:`Report`: parse, build, read the engine, align.
+
+This is the only place that sequences engine calls; ``align`` stays pure and ``cli`` stays thin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from analyzer import align
+from analyzer.engine import Engine
+from analyzer.errors import BuildFailed, ImageNotFound, UsageError
+from analyzer.model import BaseInfo, BuildResult, Dockerfile, Image, Report, Stage, Step
+
+SCRATCH = "scratch"
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What ``layermap build`` was asked to do."""
+
+    context: Path
+    dockerfile: Path
+    builder: str = "classic"
+    build_args: dict[str, str] | None = None
+    target: str | None = None
+    network: str | None = None
+    no_cache: bool = False
+    platform: str | None = None
+    tag: str | None = None
+
+
+def resolve_context(context: str, dockerfile: str | None) -> tuple[Path, Path]:
+    """CONTEXT may be a Dockerfile path: then its folder is the context (like ``docker build -f``)."""
+    path = Path(context)
+    if not path.exists():
+        raise UsageError(f"{context}: no such file or directory")
+    if path.is_file():
+        if dockerfile is not None:
+            raise UsageError(f"{context} is a file; give a folder as CONTEXT when using -f")
+        return path.parent, path
+    df = Path(dockerfile) if dockerfile is not None else path / "Dockerfile"
+    return path, df
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def check_target(dockerfile: Dockerfile, target: str | None) -> None:
+    if target is None:
+        return
+    try:
+        dockerfile.stage_index(target)
+    except KeyError:
+        names = ", ".join(s.name or str(s.index) for s in dockerfile.stages)
+        raise UsageError(f"--target {target}: no such stage (stages: {names})") from None
+
+
+def build_report(
+    request: BuildRequest,
+    dockerfile: Dockerfile,
+    engine: Engine,
+    on_progress: Callable[[Any], None] | None = None,
+) -> Report:
+    """Build, read every stage's images back from the engine, and align them with the Dockerfile.
+
+    Raises :class:`BuildFailed` carrying the partial report when a step fails.
+    """
+    result = engine.build_classic(
+        request.context,
+        request.dockerfile,
+        build_args=request.build_args or {},
+        target=request.target,
+        network=request.network,
+        no_cache=request.no_cache,
+        platform=request.platform,
+        tag=request.tag,
+        on_progress=on_progress,
+    )
+    report = assemble(dockerfile, request.target, result, engine, _display_path(request.dockerfile))
+    if result.failure is not None:
+        failure = result.failure
+        where = _failed_where(report.steps, request.dockerfile)
+        tail = "".join(f"\n  | {line}" for line in failure.output_tail)
+        raise BuildFailed(f"{where}: {failure.message}{tail}", result=report)
+    return report
+
+
+def _failed_where(steps: tuple[Step, ...], path: Path) -> str:
+    failed = next((s for s in steps if s.error is not None), None)
+    return f"{path}:{failed.line}" if failed else str(path)
+
+
+def assemble(
+    dockerfile: Dockerfile, target: str | None, result: BuildResult, engine: Engine, shown_path: str
+) -> Report:
+    """Collect what the engine holds for each built stage and align it (also used for failed builds)."""
+    stage_builds = _stage_builds(dockerfile, target, result, engine)
+    steps, warnings = align.align_classic(dockerfile, target, stage_builds, result.steps, result.failure)
+    final = engine.image(result.image_id) if result.image_id else None
+    chain = dockerfile.chain(target)
+    by_index = {b.index: b for b in stage_builds}
+    root = by_index.get(chain[0])
+    base = root.base if root else None
+    return Report(
+        dockerfile_path=shown_path,
+        dockerfile_sha256=dockerfile.sha256,
+        builder="classic",
+        engine=engine.info(),
+        image=final,
+        base=base,
+        stages=align.stage_infos(dockerfile, target),
+        steps=tuple(steps),
+        summary=align.summarize(final, base, steps),
+        warnings=tuple(warnings),
+    )
+
+
+def _stage_builds(
+    dockerfile: Dockerfile, target: str | None, result: BuildResult, engine: Engine
+) -> list[align.StageBuild]:
+    tops = list(result.stage_image_ids)
+    failed_stage = _failed_stage(dockerfile, result)
+    out: list[align.StageBuild] = []
+    tops_by_stage: dict[int, str] = {}
+    for position, index in enumerate(align.built_stages(dockerfile, target)):
+        stage = dockerfile.stages[index]
+        complete = position < len(tops)
+        if not complete and index != failed_stage:
+            break
+        try:
+            base_image = _base_image(engine, stage, tops_by_stage)
+        except ImageNotFound:
+            break  # the FROM itself failed: nothing of this stage was built
+        triggers = base_image.onbuild if base_image else ()
+        base = _base_info(stage, base_image)
+        if complete:
+            top: str | None = tops[position]
+        else:
+            top = engine.last_step_image(stage_base=base.id, steps=result.steps, dockerfile=dockerfile)
+        planned = len(triggers) + len(stage.instructions)
+        links = tuple(engine.chain(top, planned + 1)) if top else ()
+        history = engine.image(top).history if top else ()
+        if complete:
+            tops_by_stage[index] = tops[position]
+        out.append(align.StageBuild(index, base, tuple(triggers), links, history, complete))
+        if not complete:
+            break
+    return out
+
+
+def _failed_stage(dockerfile: Dockerfile, result: BuildResult) -> int | None:
+    if result.failure is None:
+        return None
+    number = result.failure.step_number
+    inst = align.step_numbers(dockerfile).get(number) if number is not None else None
+    if inst is None or inst.stage is None:
+        return len(result.stage_image_ids)
+    return inst.stage
+
+
+def _base_image(engine: Engine, stage: Stage, tops_by_stage: dict[int, str]) -> Image | None:
+    if stage.base_stage is not None:
+        return engine.image(tops_by_stage[stage.base_stage])
+    if stage.base.lower() == SCRATCH:
+        return None
+    return engine.image(stage.base)
+
+
+def _base_info(stage: Stage, image: Image | None) -> BaseInfo:
+    if image is None:
+        return BaseInfo(ref=stage.base, id=None, history_count=0, layer_count=0, size=0)
+    return BaseInfo(
+        ref=stage.base,
+        id=image.id,
+        history_count=len(image.history),
+        layer_count=len(image.layers),
+        size=image.size,
+    )

@@ -1,0 +1,15 @@
+"""Renderers: each is a pure ``render(report) -> str``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from analyzer.model import Report
+from analyzer.render import json as json_render
+from analyzer.render import markdown, table
+
+RENDERERS: dict[str, Callable[[Report], str]] = {
+    "table": table.render,
+    "json": json_render.render,
+    "markdown": markdown.render,
+}

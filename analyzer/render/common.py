@@ -1,0 +1,109 @@
+"""Helpers shared by the human-readable renderers (table, markdown)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analyzer.model import Report, Step
+
+
+def human_size(size: int | None) -> str:
+    """Bytes in Docker's decimal units (``docker history`` shows 1.98MB for 1,980,000 bytes)."""
+    if size is None:
+        return "-"
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(value) < 1000 or unit == "GB":
+            return f"{size} B" if unit == "B" else f"{value:.3g} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def shorten(text: str, width: int = 48) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def layer_cell(step: Step) -> str:
+    if step.instruction == "FROM" and not step.trigger:
+        return "base" if step.inherited_layers is None else f"base ({step.inherited_layers})"
+    if step.creates_layer is None:
+        return "?"
+    return "yes" if step.creates_layer else "no"
+
+
+def cached_cell(step: Step) -> str:
+    return "" if step.cached is None else ("cached" if step.cached else "ran")
+
+
+def time_cell(step: Step) -> str:
+    return "" if step.duration_s is None else f"{step.duration_s:.2f}s"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One display row with sizes already accumulated per stage."""
+
+    step: Step
+    size: int | None
+    cumulative: int | None
+    share: float | None
+
+
+def rows(report: Report) -> list[Row]:
+    """Display rows; cumulative sizes restart at each FROM with the inherited size."""
+    out: list[Row] = []
+    total = report.image.size if report.image else 0
+    cumulative: int | None = None
+    for step in report.steps:
+        if step.instruction == "FROM" and not step.trigger:
+            cumulative = step.inherited_size
+            out.append(Row(step, step.inherited_size, cumulative, None))
+            continue
+        size = step.layer.size if step.layer else (0 if step.creates_layer is False else None)
+        if cumulative is not None and size is not None:
+            cumulative += size
+        share = size / total if (total and size is not None and step.in_final_image) else None
+        out.append(Row(step, size, cumulative if step.stage is not None else None, share))
+    return out
+
+
+def instruction_cell(step: Step, width: int = 48) -> str:
+    prefix = "onbuild> " if step.trigger else ""
+    return prefix + shorten(step.text, width - len(prefix))
+
+
+def lines_cell(step: Step) -> str:
+    return str(step.line) if step.end_line == step.line else f"{step.line}-{step.end_line}"
+
+
+def summary_lines(report: Report) -> list[str]:
+    """The plain-text summary under the table."""
+    s = report.summary
+    out: list[str] = []
+    if report.image is not None:
+        tags = f" ({', '.join(report.image.tags)})" if report.image.tags else ""
+        out.append(
+            f"Final image {report.image.id[:19]}{tags}: {human_size(s.final_size)} in "
+            f"{len(report.image.layers)} layers, {len(report.image.history)} history entries"
+        )
+    if report.base is not None:
+        out.append(
+            f"Base {report.base.ref}: {human_size(s.base_size)} in {report.base.layer_count} layers, "
+            f"{report.base.history_count} history entries"
+        )
+    if report.image is not None:
+        out.append(f"Added by this Dockerfile: {human_size(s.added_size)} in {s.layers_added} layers")
+    largest = next((st for st in report.steps if st.line == s.largest_step_line and st.layer), None)
+    if largest is not None and largest.layer is not None:
+        out.append(
+            f"Largest step: line {largest.line} {shorten(largest.text, 40)} "
+            f"({human_size(largest.layer.size)})"
+        )
+    out.extend(
+        f"FAILED at line {st.line}: {st.error.message}"
+        + (f" (exit code {st.error.exit_code})" if st.error.exit_code is not None else "")
+        for st in report.steps
+        if st.error is not None
+    )
+    return out

@@ -1,0 +1,130 @@
+"""The JSON report, schema_version 1 (CONTRACT.md), as a pure function of the Report."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from analyzer import __version__
+from analyzer.model import Finding, Image, Report, Step
+
+SCHEMA_VERSION = 1
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """The report as plain JSON-ready data, keys in contract order."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "layermap", "version": __version__},
+        "dockerfile": (
+            {"path": report.dockerfile_path, "sha256": report.dockerfile_sha256}
+            if report.dockerfile_path is not None
+            else None
+        ),
+        "builder": report.builder,
+        "engine": (
+            {
+                "version": report.engine.version,
+                "api_version": report.engine.api_version,
+                "storage": report.engine.storage,
+            }
+            if report.engine
+            else None
+        ),
+        "image": _image(report.image),
+        "base": (
+            {
+                "ref": report.base.ref,
+                "id": report.base.id,
+                "history_count": report.base.history_count,
+                "layer_count": report.base.layer_count,
+                "size": report.base.size,
+            }
+            if report.base
+            else None
+        ),
+        "stages": [
+            {
+                "index": s.index,
+                "name": s.name,
+                "from": s.from_,
+                "line": s.line,
+                "in_final_image": s.in_final_image,
+            }
+            for s in report.stages
+        ],
+        "steps": [_step(s) for s in report.steps],
+        "summary": {
+            "final_size": report.summary.final_size,
+            "base_size": report.summary.base_size,
+            "added_size": report.summary.added_size,
+            "layers_added": report.summary.layers_added,
+            "largest_step_line": report.summary.largest_step_line,
+        },
+        "findings": [_finding(f) for f in report.findings],
+    }
+
+
+def _image(image: Image | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    return {
+        "id": image.id,
+        "tags": list(image.tags),
+        "size": image.size,
+        "layer_count": len(image.layers),
+        "diff_ids": list(image.diff_ids),
+        "history_count": len(image.history),
+        "layers": [
+            {"index": la.index, "diff_id": la.diff_id, "chain_id": la.chain_id, "size": la.size}
+            for la in image.layers
+        ],
+    }
+
+
+def _step(step: Step) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "stage": step.stage,
+        "line": step.line,
+        "end_line": step.end_line,
+        "instruction": step.instruction,
+        "text": step.text,
+        "trigger": step.trigger,
+        "in_final_image": step.in_final_image,
+        "creates_layer": step.creates_layer,
+        "history": (
+            {
+                "index": step.history.index,
+                "created_by": step.history.created_by,
+                "empty_layer": step.history.empty_layer,
+            }
+            if step.history
+            else None
+        ),
+        "layer": (
+            {"index": step.layer.index, "diff_id": step.layer.diff_id, "size": step.layer.size}
+            if step.layer
+            else None
+        ),
+        "cached": step.cached,
+        "duration_s": None if step.duration_s is None else round(step.duration_s, 3),
+        "image_id": step.image_id,
+        "error": ({"message": step.error.message, "exit_code": step.error.exit_code} if step.error else None),
+    }
+    if step.reason is not None:
+        out["reason"] = step.reason
+    return out
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity,
+        "line": finding.line,
+        "message": finding.message,
+        **dict(finding.extra),
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=2) + "\n"
