@@ -28,7 +28,14 @@ if [[ ! -x .venv/bin/python ]] && ! python3 -c 'import ensurepip, venv' 2>/dev/n
 fi
 bash "$ENGINE" install "${extra[@]}"
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e .
+# (Re)install only when pyproject.toml changed since the last install: the package is editable.
+stamp=".venv/.layermap-install-run"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) ."
+if [[ ! -f $stamp || $(<"$stamp") != "$want" ]] ||
+    ! .venv/bin/python -c "import importlib.metadata as m; m.version('layermap')" 2>/dev/null; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.'
+    echo "$want" >"$stamp"
+fi
 
 ENGINE_DIR=$(mktemp -d /tmp/layermap-demo.XXXXXX)
 export LAYERMAP_ENGINE_DIR=$ENGINE_DIR

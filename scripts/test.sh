@@ -26,7 +26,14 @@ if [[ ! -x .venv/bin/python ]]; then
     say "creating .venv"
     python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# (Re)install only when pyproject.toml changed since the last install: the package is editable.
+stamp=".venv/.layermap-install-test"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) .[test]"
+if [[ ! -f $stamp || $(<"$stamp") != "$want" ]] ||
+    ! .venv/bin/python -c "import importlib.metadata as m; m.version('layermap')" 2>/dev/null; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+    echo "$want" >"$stamp"
+fi
 
 # --- private engine -----------------------------------------------------------------------------------
 ENGINE_DIR=$(mktemp -d /tmp/layermap-test.XXXXXX)
