@@ -40,7 +40,8 @@ class Instruction:
     end_line: int
     """1-based last line, inclusive; covers continuation lines and heredoc bodies."""
     text: str
-    """The instruction as written, continuation lines joined with a space, inner comments dropped."""
+    """The instruction as written, continuation lines joined as Docker joins them (escape and newline
+    removed, no space added), inner comment lines dropped, trimmed."""
     args: str
     """What follows the keyword and its ``--flags``, as written (variables not expanded)."""
     flags: tuple[tuple[str, str], ...] = ()
