@@ -219,3 +219,56 @@ def run_container(
 def run_in_container() -> Callable[..., tuple[int, str]]:
     """``run_in_container(client, image, [cmd…], network_mode="none") -> (exit_code, output)``."""
     return run_container
+
+
+# --------------------------------------------------------------------------------------------------
+# plain builds (without layermap), for comparisons
+
+
+def plain_classic_build(
+    client: docker.APIClient,
+    context: str | os.PathLike[str],
+    dockerfile: str | None = None,
+    *,
+    buildargs: dict[str, str] | None = None,
+    target: str | None = None,
+    nocache: bool = True,
+    network_mode: str = "host",
+    tag: str | None = None,
+) -> str:
+    """Build ``context`` with the classic builder through the SDK; return the final image id.
+
+    Raises AssertionError with the tail of the output if the build fails. Intermediate containers are
+    always removed (``forcerm``).
+    """
+    final_id = None
+    lines: list[str] = []
+    for msg in client.build(
+        path=str(context),
+        dockerfile=dockerfile,
+        buildargs=buildargs,
+        target=target,
+        nocache=nocache,
+        network_mode=network_mode,
+        tag=tag,
+        rm=True,
+        forcerm=True,
+        decode=True,
+    ):
+        if "stream" in msg:
+            lines.append(msg["stream"])
+        if "error" in msg:
+            tail = "".join(lines)[-2000:]
+            raise AssertionError(f"build of {context} failed: {msg['error']}\n{tail}")
+        aux = msg.get("aux")
+        if isinstance(aux, dict) and "ID" in aux:
+            final_id = aux["ID"]  # one per stage: the last one is the image
+    if final_id is None:
+        raise AssertionError(f"build of {context} produced no image id:\n{''.join(lines)[-2000:]}")
+    return final_id
+
+
+@pytest.fixture(scope="session")
+def classic_build() -> Callable[..., str]:
+    """``classic_build(client, context, dockerfile=None, buildargs=…, target=…) -> image id`` (plain SDK build)."""
+    return plain_classic_build
