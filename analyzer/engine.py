@@ -1,0 +1,391 @@
+"""The only module that talks to the Docker engine (docker SDK's low-level ``APIClient``).
+
+It builds with the classic builder (progress through a callback, parsing in ``buildstream.py``), reads
+images (inspect + history + the image configuration) and classic ``Parent`` chains, and translates every
+SDK / transport error into the project's errors at this boundary: callers never see a docker exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+import urllib3.exceptions
+from docker.utils import kwargs_from_env
+
+from analyzer.buildstream import BuildProgress, StreamParser, command_matches, failing_stage_steps
+from analyzer.errors import DockerfileError, EngineError, ImageNotFound, UsageError
+from analyzer.imagedata import ChunkReader, config_from_save, id_hex, image_from_engine, json_object
+from analyzer.model import BuildResult, EngineInfo, Image, ImageLink
+
+__all__ = ["BuildProgress", "Engine", "connect"]
+
+DEFAULT_ADDRESS = "unix:///var/run/docker.sock"
+START_HINT = (
+    "start one (bash scripts/dev-engine.sh start; "
+    'eval "$(bash scripts/dev-engine.sh env)") or set DOCKER_HOST'
+)
+_CONNECT_TIMEOUT = 10
+_REQUEST_TIMEOUT = 300  # export (docker save) prepares the whole tar before its first byte
+_TRANSPORT_ERRORS = (docker.errors.DockerException, urllib3.exceptions.HTTPError, OSError)
+
+
+def connect(base_url: str | None = None) -> Engine:
+    """Connect like the docker CLI (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), then ping."""
+    address = base_url or os.environ.get("DOCKER_HOST") or DEFAULT_ADDRESS
+    try:
+        kwargs: dict[str, Any] = dict(kwargs_from_env())  # TLS files are checked here
+        kwargs["base_url"] = address
+        client = docker.APIClient(version="auto", timeout=_CONNECT_TIMEOUT, **kwargs)
+        client.ping()
+    except (*_TRANSPORT_ERRORS, ValueError) as exc:
+        reason = _reason(exc)
+        if isinstance(exc, docker.errors.TLSParameterError):
+            where = os.environ.get("DOCKER_CERT_PATH") or "~/.docker"
+            reason = f"TLS is on but {where} lacks ca.pem, cert.pem or key.pem"
+        elif "paramiko" in reason:  # the SDK's ssh:// transport needs it (docker[ssh] extra)
+            reason = "ssh:// needs the paramiko package (pip install 'docker[ssh]')"
+        raise EngineError(f"cannot reach the Docker engine at {address}: {reason}; {START_HINT}") from None
+    client.timeout = _REQUEST_TIMEOUT
+    return Engine(client, address)
+
+
+class Engine:
+    """A connected engine. ``client`` is a ``docker.APIClient`` (or a test double with its methods)."""
+
+    def __init__(self, client: Any, address: str) -> None:
+        self._client = client
+        self.address = address
+        self._info: EngineInfo | None = None
+        self._driver: str | None = None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._client.close()
+
+    def info(self) -> EngineInfo:
+        """Version, API version, storage (``containerd`` for the containerd image store), data root."""
+        if self._info is None:
+            with self._errors("describe itself"):
+                version, info = self._client.version(), self._client.info()
+            status = {str(k): str(v) for k, v in info.get("DriverStatus") or []}
+            self._driver = str(info.get("Driver") or "")
+            # Engine 24+ with the containerd image store reports its snapshotter here.
+            containerd = status.get("driver-type") == "io.containerd.snapshotter.v1"
+            self._info = EngineInfo(
+                version=str(version.get("Version", "")),
+                api_version=str(version.get("ApiVersion", "")),
+                storage="containerd" if containerd else self._driver,
+                address=self.address,
+                data_root=info.get("DockerRootDir") or None,
+            )
+        return self._info
+
+    # ------------------------------------------------------------------ errors
+
+    @contextlib.contextmanager
+    def _errors(self, what: str, ref: str | None = None) -> Iterator[None]:
+        """Translate SDK and transport errors raised while doing ``what``."""
+        try:
+            yield
+        except docker.errors.NotFound as exc:
+            if ref is not None:
+                raise ImageNotFound(f"image not found: {ref}") from None
+            raise self._engine_error(what, exc) from None
+        except _TRANSPORT_ERRORS as exc:
+            raise self._engine_error(what, exc) from None
+
+    def _engine_error(self, what: str, exc: BaseException) -> EngineError:
+        if isinstance(exc, docker.errors.APIError):
+            return EngineError(f"the Docker engine at {self.address} could not {what}: {_reason(exc)}")
+        return EngineError(f"lost the Docker engine at {self.address} while trying to {what}: {_reason(exc)}")
+
+    # ------------------------------------------------------------------ build
+
+    def build_classic(
+        self,
+        context: Path,
+        dockerfile: Path,
+        *,
+        build_args: Mapping[str, str] | None = None,
+        target: str | None = None,
+        network: str | None = None,
+        no_cache: bool = False,
+        platform: str | None = None,
+        tag: str | None = None,
+        on_progress: Callable[[BuildProgress], None] | None = None,
+    ) -> BuildResult:
+        """Build with the classic builder; a failing step is data (``result.failure``), not an error."""
+        parser = StreamParser()
+        started = time.time()
+        stream: Iterator[Any] = iter(())
+        try:
+            stream = self._start_build(
+                context, dockerfile, build_args, target, network, no_cache, platform, tag
+            )
+            response = _response_of(stream)
+            try:
+                self._pump(stream, parser, on_progress)
+            except KeyboardInterrupt:
+                self._abort_build(response, stream, parser.container_ids, started)
+                raise
+        except docker.errors.APIError as exc:
+            if exc.status_code == 400:  # the daemon rejects bad input before streaming
+                raise _rejected(exc, dockerfile) from None
+            raise self._engine_error("build the image", exc) from None
+        except _TRANSPORT_ERRORS as exc:
+            raise self._engine_error("build the image", exc) from None
+        return parser.result()
+
+    def _start_build(
+        self,
+        context: Path,
+        dockerfile: Path,
+        build_args: Mapping[str, str] | None,
+        target: str | None,
+        network: str | None,
+        no_cache: bool,
+        platform: str | None,
+        tag: str | None,
+    ) -> Iterator[Any]:
+        try:
+            return self._client.build(  # type: ignore[no-any-return]
+                path=str(context),
+                dockerfile=str(dockerfile.resolve()),
+                tag=tag,
+                nocache=no_cache,
+                rm=True,
+                forcerm=True,  # also remove the failed step's container
+                pull=False,
+                buildargs=dict(build_args or {}),
+                target=target,
+                network_mode=network,
+                platform=platform,
+                decode=True,
+                timeout=None,  # a long silent RUN must not time out
+            )
+        except OSError as exc:
+            if isinstance(exc, requests.exceptions.RequestException):
+                raise
+            # The SDK tars the context before it connects: this is an unreadable file, not the engine.
+            raise UsageError(f"cannot read the build context {context}: {exc}") from None
+
+    @staticmethod
+    def _pump(
+        stream: Iterable[Any], parser: StreamParser, on_progress: Callable[[BuildProgress], None] | None
+    ) -> None:
+        for message in stream:
+            if not isinstance(message, Mapping):
+                continue
+            events = parser.feed(message)
+            if on_progress is not None:
+                for event in events:
+                    on_progress(event)
+        events = parser.finish()
+        if on_progress is not None:
+            for event in events:
+                on_progress(event)
+
+    def _abort_build(self, response: Any, stream: Iterator[Any], cids: Sequence[str], started: float) -> None:
+        """After Ctrl-C: drop the connection (the daemon cancels the build), then remove its containers."""
+        with contextlib.suppress(Exception):
+            response.close()
+        with contextlib.suppress(Exception):
+            stream.close()  # type: ignore[attr-defined]
+        with contextlib.suppress(*_TRANSPORT_ERRORS):
+            self._remove_build_containers(cids, started)
+
+    def _remove_build_containers(self, cids: Sequence[str], started: float) -> None:
+        # Compare creation times on the daemon's clock: a remote engine's clock may be off.
+        skew = (_parse_time(self._client.info().get("SystemTime")) or time.time()) - time.time()
+        since = started + skew - 1.0
+        for cid in cids:
+            try:
+                created = _parse_time(self._client.inspect_container(cid).get("Created"))
+                # Only a container this build started: a RUN could print someone else's id.
+                if created is None or created < since:
+                    continue
+                self._client.remove_container(cid, force=True)
+            except docker.errors.APIError:
+                pass  # already gone, or the daemon is removing it itself (409)
+            self._wait_gone(cid)
+
+    def _wait_gone(self, cid: str, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self._client.inspect_container(cid)
+            except docker.errors.NotFound:
+                return
+            time.sleep(0.1)
+
+    def last_step_image(self, result: BuildResult) -> str | None:
+        """Full id of the last image the failing stage committed, or None.
+
+        The candidate is the short id printed after the step before the failure (text, so possibly
+        spoofed); it is accepted only if its ``Parent`` chain has one image per step done since the
+        stage's FROM, reaches the FROM's image, and every link's command matches its step's keyword.
+        """
+        done = failing_stage_steps(result)
+        if not done or done[-1].short_id is None or done[0].short_id is None:
+            return None
+        try:
+            links = self.chain(done[-1].short_id, len(done))
+        except (EngineError, ImageNotFound):
+            return None
+        if len(links) != len(done):
+            return None
+        for link, step in zip(links, done, strict=True):
+            if not id_hex(link.id).startswith(step.short_id or "-"):
+                return None
+            if step is not done[0] and not command_matches(step.text, link.created_by):
+                return None
+        return links[-1].id
+
+    # ------------------------------------------------------------------ images
+
+    def image_exists(self, ref: str) -> bool:
+        try:
+            with self._errors("inspect an image", ref):
+                self._client.inspect_image(ref)
+        except ImageNotFound:
+            return False
+        return True
+
+    def image(self, ref: str, *, need_config: bool = False) -> Image:
+        """Inspect + history (+ the configuration when cheap, or when ``need_config``)."""
+        with self._errors("inspect an image", ref):
+            inspect = self._client.inspect_image(ref)
+            history = self._client.history(inspect["Id"])
+        config = self._local_config(inspect["Id"])
+        if config is None and need_config:
+            config = self.save_config(inspect["Id"])
+        return image_from_engine(inspect, history, config)
+
+    def _local_config(self, image_id: str) -> dict[str, Any] | None:
+        """The config from the engine's own image store, when this machine can read it (local overlay2)."""
+        info = self.info()
+        if not info.data_root or not self._driver or info.storage == "containerd":
+            return None
+        path = Path(info.data_root, "image", self._driver, "imagedb", "content", "sha256", id_hex(image_id))
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        # The hash proves this is the engine's file and not a look-alike path on another machine.
+        if hashlib.sha256(data).hexdigest() != id_hex(image_id):
+            return None
+        return json_object(data)
+
+    def save_config(self, image_id: str) -> dict[str, Any]:
+        """The image configuration read from an export (``docker save``), stopping once it is found."""
+        with self._errors("inspect an image", image_id):
+            full_id = str(self._client.inspect_image(image_id)["Id"])
+        with self._errors("export an image"):
+            chunks = self._client.get_image(full_id)
+            response = _response_of(chunks)
+            try:
+                config = config_from_save(io.BufferedReader(ChunkReader(chunks)), full_id)
+            finally:
+                with contextlib.suppress(Exception):
+                    response.close()
+        if config is None:
+            raise EngineError(f"the export of {full_id} from {self.address} has no image configuration")
+        return config
+
+    def chain(self, image_id: str, depth: int) -> list[ImageLink]:
+        """Up to ``depth`` images of the ``Parent`` chain ending at ``image_id``, oldest first."""
+        links: list[ImageLink] = []
+        ref: str | None = image_id
+        while ref and len(links) < depth:
+            with self._errors("inspect an image", ref):
+                inspect = self._client.inspect_image(ref)
+                cmd = (inspect.get("ContainerConfig") or {}).get("Cmd")
+                # Engines 25+ dropped ContainerConfig: the history API's newest entry says the same.
+                created_by = " ".join(cmd) if cmd else self._top_created_by(inspect["Id"])
+            links.append(
+                ImageLink(
+                    id=inspect["Id"],
+                    parent=inspect.get("Parent") or None,
+                    diff_ids=tuple((inspect.get("RootFS") or {}).get("Layers") or ()),
+                    created_by=created_by,
+                )
+            )
+            ref = links[-1].parent
+        return links[::-1]
+
+    def _top_created_by(self, image_id: str) -> str:
+        history = self._client.history(image_id)
+        return str(history[0].get("CreatedBy") or "") if history else ""
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _rejected(exc: docker.errors.APIError, dockerfile: Path) -> DockerfileError | UsageError:
+    """A 400 before the build starts: a Dockerfile syntax error (names the line), else a bad option."""
+    message = _reason(exc)
+    line = re.search(r"\bline (\d+)", message)
+    if line or "dockerfile" in message.lower():
+        return DockerfileError(message, str(dockerfile), int(line[1]) if line else None)
+    return UsageError(f"the Docker engine rejected the build: {message}")
+
+
+def _response_of(stream: Any) -> Any:
+    """The HTTP response behind an SDK streaming generator, so it can be closed on purpose.
+
+    The SDK hides it inside the generator; closing it is how a client tells the daemon to cancel.
+    """
+    frame = getattr(stream, "gi_frame", None)
+    return frame.f_locals.get("response") if frame is not None else None
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, one-line reason: the engine's explanation, or the innermost OS error."""
+    if isinstance(exc, docker.errors.APIError) and exc.explanation:
+        return " ".join(str(exc.explanation).split())
+    innermost = _innermost_os_error(exc)
+    if innermost is not None:
+        return str(innermost.strerror)
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _innermost_os_error(exc: BaseException) -> OSError | None:
+    """Walk causes, contexts, ``args`` and ``reason`` (urllib3) to the deepest OS error with a message."""
+    todo: list[BaseException] = [exc]
+    seen: set[int] = set()
+    found: OSError | None = None
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            found = current
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        todo.extend(item for item in linked if isinstance(item, BaseException))
+    return found
+
+
+def _parse_time(value: Any) -> float | None:
+    """Epoch seconds from the engine's RFC 3339 timestamps (nanoseconds trimmed for ``fromisoformat``)."""
+    if not isinstance(value, str):
+        return None
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", value.strip())
+    if not match:
+        return None
+    fraction = (match[2] or ".0")[:7]
+    zone = "+00:00" if match[3] == "Z" else match[3]
+    return datetime.fromisoformat(match[1] + fraction + zone).timestamp()
