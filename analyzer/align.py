@@ -14,7 +14,7 @@ Every rule about which history entry belongs to which line lives here. The rules
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from analyzer.model import (
     BaseInfo,
@@ -92,15 +92,17 @@ def align_classic(
     by_line = _events_by_line(dockerfile, events)
     failed_line = _failed_line(dockerfile, failure)
     steps: list[Step] = [
-        Step(
-            stage=None,
-            line=a.line,
-            end_line=a.end_line,
-            instruction="ARG",
-            text=a.text,
-            in_final_image=True,
-            creates_layer=False,
-            **_timing(by_line.get(a.line)),
+        _timed(
+            Step(
+                stage=None,
+                line=a.line,
+                end_line=a.end_line,
+                instruction="ARG",
+                text=a.text,
+                in_final_image=True,
+                creates_layer=False,
+            ),
+            by_line.get(a.line),
         )
         for a in dockerfile.global_args
     ]
@@ -117,10 +119,10 @@ def _failed_line(dockerfile: Dockerfile, failure: BuildFailure | None) -> int | 
     return inst.line if inst else None
 
 
-def _timing(event: StepEvent | None) -> dict[str, object]:
+def _timed(step: Step, event: StepEvent | None) -> Step:
     if event is None:
-        return {"cached": None, "duration_s": None}
-    return {"cached": event.cached, "duration_s": event.duration_s}
+        return step
+    return replace(step, cached=event.cached, duration_s=event.duration_s)
 
 
 def _stage_steps(
@@ -133,21 +135,23 @@ def _stage_steps(
     ctx: _Ctx,
 ) -> list[Step]:
     head = stage.from_instruction
-    from_step = Step(
-        stage=stage.index,
-        line=head.line,
-        end_line=head.end_line,
-        instruction="FROM",
-        text=head.text,
-        in_final_image=in_final,
-        creates_layer=False,
-        history=None,
-        layer=None,
-        image_id=build.base.id if build else None,
-        inherited_size=build.base.size if build else None,
-        inherited_layers=build.base.layer_count if build else None,
-        error=_error_for(head.line, failed_line, failure),
-        **_timing(by_line.get(head.line)),  # type: ignore[arg-type]
+    from_step = _timed(
+        Step(
+            stage=stage.index,
+            line=head.line,
+            end_line=head.end_line,
+            instruction="FROM",
+            text=head.text,
+            in_final_image=in_final,
+            creates_layer=False,
+            history=None,
+            layer=None,
+            image_id=build.base.id if build else None,
+            inherited_size=build.base.size if build else None,
+            inherited_layers=build.base.layer_count if build else None,
+            error=_error_for(head.line, failed_line, failure),
+        ),
+        by_line.get(head.line),
     )
     if build is None:
         return [
@@ -231,22 +235,21 @@ def _measured(
         if creates and link is not None:
             size = entry.size if entry else 0
             layer = StepLayer(index=len(link.diff_ids) - 1, diff_id=link.diff_ids[-1], size=size)
-        out.append(
-            Step(
-                stage=stage.index,
-                line=line,
-                end_line=end,
-                instruction=kw,
-                text=text,
-                trigger=trigger,
-                in_final_image=in_final,
-                creates_layer=creates,
-                history=StepHistory(entry.index, entry.created_by, not creates) if entry else None,
-                layer=layer,
-                image_id=link.id if link else None,
-                **({"cached": None, "duration_s": None} if trigger else _timing(by_line.get(line))),  # type: ignore[arg-type]
-            )
+        measured = Step(
+            stage=stage.index,
+            line=line,
+            end_line=end,
+            instruction=kw,
+            text=text,
+            trigger=trigger,
+            in_final_image=in_final,
+            creates_layer=creates,
+            history=StepHistory(entry.index, entry.created_by, not creates) if entry else None,
+            layer=layer,
+            image_id=link.id if link else None,
         )
+        # Triggers run inside the FROM step: they have no timing of their own.
+        out.append(measured if trigger else _timed(measured, by_line.get(line)))
         if layers_now is not None:
             prev_layers = layers_now
     return out

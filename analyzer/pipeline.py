@@ -13,7 +13,7 @@ from typing import Any
 from analyzer import align
 from analyzer.engine import Engine
 from analyzer.errors import BuildFailed, ImageNotFound, UsageError
-from analyzer.model import BaseInfo, BuildResult, Dockerfile, Image, Report, Stage, Step
+from analyzer.model import BaseInfo, BuildResult, Dockerfile, Image, ImageLink, Report, Stage, Step
 
 SCRATCH = "scratch"
 
@@ -141,12 +141,9 @@ def _stage_builds(
             break  # the FROM itself failed: nothing of this stage was built
         triggers = base_image.onbuild if base_image else ()
         base = _base_info(stage, base_image)
-        if complete:
-            top: str | None = tops[position]
-        else:
-            top = engine.last_step_image(stage_base=base.id, steps=result.steps, dockerfile=dockerfile)
+        top = tops[position] if complete else engine.last_step_image(result)
         planned = len(triggers) + len(stage.instructions)
-        links = tuple(engine.chain(top, planned + 1)) if top else ()
+        links = _from_base(engine.chain(top, planned + 1), base.id) if top else ()
         history = engine.image(top).history if top else ()
         if complete:
             tops_by_stage[index] = tops[position]
@@ -154,6 +151,12 @@ def _stage_builds(
         if not complete:
             break
     return out
+
+
+def _from_base(links: list[ImageLink], base_id: str | None) -> tuple[ImageLink, ...]:
+    """The chain from the stage's base up (a partial stage's chain may reach below its base)."""
+    ids = [link.id for link in links]
+    return tuple(links[ids.index(base_id) :]) if base_id in ids else tuple(links)
 
 
 def _failed_stage(dockerfile: Dockerfile, result: BuildResult) -> int | None:

@@ -49,9 +49,7 @@ class PlainProgress(QuietProgress):
         if kind == "step":
             self._say(f"Step {event.step}/{event.total} : {_short(event.text)}")
         elif kind == "cached":
-            self._say(f"Step {event.step}/{event.total} : cached")
-        elif kind == "step-done" and event.elapsed_s is not None:
-            self._say(f"Step {event.step}/{event.total} : done in {event.elapsed_s:.2f}s")
+            self._say(f"Step {event.step}/{event.total} : using cache")
 
     def _say(self, line: str) -> None:
         print(f"layermap: {line}", file=self.stream, flush=True)

@@ -60,7 +60,7 @@ def rows(report: Report) -> list[Row]:
             cumulative = step.inherited_size
             out.append(Row(step, step.inherited_size, cumulative, None))
             continue
-        size = step.layer.size if step.layer else (0 if step.creates_layer is False else None)
+        size = step.layer.size if step.layer else None
         if cumulative is not None and size is not None:
             cumulative += size
         share = size / total if (total and size is not None and step.in_final_image) else None

@@ -26,7 +26,7 @@ def cells(row: Row) -> list[str]:
         lines_cell(step),
         instruction_cell(step),
         layer_cell(step),
-        human_size(row.size) if row.size is not None else "-",
+        human_size(row.size) if row.size is not None else "",
         human_size(row.cumulative) if row.cumulative is not None else "",
         f"{row.share * 100:.1f}%" if row.share is not None else "",
         cached_cell(step),
