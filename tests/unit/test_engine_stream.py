@@ -145,7 +145,7 @@ BUSYBOX = "35c567506e2d"
 
 
 def spoof_texts() -> list[str]:
-    return load("spoof")["dockerfile"].splitlines()
+    return str(load("spoof")["dockerfile"]).splitlines()
 
 
 EXPECTED: dict[str, dict[str, Any]] = {
