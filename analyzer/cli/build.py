@@ -1,0 +1,61 @@
+"""``layermap build``: build a Dockerfile step by step and map every line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from analyzer.cli.output import add_output_args, emit
+from analyzer.errors import EXIT_OK, UsageError
+from analyzer.progress import make_progress
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "build", help="build a Dockerfile step by step and map each line"
+    )
+    p.add_argument("context", metavar="CONTEXT", help="build context folder, or a Dockerfile path")
+    p.add_argument("-f", "--file", dest="dockerfile", metavar="DOCKERFILE", help="Dockerfile path")
+    p.add_argument("--builder", choices=["classic", "buildkit"], default="classic")
+    p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
+    p.add_argument("--target", metavar="STAGE")
+    p.add_argument("--network", metavar="MODE", help="network for RUN steps (e.g. host)")
+    p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--platform", metavar="P")
+    p.add_argument("-t", "--tag", metavar="TAG")
+    p.add_argument("--contents", action="store_true", help="also read layer contents")
+    add_output_args(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here so `layermap --version` and usage errors never load the docker SDK.
+    from analyzer import engine as engine_mod
+    from analyzer import pipeline
+    from analyzer.dockerfile import load, parse_build_args
+
+    if args.builder != "classic":
+        raise UsageError("--builder buildkit is not supported yet; use --builder classic")
+    if args.contents:
+        raise UsageError("--contents is not supported yet")
+    context, dockerfile = pipeline.resolve_context(args.context, args.dockerfile)
+    request = pipeline.BuildRequest(
+        context=context,
+        dockerfile=dockerfile,
+        builder=args.builder,
+        build_args=parse_build_args(args.build_args),
+        target=args.target,
+        network=args.network,
+        no_cache=args.no_cache,
+        platform=args.platform,
+        tag=args.tag,
+    )
+    # Parse before connecting, so a bad Dockerfile is reported without an engine.
+    parsed = load(dockerfile, request.build_args or {})
+    pipeline.check_target(parsed, args.target)
+    eng = engine_mod.connect()
+    with make_progress(sys.stderr, quiet=args.quiet) as progress:
+        report = pipeline.build_report(request, parsed, eng, on_progress=progress.update)
+    emit(report, args)
+    return EXIT_OK

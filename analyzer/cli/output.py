@@ -1,0 +1,62 @@
+"""Shared options and output for the subcommands: formats, ``-o FILE``, warnings, the summary line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from analyzer.errors import UsageError
+from analyzer.model import Report
+from analyzer.render import RENDERERS
+from analyzer.render.common import human_size
+
+
+def add_output_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=sorted(RENDERERS), default="table")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary line")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def write_text(text: str, output: str | None) -> None:
+    """The report to ``-o FILE`` or stdout."""
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise UsageError(f"{output}: cannot write the report: {err.strerror}") from None
+    else:
+        _write(sys.stdout, text)
+
+
+def emit(report: Report, args: argparse.Namespace) -> None:
+    """Render ``report`` in ``--format``, then warnings and the summary line on stderr."""
+    write_text(RENDERERS[args.format](report), args.output)
+    for warning in report.warnings:
+        print(f"layermap: warning: {warning}", file=sys.stderr)
+    if not args.quiet:
+        print(summary_line(report), file=sys.stderr)
+
+
+def _write(stream: TextIO, text: str) -> None:
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        # `layermap … | head`: the reader went away; that is not an error of the analysis.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+
+
+def summary_line(report: Report) -> str:
+    s = report.summary
+    if report.image is None:
+        return f"layermap: {len(report.steps)} steps mapped; no final image"
+    return (
+        f"layermap: {len(report.steps)} steps, {len(report.image.layers)} layers "
+        f"({s.layers_added} added), {human_size(s.final_size)} "
+        f"(base {human_size(s.base_size)}, added {human_size(s.added_size)})"
+    )
