@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import re
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -127,13 +128,25 @@ class Engine:
         on_progress: Callable[[BuildProgress], None] | None = None,
     ) -> BuildResult:
         """Build with the classic builder; a failing step is data (``result.failure``), not an error."""
+        options: dict[str, Any] = {
+            "path": str(context),
+            "dockerfile": str(dockerfile.resolve()),
+            "tag": tag,
+            "nocache": no_cache,
+            "rm": True,
+            "forcerm": True,  # also remove the failed step's container
+            "pull": False,
+            "buildargs": dict(build_args or {}),
+            "target": target,
+            "network_mode": network,
+            "platform": platform,
+            "decode": True,
+            "timeout": None,  # a long silent RUN must not time out
+        }
         parser = StreamParser()
         started = time.time()
-        stream: Iterator[Any] = iter(())
         try:
-            stream = self._start_build(
-                context, dockerfile, build_args, target, network, no_cache, platform, tag
-            )
+            stream = self._start_build(options)
             response = _response_of(stream)
             try:
                 self._pump(stream, parser, on_progress)
@@ -148,38 +161,14 @@ class Engine:
             raise self._engine_error("build the image", exc) from None
         return parser.result()
 
-    def _start_build(
-        self,
-        context: Path,
-        dockerfile: Path,
-        build_args: Mapping[str, str] | None,
-        target: str | None,
-        network: str | None,
-        no_cache: bool,
-        platform: str | None,
-        tag: str | None,
-    ) -> Iterator[Any]:
+    def _start_build(self, options: Mapping[str, Any]) -> Iterator[Any]:
         try:
-            return self._client.build(  # type: ignore[no-any-return]
-                path=str(context),
-                dockerfile=str(dockerfile.resolve()),
-                tag=tag,
-                nocache=no_cache,
-                rm=True,
-                forcerm=True,  # also remove the failed step's container
-                pull=False,
-                buildargs=dict(build_args or {}),
-                target=target,
-                network_mode=network,
-                platform=platform,
-                decode=True,
-                timeout=None,  # a long silent RUN must not time out
-            )
+            return iter(self._client.build(**options))
         except OSError as exc:
             if isinstance(exc, requests.exceptions.RequestException):
                 raise
             # The SDK tars the context before it connects: this is an unreadable file, not the engine.
-            raise UsageError(f"cannot read the build context {context}: {exc}") from None
+            raise UsageError(f"cannot read the build context {options['path']}: {exc}") from None
 
     @staticmethod
     def _pump(
@@ -199,12 +188,15 @@ class Engine:
 
     def _abort_build(self, response: Any, stream: Iterator[Any], cids: Sequence[str], started: float) -> None:
         """After Ctrl-C: drop the connection (the daemon cancels the build), then remove its containers."""
-        with contextlib.suppress(Exception):
-            response.close()
-        with contextlib.suppress(Exception):
-            stream.close()  # type: ignore[attr-defined]
-        with contextlib.suppress(*_TRANSPORT_ERRORS):
-            self._remove_build_containers(cids, started)
+        with _sigint_deferred():  # a second Ctrl-C must not cut the clean-up short
+            with contextlib.suppress(Exception):
+                response.close()
+            close = getattr(stream, "close", None)
+            with contextlib.suppress(Exception):
+                if callable(close):
+                    close()
+            with contextlib.suppress(*_TRANSPORT_ERRORS):
+                self._remove_build_containers(cids, started)
 
     def _remove_build_containers(self, cids: Sequence[str], started: float) -> None:
         # Compare creation times on the daemon's clock: a remote engine's clock may be off.
@@ -213,12 +205,13 @@ class Engine:
         for cid in cids:
             try:
                 created = _parse_time(self._client.inspect_container(cid).get("Created"))
-                # Only a container this build started: a RUN could print someone else's id.
-                if created is None or created < since:
-                    continue
-                self._client.remove_container(cid, force=True)
             except docker.errors.APIError:
-                pass  # already gone, or the daemon is removing it itself (409)
+                continue  # already gone
+            # Only a container this build started: a RUN could print the id of someone else's.
+            if created is None or created < since:
+                continue
+            with contextlib.suppress(docker.errors.APIError):  # 409: the daemon is removing it itself
+                self._client.remove_container(cid, force=True)
             self._wait_gone(cid)
 
     def _wait_gone(self, cid: str, timeout: float = 10.0) -> None:
@@ -247,7 +240,7 @@ class Engine:
         if len(links) != len(done):
             return None
         for link, step in zip(links, done, strict=True):
-            if not id_hex(link.id).startswith(step.short_id or "-"):
+            if step.short_id is None or not id_hex(link.id).startswith(step.short_id):
                 return None
             if step is not done[0] and not command_matches(step.text, link.created_by):
                 return None
@@ -331,6 +324,20 @@ class Engine:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Ignore SIGINT for a moment (main thread only; elsewhere signals cannot be changed anyway)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _rejected(exc: docker.errors.APIError, dockerfile: Path) -> DockerfileError | UsageError:
