@@ -108,9 +108,8 @@ class StreamParser:
         self._last = self._clock()
         text = message.get("stream")
         if isinstance(text, str):
-            self._buffer += text
-            while "\n" in self._buffer:
-                line, self._buffer = self._buffer.split("\n", 1)
+            *lines, self._buffer = (self._buffer + text).split("\n")
+            for line in lines:
                 self._line(line)
         elif "error" in message or "errorDetail" in message:
             self._flush()
@@ -137,6 +136,14 @@ class StreamParser:
     @property
     def failure(self) -> BuildFailure | None:
         return self._failure
+
+    @property
+    def complete(self) -> bool:
+        """Whether the stream ended as a build ends: with an error, or with the last step's image."""
+        if self._failure is not None:
+            return True
+        last = self._steps[-1] if self._steps else None
+        return bool(self._stage_ids) and last is not None and last.number == last.total and last.has("id")
 
     def result(self) -> BuildResult:
         steps = []

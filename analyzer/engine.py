@@ -159,6 +159,10 @@ class Engine:
             raise self._engine_error("build the image", exc) from None
         except _TRANSPORT_ERRORS as exc:
             raise self._engine_error("build the image", exc) from None
+        if not parser.complete:  # e.g. the daemon went away between two messages
+            raise EngineError(
+                f"the Docker engine at {self.address} ended the build stream before the build ended"
+            )
         return parser.result()
 
     def _start_build(self, options: Mapping[str, Any]) -> Iterator[Any]:

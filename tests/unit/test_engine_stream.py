@@ -433,8 +433,16 @@ def test_durations_are_measured_between_step_starts() -> None:
     ],
 )
 def test_step_line_acceptance(text: str, numbers: list[int]) -> None:
-    result, _events, _client = replay([{"stream": text}])
-    assert [s.number for s in result.steps] == numbers
+    parser = StreamParser()
+    parser.feed({"stream": text})
+    assert [s.number for s in parser.result().steps] == numbers
+
+
+def test_a_stream_that_stops_early_is_an_engine_error() -> None:
+    with pytest.raises(EngineError, match="ended the build stream before the build ended"):
+        replay(load("basic")["messages"][:20])
+    with pytest.raises(EngineError):  # every step done, but no aux ID: no image to report
+        replay([m for m in load("basic")["messages"] if "aux" not in m])
 
 
 def test_output_that_fakes_a_whole_next_step_then_keeps_running() -> None:
@@ -447,7 +455,7 @@ def test_output_that_fakes_a_whole_next_step_then_keeps_running() -> None:
         f"Removing intermediate container {cid}\n ---> 111111111111\nStep 3/3 : CMD real\n"
         " ---> Running in bbbbbbbbbbbb\nRemoving intermediate container bbbbbbbbbbbb\n ---> 222222222222\n"
     )
-    result, events, _client = replay([{"stream": text}])
+    result, events, _client = replay([{"stream": text}, {"aux": {"ID": "sha256:" + "2" * 64}}])
     assert summary(result)["steps"] == [
         (1, 3, "FROM a", None, "0123456789ab"),
         (2, 3, "RUN x", False, "111111111111"),
