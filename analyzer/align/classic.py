@@ -14,24 +14,27 @@ Every rule about which history entry belongs to which line lives here. The rules
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
+from analyzer.align.common import (
+    error_for,
+    events_by_line,
+    failed_line,
+    timed,
+    trigger_text,
+)
 from analyzer.model import (
     BaseInfo,
     BuildFailure,
     Dockerfile,
     HistoryEntry,
-    Image,
     ImageLink,
     Instruction,
     Stage,
-    StageInfo,
     Step,
-    StepError,
     StepEvent,
     StepHistory,
     StepLayer,
-    Summary,
 )
 
 
@@ -63,21 +66,6 @@ def built_stages(dockerfile: Dockerfile, target: str | None) -> list[int]:
     return list(range(dockerfile.stage_index(target) + 1))
 
 
-def step_numbers(dockerfile: Dockerfile) -> dict[int, Instruction]:
-    """Classic ``Step N/M`` numbers: global ARGs, then each stage's FROM and body, in file order."""
-    return dict(enumerate(dockerfile.instructions, start=1))
-
-
-def _events_by_line(dockerfile: Dockerfile, events: Sequence[StepEvent]) -> dict[int, StepEvent]:
-    numbers = step_numbers(dockerfile)
-    return {numbers[e.number].line: e for e in events if e.number in numbers}
-
-
-def _trigger_text(trigger: str) -> tuple[str, str]:
-    keyword = trigger.split(None, 1)[0].upper() if trigger.strip() else "?"
-    return keyword, trigger
-
-
 def align_classic(
     dockerfile: Dockerfile,
     target: str | None,
@@ -89,10 +77,10 @@ def align_classic(
     ctx = _Ctx()
     final = set(dockerfile.chain(target))
     by_index = {s.index: s for s in stages}
-    by_line = _events_by_line(dockerfile, events)
-    failed_line = _failed_line(dockerfile, failure)
+    by_line = events_by_line(dockerfile, events)
+    failed_at = failed_line(dockerfile, failure)
     steps: list[Step] = [
-        _timed(
+        timed(
             Step(
                 stage=None,
                 line=a.line,
@@ -108,21 +96,8 @@ def align_classic(
     ]
     for stage in dockerfile.stages:
         build = by_index.get(stage.index)
-        steps.extend(_stage_steps(stage, build, stage.index in final, by_line, failed_line, failure, ctx))
+        steps.extend(_stage_steps(stage, build, stage.index in final, by_line, failed_at, failure, ctx))
     return steps, ctx.warnings
-
-
-def _failed_line(dockerfile: Dockerfile, failure: BuildFailure | None) -> int | None:
-    if failure is None or failure.step_number is None:
-        return None
-    inst = step_numbers(dockerfile).get(failure.step_number)
-    return inst.line if inst else None
-
-
-def _timed(step: Step, event: StepEvent | None) -> Step:
-    if event is None:
-        return step
-    return replace(step, cached=event.cached, duration_s=event.duration_s)
 
 
 def _stage_steps(
@@ -135,7 +110,7 @@ def _stage_steps(
     ctx: _Ctx,
 ) -> list[Step]:
     head = stage.from_instruction
-    from_step = _timed(
+    from_step = timed(
         Step(
             stage=stage.index,
             line=head.line,
@@ -149,7 +124,7 @@ def _stage_steps(
             image_id=build.base.id if build else None,
             inherited_size=build.base.size if build else None,
             inherited_layers=build.base.layer_count if build else None,
-            error=_error_for(head.line, failed_line, failure),
+            error=error_for(head.line, failed_line, failure),
         ),
         by_line.get(head.line),
     )
@@ -159,7 +134,7 @@ def _stage_steps(
             *(_unexecuted(stage, i, in_final, failed_line, failure) for i in stage.instructions),
         ]
     items: list[tuple[Instruction | None, str, str, int, int]] = [
-        (None, *_trigger_text(trig), head.line, head.end_line) for trig in build.triggers
+        (None, *trigger_text(trig), head.line, head.end_line) for trig in build.triggers
     ]
     items.extend((i, i.keyword, i.text, i.line, i.end_line) for i in stage.instructions)
     return [from_step, *_measured(stage, build, items, in_final, by_line, failed_line, failure, ctx)]
@@ -176,14 +151,8 @@ def _unexecuted(
         text=inst.text,
         in_final_image=in_final,
         creates_layer=None,
-        error=_error_for(inst.line, failed_line, failure),
+        error=error_for(inst.line, failed_line, failure),
     )
-
-
-def _error_for(line: int, failed_line: int | None, failure: BuildFailure | None) -> StepError | None:
-    if failure is None or failed_line is None or line != failed_line:
-        return None
-    return StepError(message=failure.message, exit_code=failure.exit_code)
 
 
 def _measured(
@@ -222,7 +191,7 @@ def _measured(
                     trigger=trigger,
                     in_final_image=in_final,
                     creates_layer=None,
-                    error=None if trigger else _error_for(line, failed_line, failure),
+                    error=None if trigger else error_for(line, failed_line, failure),
                 )
             )
             continue
@@ -249,7 +218,7 @@ def _measured(
             image_id=link.id if link else None,
         )
         # Triggers run inside the FROM step: they have no timing of their own.
-        out.append(measured if trigger else _timed(measured, by_line.get(line)))
+        out.append(measured if trigger else timed(measured, by_line.get(line)))
         if layers_now is not None:
             prev_layers = layers_now
     return out
@@ -285,30 +254,3 @@ def _cross_check(
         ctx.warnings.append(
             f"line {line}: history entry {entry.index} reads {entry.created_by[:60]!r}, expected {keyword}"
         )
-
-
-# --------------------------------------------------------------------------- stages, base, summary
-
-
-def stage_infos(dockerfile: Dockerfile, target: str | None) -> tuple[StageInfo, ...]:
-    final = set(dockerfile.chain(target))
-    return tuple(
-        StageInfo(index=s.index, name=s.name, from_=s.base, line=s.line, in_final_image=s.index in final)
-        for s in dockerfile.stages
-    )
-
-
-def summarize(image: Image | None, base: BaseInfo | None, steps: Sequence[Step]) -> Summary:
-    """Final size, inherited size, bytes and layers added, and the line of the largest layer."""
-    final_size = image.size if image else 0
-    base_size = base.size if base else 0
-    base_layers = base.layer_count if base else 0
-    final_steps = [s for s in steps if s.in_final_image and s.layer is not None]
-    largest = max(final_steps, key=lambda s: s.layer.size if s.layer else 0, default=None)
-    return Summary(
-        final_size=final_size,
-        base_size=base_size,
-        added_size=final_size - base_size if image else 0,
-        layers_added=(len(image.layers) - base_layers) if image else 0,
-        largest_step_line=largest.line if largest else None,
-    )
