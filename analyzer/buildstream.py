@@ -9,7 +9,12 @@ container's hostname). Two facts keep the parser honest:
 * While a container runs, every line is output until ``Removing intermediate container <its cid>``.
 * The builder prints the real ``Removing`` line *after* all of the container's output (even when the
   RUN fails, because the build uses ``forcerm``). So if a container's close shows up a second time, the
-  first one was output, and everything parsed since then is rolled back into that step's output.
+  first one was output, and everything parsed since then is rolled back into that step's output. A
+  container knows only its own id, so a close naming an earlier container (after a faked
+  `` ---> Running in``) rolls back the same way.
+
+Besides, a ``Step N/M`` line counts only after the previous step printed its id (global ARGs print
+none), with N one more and M unchanged; a ``Running in`` naming a container already seen is ignored.
 
 Image ids in the text are informative only: the result's ``stage_image_ids`` come from ``aux.ID``.
 """
@@ -37,7 +42,12 @@ _CLOSE = re.compile(r"Removing intermediate container ([0-9a-f]{12})$")
 
 @dataclass(frozen=True)
 class BuildProgress:
-    """One progress event for the CLI's display; never needed for the analysis itself."""
+    """One progress event for the CLI's display; never needed for the analysis itself.
+
+    Events follow the stream live, so RUN output that fakes builder lines can briefly look like later
+    steps; when the container's real close arrives, a ``step`` event for the earlier step number and
+    ``output`` events for the faked lines follow. A display should simply show the latest event.
+    """
 
     kind: str
     """``step`` (a step started), ``cached`` (cache hit), ``output`` (a line printed by the step),
