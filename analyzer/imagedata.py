@@ -11,6 +11,7 @@ import io
 import json
 import tarfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import IO, Any
 
@@ -37,6 +38,8 @@ def image_from_engine(
     """Merge inspect, the history API (newest first) and the optional image config into an :class:`Image`."""
     history = _merge_history(api_history, config)
     diff_ids = list((inspect.get("RootFS") or {}).get("Layers") or ())
+    if config is None:
+        history = infer_empty_layers(history, len(diff_ids)) or history
     sizes: list[int | None] = [None] * len(diff_ids)
     if all(entry.empty_layer is not None for entry in history):
         made = [entry.size for entry in history if not entry.empty_layer]
@@ -55,6 +58,46 @@ def image_from_engine(
         parent=inspect.get("Parent") or None,
         onbuild=tuple((inspect.get("Config") or {}).get("OnBuild") or ()),
         config=config,
+    )
+
+
+# Instructions that only ever change the image config (WORKDIR is not one: a new dir is a layer).
+_METADATA = frozenset(
+    "ENV LABEL CMD ENTRYPOINT EXPOSE VOLUME USER ARG ONBUILD HEALTHCHECK SHELL STOPSIGNAL MAINTAINER".split()
+)
+
+
+def _certainly_metadata(created_by: str) -> bool:
+    text = created_by.strip()
+    if "#(nop)" in text:  # classic builder: `/bin/sh -c #(nop)  ENV …`
+        text = text.split("#(nop)", 1)[1].strip()
+    word = text.split(None, 1)[0].upper() if text else ""
+    return word in _METADATA
+
+
+def infer_empty_layers(history: Sequence[HistoryEntry], layer_count: int) -> tuple[HistoryEntry, ...] | None:
+    """``empty_layer`` for every entry without the image config, when the cheap rule is exact.
+
+    Size > 0 means a layer and metadata instructions mean none; the rest are undecided. When the
+    layers left over for them are 0, or as many as there are undecided entries, the answer is exact;
+    otherwise None (read the config instead). A size of 0 alone never decides.
+    """
+    decided: list[bool | None] = []
+    for entry in history:
+        if entry.size > 0:
+            decided.append(False)
+        elif _certainly_metadata(entry.created_by):
+            decided.append(True)
+        else:
+            decided.append(None)
+    left = layer_count - decided.count(False)
+    undecided = decided.count(None)
+    if left not in (0, undecided) or left < 0:
+        return None
+    fill = left != 0  # empty when no layer is left, a layer each when all are
+    return tuple(
+        replace(entry, empty_layer=(not fill) if d is None else d)
+        for entry, d in zip(history, decided, strict=True)
     )
 
 
