@@ -55,6 +55,12 @@ def summary_line(report: Report) -> str:
     s = report.summary
     if report.image is None:
         return f"layermap: {len(report.steps)} steps mapped; no final image"
+    if report.dockerfile_path is None:
+        empty = sum(1 for entry in report.image.history if entry.empty_layer)
+        return (
+            f"layermap: {len(report.image.history)} history entries ({empty} without a layer), "
+            f"{len(report.image.layers)} layers, {human_size(report.image.size)}"
+        )
     return (
         f"layermap: {len(report.steps)} steps, {len(report.image.layers)} layers "
         f"({s.layers_added} added), {human_size(s.final_size)} "

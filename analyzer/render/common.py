@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analyzer.model import Report, Step
+from analyzer.model import Image, Report, Step
+
+
+def layer_indexes(image: Image) -> list[int | None]:
+    """For each history entry, the index of the layer it made (None: empty, or not known)."""
+    out: list[int | None] = []
+    count: int | None = 0
+    for entry in image.history:
+        if count is None or entry.empty_layer is None:
+            count = None
+            out.append(None)
+        elif entry.empty_layer:
+            out.append(None)
+        else:
+            out.append(count)
+            count += 1
+    return out
 
 
 def human_size(size: int | None) -> str:
@@ -92,7 +108,7 @@ def summary_lines(report: Report) -> list[str]:
             f"Base {report.base.ref}: {human_size(s.base_size)} in {report.base.layer_count} layers, "
             f"{report.base.history_count} history entries"
         )
-    if report.image is not None:
+    if report.image is not None and report.dockerfile_path is not None:
         out.append(f"Added by this Dockerfile: {human_size(s.added_size)} in {s.layers_added} layers")
     largest = next((st for st in report.steps if st.line == s.largest_step_line and st.layer), None)
     if largest is not None and largest.layer is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from analyzer import __version__
 from analyzer.model import Finding, Image, Report, Step
+from analyzer.render.common import layer_indexes
 
 SCHEMA_VERSION = 1
 
@@ -78,6 +79,16 @@ def _image(image: Image | None) -> dict[str, Any] | None:
         "layers": [
             {"index": la.index, "diff_id": la.diff_id, "chain_id": la.chain_id, "size": la.size}
             for la in image.layers
+        ],
+        "history": [
+            {
+                "index": entry.index,
+                "created_by": entry.created_by,
+                "empty_layer": entry.empty_layer,
+                "size": entry.size,
+                "layer_index": layer,
+            }
+            for entry, layer in zip(image.history, layer_indexes(image), strict=True)
         ],
     }
 

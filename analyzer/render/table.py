@@ -11,8 +11,10 @@ from analyzer.render.common import (
     human_size,
     instruction_cell,
     layer_cell,
+    layer_indexes,
     lines_cell,
     rows,
+    shorten,
     summary_lines,
     time_cell,
 )
@@ -43,7 +45,29 @@ def stage_title(report: Report, stage: int | None) -> str:
     return f"Stage {info.index}{name}: FROM {info.from_}{where}"
 
 
+HISTORY_HEADERS = ["#", "Created by", "Layer", "diff_id", "Size"]
+
+
+def history_rows(report: Report) -> list[list[str]]:
+    """One row per history entry, oldest first: what ``docker history`` shows plus the layer truth."""
+    image = report.image
+    if image is None:
+        return []
+    rows_out = []
+    for entry, layer in zip(image.history, layer_indexes(image), strict=True):
+        made = "?" if entry.empty_layer is None else ("no" if entry.empty_layer else f"yes (#{layer})")
+        diff = image.layers[layer].diff_id[7:19] if layer is not None and layer < len(image.layers) else ""
+        size = human_size(entry.size) if entry.empty_layer is False else ""
+        rows_out.append([str(entry.index), shorten(entry.created_by, 60), made, diff, size])
+    return rows_out
+
+
 def render(report: Report) -> str:
+    if report.dockerfile_path is None:
+        body = tabulate(
+            history_rows(report), headers=HISTORY_HEADERS, tablefmt="simple", disable_numparse=True
+        )
+        return f"{body}\n\n" + "\n".join(summary_lines(report)) + "\n"
     blocks: list[str] = []
     all_rows = rows(report)
     groups: list[tuple[int | None, list[Row]]] = []

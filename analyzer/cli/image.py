@@ -1,0 +1,42 @@
+"""``layermap image``: map an existing image (engine, saved archive or OCI layout)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from analyzer.cli.output import add_output_args, emit
+from analyzer.errors import EXIT_OK, UsageError
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "image", help="map an existing image: by name/id, a docker save archive, or an OCI layout dir"
+    )
+    p.add_argument("image", metavar="IMAGE|ARCHIVE.tar|OCI_DIR")
+    p.add_argument("--dockerfile", metavar="FILE", help="the Dockerfile the image was built from")
+    p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
+    p.add_argument("--target", metavar="STAGE")
+    p.add_argument("--contents", action="store_true", help="also read layer contents")
+    add_output_args(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from analyzer import engine as engine_mod
+    from analyzer import imagemap, pipeline
+    from analyzer.archive import is_archive_path
+    from analyzer.dockerfile import load, parse_build_args
+
+    if args.contents:
+        raise UsageError("--contents is not supported yet")
+    dockerfile = None
+    if args.dockerfile is not None:
+        dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
+        pipeline.check_target(dockerfile, args.target)
+    elif args.target or args.build_args:
+        raise UsageError("--target and --build-arg need --dockerfile")
+    source = imagemap.load_image(args.image, is_archive_path(args.image), engine_mod.connect)
+    report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)
+    emit(report, args)
+    return EXIT_OK

@@ -1,0 +1,143 @@
+"""``layermap image``: map an image that already exists — in the engine, a saved archive or an OCI
+layout — optionally against the Dockerfile it was built from.
+
+Without a build there are no per-step images, so lines are aligned by position in the history
+(``align.history``) and layer-or-not comes from the image configuration's ``empty_layer``: from the
+archive, the engine's local image store, the cheap exact rule on sizes and layer counts, or — only
+when none of those answers — an export of the image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from analyzer.align.common import stage_infos, summarize
+from analyzer.align.history import align_history
+from analyzer.engine import Engine
+from analyzer.errors import ImageNotFound
+from analyzer.model import BaseInfo, Dockerfile, EngineInfo, Image, Report, Step
+
+BUILDKIT_COMMENT = "buildkit.dockerfile.v0"
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """Where the image came from: an engine (``engine`` set) or a file (``engine`` None)."""
+
+    image: Image
+    engine: Engine | None
+
+
+def load_image(ref: str, is_file: bool, connect: Callable[[], Engine]) -> ImageSource:
+    """Read ``ref`` from a file (no engine) or from the engine, with ``empty_layer`` known."""
+    if is_file:
+        from analyzer.archive import read_image
+
+        return ImageSource(read_image(ref), None)
+    engine = connect()
+    image = engine.image(ref)
+    if any(entry.empty_layer is None for entry in image.history):
+        image = engine.image(ref, need_config=True)  # neither local nor cheap: export once
+    return ImageSource(image, engine)
+
+
+def history_writer(image: Image) -> str:
+    """Which builder wrote the history: ``buildkit``, ``classic`` or ``unknown`` (e.g. imported)."""
+    if any(
+        entry.comment == BUILDKIT_COMMENT or entry.created_by.endswith("# buildkit")
+        for entry in image.history
+    ):
+        return "buildkit"
+    if any("#(nop)" in entry.created_by for entry in image.history):
+        return "classic"
+    return "unknown"
+
+
+def _base(
+    dockerfile: Dockerfile, target: str | None, engine: Engine | None
+) -> tuple[BaseInfo | None, tuple[str, ...]]:
+    """The root base of the final chain, when the engine has it (its ONBUILD triggers ran at FROM)."""
+    root = dockerfile.stages[dockerfile.chain(target)[0]]
+    if root.base.lower() == "scratch":
+        return BaseInfo(ref="scratch", id=None, history_count=0, layer_count=0, size=0), ()
+    if engine is None:
+        return None, ()
+    try:
+        base = engine.image(root.base)
+    except ImageNotFound:
+        return None, ()
+    info = BaseInfo(root.base, base.id, len(base.history), len(base.layers), base.size)
+    return info, base.onbuild
+
+
+def image_report(
+    source: ImageSource, dockerfile: Dockerfile | None, target: str | None, shown_path: str | None
+) -> Report:
+    """The report for an existing image; per-line when a Dockerfile is given, per-entry otherwise."""
+    image = source.image
+    engine_info: EngineInfo | None = source.engine.info() if source.engine else None
+    if dockerfile is None:
+        return Report(
+            dockerfile_path=None,
+            dockerfile_sha256=None,
+            builder="unknown",
+            engine=engine_info,
+            image=image,
+            base=None,
+            stages=(),
+            steps=(),
+            summary=summarize(image, None, ()),
+        )
+    writer = history_writer(image)
+    base, triggers = _base(dockerfile, target, source.engine)
+    result = align_history(
+        dockerfile,
+        target,
+        image,
+        builder="buildkit" if writer == "buildkit" else "classic",
+        base=base,
+        root_triggers=triggers,
+    )
+    if base is None:
+        base = _inferred_base(image, result.base_history_count)
+    steps = _with_inherited(result.steps, base)
+    return Report(
+        dockerfile_path=shown_path,
+        dockerfile_sha256=dockerfile.sha256,
+        builder="unknown",
+        engine=engine_info,
+        image=image,
+        base=base,
+        stages=stage_infos(dockerfile, target),
+        steps=tuple(steps),
+        summary=summarize(image, base, steps),
+        warnings=tuple(result.warnings),
+    )
+
+
+def _inferred_base(image: Image, base_count: int) -> BaseInfo:
+    """The base as the entries below the Dockerfile's: its layers and their sizes."""
+    layers = sum(1 for entry in image.history[:base_count] if entry.empty_layer is False)
+    size = sum(layer.size or 0 for layer in image.layers[:layers])
+    return BaseInfo(
+        ref="(base entries of the image)", id=None, history_count=base_count, layer_count=layers, size=size
+    )
+
+
+def _with_inherited(steps: list[Step], base: BaseInfo) -> list[Step]:
+    """FROM rows of the final chain show what they inherit: the base, then each earlier chain stage."""
+    out = []
+    size, layers, root = base.size, base.layer_count, True
+    for step in steps:
+        if step.instruction == "FROM" and not step.trigger and step.in_final_image and step.stage is not None:
+            image_id = base.id if root else None
+            step = replace(step, inherited_size=size, inherited_layers=layers, image_id=image_id)
+            root = False
+        elif step.in_final_image and step.layer is not None:
+            size, layers = size + step.layer.size, layers + 1
+        out.append(step)
+    return out
+
+
+__all__ = ["ImageSource", "history_writer", "image_report", "load_image"]
