@@ -1,0 +1,264 @@
+"""Which images an archive holds, and where each one's config and layers are.
+
+Two layouts exist. The Docker format (``docker save`` up to 24) lists images in ``manifest.json``:
+``Config`` and ``Layers`` are member paths, ``RepoTags`` the names. The OCI format (``docker save`` 25+,
+OCI layout directories) starts at ``index.json``, whose descriptors lead through nested indexes (a
+multi-platform image) to image manifests, each naming its config and layer blobs by digest under
+``blobs/<algorithm>/<hex>``. Docker 25+ also writes ``manifest.json`` for old readers: there the OCI
+index wins (it knows platforms), and ``manifest.json`` only adds the ``RepoTags``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from analyzer.archive.source import Source, check_member_path
+from analyzer.errors import ArchiveError
+
+INDEX_TYPES = frozenset(
+    {"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}
+)
+CONTAINERD_NAME = "io.containerd.image.name"
+OCI_REF_NAME = "org.opencontainers.image.ref.name"
+# BuildKit stores provenance/SBOM attestations as extra manifests of platform unknown/unknown.
+_REFERENCE_TYPE = "vnd.docker.reference.type"
+_DIGEST = re.compile(r"^(?P<algorithm>[a-z0-9]+(?:[+._-][a-z0-9]+)*):(?P<hex>[a-zA-Z0-9=_-]+)$")
+_HEX_ID = re.compile(r"(?:^|/)(?P<hex>[0-9a-f]{64})(?:\.json)?$")
+_MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One image an archive holds."""
+
+    config: str
+    """Archive path of the config blob."""
+    layers: tuple[str, ...]
+    """Archive paths of the layer blobs, bottom first (duplicates repeat, links not yet followed)."""
+    id: str | None = None
+    """``sha256:…`` the config should hash to (OCI descriptor digest, or the hex a Docker name carries)."""
+    tags: tuple[str, ...] = ()
+    platform: str | None = None
+    keys: frozenset[str] = field(default_factory=frozenset)
+    """Everything a ``ref`` may name this image by: tags, names, platform, digests."""
+
+    def describe(self) -> str:
+        name = self.tags[0] if self.tags else "<untagged>"
+        extra = [part for part in (self.platform, self.id and self.id[:19]) if part]
+        return f"{name} ({', '.join(extra)})" if extra else name
+
+    def matches(self, ref: str) -> bool:
+        if ref in self.keys or familiar(ref) in self.keys or _with_tag(familiar(ref)) in self.keys:
+            return True
+        # An id or digest prefix, like `docker image inspect` accepts.
+        hexpart = ref.removeprefix("sha256:")
+        return len(hexpart) >= 6 and any(key.startswith(f"sha256:{hexpart}") for key in self.keys)
+
+
+def familiar(name: str) -> str:
+    """``docker.io/library/busybox:latest`` → ``busybox:latest``, as ``docker images`` shows names."""
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def _with_tag(name: str) -> str:
+    """``busybox`` → ``busybox:latest``: Docker's default tag (a ``:`` before the last ``/`` is a port)."""
+    last = name.rsplit("/", 1)[-1]
+    return name if ":" in last or "@" in last else f"{name}:latest"
+
+
+def load_json(source: Source, name: str, what: str) -> Any:
+    """Parse the metadata blob ``name``; ArchiveError naming the archive and ``what`` it should be."""
+    try:
+        return json.loads(source.read_small(name))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArchiveError(f"{source.label}: {what} {name!r} is not valid JSON ({exc})") from None
+
+
+def blob_path(label: str, digest: object) -> str:
+    """``blobs/<algorithm>/<hex>`` for an OCI digest; refuses digests that could form another path."""
+    match = _DIGEST.match(digest) if isinstance(digest, str) else None
+    if match is None:
+        raise ArchiveError(f"{label}: invalid digest {digest!r} in the image index or manifest")
+    return check_member_path(label, f"blobs/{match['algorithm']}/{match['hex']}")
+
+
+def _bad(source: Source, name: str, why: str) -> ArchiveError:
+    return ArchiveError(f"{source.label}: {name} is not a valid image manifest ({why})")
+
+
+def _str_list(value: object) -> list[str] | None:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return None
+
+
+# --------------------------------------------------------------------------- Docker format
+
+
+def docker_candidates(source: Source, name: str = "manifest.json") -> list[Candidate]:
+    """The images ``manifest.json`` lists."""
+    entries = load_json(source, name, "manifest")
+    if not isinstance(entries, list) or not entries:
+        raise _bad(source, name, "expected a non-empty list")
+    found = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("Config"), str):
+            raise _bad(source, name, "an entry has no Config")
+        layers = _str_list(entry.get("Layers"))
+        tags = _str_list(entry.get("RepoTags") or [])
+        if layers is None or tags is None:
+            raise _bad(source, name, "Layers and RepoTags must be lists of strings")
+        config = check_member_path(source.label, entry["Config"])
+        match = _HEX_ID.search(config)
+        image_id = f"sha256:{match['hex']}" if match else None
+        keys = {*tags, *(familiar(tag) for tag in tags), *([image_id] if image_id else [])}
+        found.append(Candidate(config, tuple(layers), image_id, tuple(tags), None, frozenset(keys)))
+    return found
+
+
+# --------------------------------------------------------------------------- OCI format
+
+
+def oci_candidates(source: Source) -> list[Candidate]:
+    """The image manifests reachable from ``index.json`` whose manifest and config are in the archive."""
+    index = load_json(source, "index.json", "image index")
+    if not isinstance(index, dict) or not isinstance(index.get("manifests"), list):
+        raise _bad(source, "index.json", "no 'manifests' list")
+    found: list[Candidate] = []
+    for descriptor in index["manifests"]:
+        names = _descriptor_names(descriptor)
+        found.extend(
+            replace(candidate, tags=names, keys=candidate.keys | set(names))
+            for candidate in _walk(source, descriptor, 0)
+        )
+    return found
+
+
+def _descriptor_names(descriptor: object) -> tuple[str, ...]:
+    annotations = descriptor.get("annotations") if isinstance(descriptor, dict) else None
+    if not isinstance(annotations, dict):
+        return ()
+    full = annotations.get(CONTAINERD_NAME)
+    ref = annotations.get(OCI_REF_NAME)
+    names = [familiar(full)] if isinstance(full, str) and full else []
+    # ref.name is often only the tag ("latest") next to the containerd name; alone, it is the name.
+    if isinstance(ref, str) and ref and (not names or ":" in ref or "/" in ref):
+        names.append(familiar(ref))
+    return tuple(dict.fromkeys(names))
+
+
+def _walk(source: Source, descriptor: object, depth: int) -> Iterator[Candidate]:
+    if not isinstance(descriptor, dict) or depth > _MAX_DEPTH:
+        raise _bad(source, "index.json", "bad descriptor or index nesting too deep")
+    annotations = descriptor.get("annotations")
+    if isinstance(annotations, dict) and _REFERENCE_TYPE in annotations:
+        return  # an attestation, not an image
+    name = blob_path(source.label, descriptor.get("digest"))
+    if source.resolve(name) is None:
+        return  # a platform the saving engine did not have: its manifest is listed but not included
+    document = load_json(source, name, "manifest")
+    if not isinstance(document, dict):
+        raise _bad(source, name, "not an object")
+    if descriptor.get("mediaType") in INDEX_TYPES or "manifests" in document:
+        children = document.get("manifests")
+        if not isinstance(children, list):
+            raise _bad(source, name, "no 'manifests' list")
+        for child in children:
+            yield from _walk(source, child, depth + 1)
+        return
+    candidate = _manifest_candidate(source, name, document, descriptor)
+    if source.resolve(candidate.config) is not None:
+        yield candidate
+
+
+def _manifest_candidate(
+    source: Source, name: str, manifest: Mapping[str, Any], descriptor: Mapping[str, Any]
+) -> Candidate:
+    config = manifest.get("config")
+    layers = manifest.get("layers")
+    if not isinstance(config, dict) or not isinstance(layers, list):
+        raise _bad(source, name, "no config or layers")
+    config_digest = config.get("digest")
+    layer_paths = tuple(
+        blob_path(source.label, layer.get("digest") if isinstance(layer, dict) else None) for layer in layers
+    )
+    platform = _platform(descriptor.get("platform"))
+    keys = {str(config_digest), str(descriptor.get("digest")), *([platform] if platform else [])}
+    return Candidate(
+        config=blob_path(source.label, config_digest),
+        layers=layer_paths,
+        id=str(config_digest),
+        platform=platform,
+        keys=frozenset(keys),
+    )
+
+
+def _platform(value: object) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    parts = [value.get("os"), value.get("architecture"), value.get("variant")]
+    return "/".join(str(part) for part in parts if part) or None
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+def find_candidates(source: Source) -> list[Candidate]:
+    """Every image in the archive; OCI ``index.json`` first, else Docker ``manifest.json``."""
+    if source.resolve("index.json") is not None:
+        found = oci_candidates(source)
+        if source.resolve("manifest.json") is not None:
+            found = _with_repo_tags(found, docker_candidates(source))
+    elif source.resolve("manifest.json") is not None:
+        found = docker_candidates(source)
+    else:
+        raise ArchiveError(
+            f"{source.label}: no manifest.json or index.json: not a docker save archive or an OCI layout"
+        )
+    if not found:
+        raise ArchiveError(f"{source.label}: the index lists no image whose manifest and config are included")
+    return _merged(found)
+
+
+def _with_repo_tags(oci: list[Candidate], docker: Sequence[Candidate]) -> list[Candidate]:
+    """Docker 25+ saves: take each image's RepoTags from ``manifest.json`` (matched by config blob)."""
+    by_config = {entry.config: entry.tags for entry in docker}
+    out = []
+    for candidate in oci:
+        tags = by_config.get(candidate.config, ())
+        merged = tuple(dict.fromkeys([*tags, *candidate.tags]))
+        out.append(replace(candidate, tags=merged, keys=candidate.keys | set(tags)))
+    return out
+
+
+def _merged(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """One candidate per image: several names for the same manifest are one choice, not an ambiguity."""
+    merged: dict[tuple[str, tuple[str, ...], str | None], Candidate] = {}
+    for candidate in candidates:
+        key = (candidate.config, candidate.layers, candidate.platform)
+        if key in merged:
+            first = merged[key]
+            tags = tuple(dict.fromkeys([*first.tags, *candidate.tags]))
+            candidate = replace(first, tags=tags, keys=first.keys | candidate.keys)
+        merged[key] = candidate
+    return list(merged.values())
+
+
+def choose(candidates: Sequence[Candidate], ref: str | None, label: str) -> Candidate:
+    """The image ``ref`` names (tag, name, platform, id or digest prefix), or the only one if no ``ref``."""
+    found = list(candidates) if ref is None else [c for c in candidates if c.matches(ref)]
+    if len(found) == 1:
+        return found[0]
+    choices = "; ".join(c.describe() for c in (found or candidates))
+    if ref is None:
+        raise ArchiveError(f"{label}: the archive holds {len(found)} images, choose one of: {choices}")
+    if not found:
+        raise ArchiveError(f"{label}: no image in the archive matches {ref!r}; it holds: {choices}")
+    raise ArchiveError(f"{label}: {ref!r} matches {len(found)} images, choose one of: {choices}")

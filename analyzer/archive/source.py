@@ -1,0 +1,250 @@
+"""Named blobs inside an image archive: the common interface, plain tars and directories.
+
+Every source answers the same questions: which regular file does a name designate (links followed), what
+small metadata blob is at a name, and give me these (large) blobs as streams. A plain tar is indexed once
+(``tarfile`` seeks over the bodies) and then read at random; a directory is read file by file; a
+compressed tar (``streamed.py``) is read in passes. Nothing is ever extracted to disk.
+
+Paths are checked before anything is read at them: an absolute path, or ``..`` in a member name or a path
+a manifest refers to, is an ArchiveError (link targets may use ``..`` while they stay inside).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO, cast
+
+from analyzer.archive.compression import DECOMPRESSION_ERRORS
+from analyzer.errors import ArchiveError
+
+MAX_JSON_BYTES = 16 << 20
+"""Largest metadata blob (manifest, index, config) read into memory; real ones are a few KiB."""
+MAX_JSON_TOTAL = 256 << 20
+"""Cap on the JSON-looking members a compressed tar's first pass keeps: bounds memory on hostile input."""
+LINK_HOPS = 16
+
+
+class ArchivePathError(ArchiveError):
+    """A member or referenced path that is absolute or climbs out with ``..``."""
+
+
+def check_member_path(label: str, name: str) -> str:
+    """The normalised archive path ``name``; ArchiveError if it is absolute or contains ``..``."""
+    if name.startswith("/") or ".." in name.split("/"):
+        raise ArchivePathError(f"{label}: unsafe path {name!r} in the archive (absolute or '..')")
+    return posixpath.normpath(name)
+
+
+# Not in typeshed: the "header" tarfile reads where the end-of-archive marker (a zero block) is.
+_END_OF_ARCHIVE: type[Exception] = tarfile.EOFHeaderError  # type: ignore[attr-defined]
+
+
+class StrictTarInfo(tarfile.TarInfo):
+    """TarInfo for reading: a tar must end with its end-of-archive marker.
+
+    ``tarfile`` takes a file that stops at a header boundary, inside a header or at a garbage block for
+    a complete archive, so a cut copy of a save or of a layer would read as a smaller, valid one. Every
+    tar writer (Go's archive/tar, GNU tar, tarfile) writes the marker: its absence means truncation.
+    """
+
+    @classmethod
+    def fromtarfile(cls, archive: tarfile.TarFile) -> StrictTarInfo:
+        try:
+            return super().fromtarfile(archive)
+        except _END_OF_ARCHIVE:
+            raise
+        except tarfile.HeaderError as exc:
+            if archive.offset == 0:
+                raise  # no tar at all: tarfile says why ("invalid header", "empty file")
+            raise tarfile.ReadError(f"no end-of-archive marker: {exc}") from None
+
+
+def open_tar_stream(stream: BinaryIO) -> tarfile.TarFile:
+    """A tar read front to back from ``stream`` (no seeking), strict about its end."""
+    return tarfile.open(fileobj=stream, mode="r|", tarinfo=StrictTarInfo)
+
+
+class MemberTable:
+    """A tar's member names with their types and link targets: resolves names the way tar links them."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._entries: dict[str, tuple[str, str]] = {}  # name -> ("reg"|"sym"|"lnk"|"other", target)
+
+    def add(self, info: tarfile.TarInfo) -> str:
+        """Record ``info`` (its path checked first); return its normalised name."""
+        name = check_member_path(self.label, info.name)
+        kind = "reg" if info.isreg() else "sym" if info.issym() else "lnk" if info.islnk() else "other"
+        self._entries[name] = (kind, info.linkname)
+        return name
+
+    def resolve(self, name: str) -> str | None:
+        """The regular member ``name`` designates, or None."""
+        for _ in range(LINK_HOPS):
+            kind, target = self._entries.get(name, ("", ""))
+            if kind == "reg":
+                return name
+            if kind == "sym":
+                name = self._follow_symlink(name, target)
+            elif kind == "lnk":
+                name = check_member_path(self.label, target)
+            else:
+                return None
+        raise ArchiveError(f"{self.label}: too many links from {name!r}")
+
+    def _follow_symlink(self, member: str, target: str) -> str:
+        # Docker 20.10 writes a duplicate layer as `<id>/layer.tar -> ../<first id>/layer.tar`: `..` is
+        # fine in a link target as long as the result stays inside the archive.
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(member), target))
+        if target.startswith("/") or joined == ".." or joined.startswith("../"):
+            raise ArchivePathError(f"{self.label}: link {member!r} points outside the archive ({target!r})")
+        return joined
+
+
+class Source(ABC):
+    """Blobs by archive path. Use as a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.label = str(path)
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:  # noqa: B027 - most sources hold nothing open
+        """Release open files."""
+
+    @abstractmethod
+    def resolve(self, name: str) -> str | None:
+        """The path of the regular file ``name`` designates (links followed), or None if absent."""
+
+    @abstractmethod
+    def read_small(self, name: str) -> bytes:
+        """The bytes of a metadata blob (at most MAX_JSON_BYTES)."""
+
+    @abstractmethod
+    def open_each(self, names: Sequence[str]) -> Iterator[tuple[str, BinaryIO]]:
+        """Each distinct resolved name once, with a stream of its bytes, in the cheapest order."""
+
+    @abstractmethod
+    def open_in_order(self, names: Sequence[str]) -> Iterator[tuple[int, BinaryIO]]:
+        """``(position, stream)`` for every position of ``names`` (repeats included), in that order."""
+
+    def must_resolve(self, name: str, what: str) -> str:
+        found = self.resolve(check_member_path(self.label, name))
+        if found is None:
+            raise ArchiveError(f"{self.label}: {what} {name!r} is missing from the archive")
+        return found
+
+
+class _RandomAccess(Source):
+    """A source that can open any blob directly."""
+
+    @abstractmethod
+    def _open(self, name: str) -> BinaryIO: ...
+
+    def read_small(self, name: str) -> bytes:
+        with self._open(name) as stream:
+            data = stream.read(MAX_JSON_BYTES + 1)
+        if len(data) > MAX_JSON_BYTES:
+            raise ArchiveError(f"{self.label}: {name!r} is too large for image metadata")
+        return data
+
+    def open_each(self, names: Sequence[str]) -> Iterator[tuple[str, BinaryIO]]:
+        for name in dict.fromkeys(names):
+            with self._open(name) as stream:
+                yield name, stream
+
+    def open_in_order(self, names: Sequence[str]) -> Iterator[tuple[int, BinaryIO]]:
+        for position, name in enumerate(names):
+            with self._open(name) as stream:
+                yield position, stream
+
+
+class TarIndexSource(_RandomAccess):
+    """An uncompressed tar: ``tarfile``'s ``r:`` mode indexes member offsets by seeking over bodies."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        try:
+            self._tar = tarfile.open(path, mode="r:", tarinfo=StrictTarInfo)  # noqa: SIM115 - until close()
+        except (tarfile.TarError, EOFError) as exc:
+            raise ArchiveError(f"{self.label}: not a tar archive ({exc})") from None
+        try:
+            members = self._tar.getmembers()
+        except (tarfile.TarError, EOFError) as exc:
+            self._tar.close()
+            raise ArchiveError(f"{self.label}: truncated or corrupt tar archive ({exc})") from None
+        # Every path is checked here, before any body is read.
+        self._table = MemberTable(self.label)
+        self._members = {self._table.add(info): info for info in members}
+
+    def close(self) -> None:
+        self._tar.close()
+
+    def resolve(self, name: str) -> str | None:
+        return self._table.resolve(name)
+
+    def _open(self, name: str) -> BinaryIO:
+        stream = self._tar.extractfile(self._members[name])
+        assert stream is not None  # resolve() only returns regular files
+        return cast(BinaryIO, stream)
+
+
+class DirectorySource(_RandomAccess):
+    """An OCI layout directory (or any directory holding an image's files)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._root = path.resolve()
+
+    def resolve(self, name: str) -> str | None:
+        full = (self._root / name).resolve()
+        # A symlinked blob may point anywhere on disk; only files inside the layout count.
+        if not full.is_relative_to(self._root):
+            raise ArchivePathError(f"{self.label}: {name!r} points outside the directory")
+        return full.relative_to(self._root).as_posix() if full.is_file() else None
+
+    def _open(self, name: str) -> BinaryIO:
+        try:
+            return (self._root / name).open("rb")
+        except OSError as exc:
+            raise ArchiveError(f"{self.label}: cannot read {name!r}: {exc.strerror}") from None
+
+
+def stream_members(tar: tarfile.TarFile, broken: str) -> Iterator[tarfile.TarInfo]:
+    """The members of a tar opened in stream mode, holding on to none of them.
+
+    ``for info in tar`` would keep every header in ``tar.members``: memory growing with the file count.
+    A broken tar raises ``ArchiveError(f"{broken} ({reason})")``.
+    """
+    while True:
+        with Guard(broken):
+            info = tar.next()
+        if info is None:
+            return
+        tar.members.clear()  # type: ignore[attr-defined]  # not in typeshed, but public since Python 2
+        yield info
+
+
+class Guard:
+    """Turns the errors of a broken tar or compressed stream into ``ArchiveError(f"{broken} ({reason})")``."""
+
+    def __init__(self, broken: str) -> None:
+        self.broken = broken
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc is None or isinstance(exc, ArchiveError):
+            return
+        if isinstance(exc, (tarfile.TarError, *DECOMPRESSION_ERRORS)):
+            raise ArchiveError(f"{self.broken} ({exc})") from None
