@@ -129,10 +129,12 @@ def docker_candidates(source: Source, name: str = "manifest.json") -> list[Candi
 def oci_candidates(source: Source) -> list[Candidate]:
     """The image manifests reachable from ``index.json`` whose manifest and config are in the archive."""
     index = load_json(source, "index.json", "image index")
-    if not isinstance(index, dict) or not isinstance(index.get("manifests"), list):
-        raise _bad(source, "index.json", "no 'manifests' list")
+    # Docker 25.0 wrote `"manifests": null` when saving by digest (moby#47210): no images, not an error.
+    manifests = index.get("manifests") if isinstance(index, dict) else None
+    if not isinstance(manifests, list | None):
+        raise _bad(source, "index.json", "'manifests' is not a list")
     found: list[Candidate] = []
-    for descriptor in index["manifests"]:
+    for descriptor in manifests or ():
         names = _descriptor_names(descriptor)
         found.extend(
             replace(candidate, tags=names, keys=candidate.keys | set(names))
@@ -211,31 +213,38 @@ def _platform(value: object) -> str | None:
 
 
 def find_candidates(source: Source) -> list[Candidate]:
-    """Every image in the archive; OCI ``index.json`` first, else Docker ``manifest.json``."""
-    if source.resolve("index.json") is not None:
-        found = oci_candidates(source)
-        if source.resolve("manifest.json") is not None:
-            found = _with_repo_tags(found, docker_candidates(source))
-    elif source.resolve("manifest.json") is not None:
-        found = docker_candidates(source)
-    else:
+    """Every image in the archive, from ``index.json`` and ``manifest.json`` together."""
+    has_index = source.resolve("index.json") is not None
+    has_manifest = source.resolve("manifest.json") is not None
+    if not has_index and not has_manifest:
         raise ArchiveError(
             f"{source.label}: no manifest.json or index.json: not a docker save archive or an OCI layout"
         )
+    oci = oci_candidates(source) if has_index else []
+    found = _combined(oci, docker_candidates(source) if has_manifest else [])
     if not found:
         raise ArchiveError(f"{source.label}: the index lists no image whose manifest and config are included")
     return _merged(found)
 
 
-def _with_repo_tags(oci: list[Candidate], docker: Sequence[Candidate]) -> list[Candidate]:
-    """Docker 25+ saves: take each image's RepoTags from ``manifest.json`` (matched by config blob)."""
-    by_config = {entry.config: entry.tags for entry in docker}
+def _combined(oci: Sequence[Candidate], docker: Sequence[Candidate]) -> list[Candidate]:
+    """OCI candidates with what Docker 25+'s ``manifest.json`` adds, matched by config blob.
+
+    ``manifest.json`` gives the RepoTags; its Layers stand in for an OCI manifest without layers (Docker
+    25.0.0, moby#47065); and images it alone lists are kept (Docker 25 left images saved by id or digest
+    out of ``index.json``: moby#47210, moby#51389).
+    """
+    by_config = {entry.config: entry for entry in docker}
     out = []
     for candidate in oci:
-        tags = by_config.get(candidate.config, ())
-        merged = tuple(dict.fromkeys([*tags, *candidate.tags]))
-        out.append(replace(candidate, tags=merged, keys=candidate.keys | set(tags)))
-    return out
+        entry = by_config.get(candidate.config)
+        if entry is not None:
+            tags = tuple(dict.fromkeys([*entry.tags, *candidate.tags]))
+            layers = candidate.layers or entry.layers
+            candidate = replace(candidate, tags=tags, layers=layers, keys=candidate.keys | entry.keys)
+        out.append(candidate)
+    seen = {candidate.config for candidate in oci}
+    return out + [entry for entry in docker if entry.config not in seen]
 
 
 def _merged(candidates: Sequence[Candidate]) -> list[Candidate]:
