@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_archive_support import (
+    OCI_INDEX,
+    OCI_MANIFEST,
     SMALL,
+    TWO,
     blob_name,
     blob_name_of,
     descriptor,
     docker_to_oci,
     engine_record,
+    oci_manifest,
+    read_docker_save,
     write_dir,
     write_tar,
 )
@@ -140,3 +146,61 @@ def rewire_config(files: dict[str, bytes], config: bytes) -> None:
     files[blob_name(data)] = data
     index["manifests"][0].update(digest=descriptor("", data)["digest"], size=len(data))
     files["index.json"] = json.dumps(index).encode()
+
+
+# --------------------------------------------------------------------------- Docker 25 quirks
+
+
+def docker25_save(*, index_layers: bool = True, index_manifests: str = "all") -> dict[str, bytes]:
+    """Both images of docker-two.tar the way Docker 25's graphdriver store saves them: uncompressed
+    layer blobs named by diff_id, an OCI manifest per image, ``manifest.json`` with every image."""
+    files: dict[str, bytes] = {}
+    descriptors, compat = [], []
+    for position in (0, 1):
+        image = read_docker_save(TWO, position)
+        kinds = ["none"] * len(image.layers)
+        manifest = json.loads(oci_manifest(files, image.config, image.layers, kinds))
+        if not index_layers:  # Docker 25.0.0 (moby#47065)
+            manifest["layers"] = []
+        data = json.dumps(manifest).encode()
+        files[blob_name(data)] = data
+        name = f"docker.io/library/{image.tags[0]}"
+        annotations = {
+            "io.containerd.image.name": name,
+            "org.opencontainers.image.ref.name": name.split(":")[-1],
+        }
+        descriptors.append(descriptor(OCI_MANIFEST, data, annotations=annotations))
+        layers = [blob_name(layer) for layer in image.layers]
+        compat.append({"Config": blob_name(image.config), "RepoTags": list(image.tags), "Layers": layers})
+    listed = {"all": descriptors, "first": descriptors[:1], "null": None}[index_manifests]
+    files["index.json"] = json.dumps(
+        {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": listed}
+    ).encode()
+    files["manifest.json"] = json.dumps(compat).encode()
+    files["oci-layout"] = b'{"imageLayoutVersion":"1.0.0"}'
+    return files
+
+
+def two_engine_images() -> dict[str, dict[str, Any]]:
+    return {tag: engine_record()["images"][tag] for tag in ("lmtest-archive:small", "lmtest-archive:child")}
+
+
+@pytest.mark.parametrize(
+    "quirk",
+    [
+        {},
+        {"index_layers": False},  # 25.0.0: OCI manifests without layers, manifest.json has them
+        {"index_manifests": "first"},  # an image saved by id left out of index.json
+        {"index_manifests": "null"},  # saved by digest: `"manifests": null`
+    ],
+)
+def test_docker25_save_quirks(tmp_path: Path, quirk: dict[str, Any]) -> None:
+    archive = write_tar(docker25_save(**quirk), tmp_path / "docker25.tar")
+    with pytest.raises(ArchiveError, match="holds 2 images"):
+        read_image(archive)
+    for tag, expected in two_engine_images().items():
+        image = read_image(archive, tag, verify=True)
+        assert image.id == expected["id"]
+        assert list(image.diff_ids) == expected["diff_ids"]
+        assert [h.size for h in image.history] == [h["size"] for h in expected["history"]]
+        assert image.tags[0] == tag
