@@ -1,0 +1,120 @@
+"""``layermap image`` gives the same line map as the build, from the engine and from a ``docker save``."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import docker
+import jsonschema
+import pytest
+from test_build_map import SCHEMA, check_steps_against
+from test_samples_build import CASES, SAMPLES, _case_id
+
+from analyzer.cli import main
+
+Report = dict[str, Any]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Report | None, str]:
+    code = main([*argv, "--format", "json", "-q"])
+    out, err = capsys.readouterr()
+    report = json.loads(out) if out.strip() else None
+    if report is not None:
+        jsonschema.validate(report, SCHEMA)
+    return code, report, err
+
+
+def final_map(report: Report) -> list[tuple[Any, ...]]:
+    return [
+        (s["line"], s["instruction"], s["trigger"], s["creates_layer"], s["history"], s["layer"])
+        for s in report["steps"]
+        if s["in_final_image"]
+    ]
+
+
+def save(client: docker.APIClient, image: str, path: Path) -> Path:
+    with path.open("wb") as out:
+        for chunk in client.get_image(image, chunk_size=1 << 20):
+            out.write(chunk)
+    return path
+
+
+# The samples whose final image the engine-side test maps (all are built by test_build_map anyway).
+IMAGE_CASES = [c for c in CASES if c[2] is None]
+
+
+@pytest.mark.parametrize("case", IMAGE_CASES, ids=[_case_id(c) for c in IMAGE_CASES])
+def test_image_from_engine_and_archive_maps_like_the_build(
+    case: tuple[Any, ...],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.APIClient,
+    seeded_images: dict[str, str],
+    saved_config: Any,
+) -> None:
+    sample, dockerfile, _, target = case[:4]
+    df = str(SAMPLES / sample / dockerfile)
+    tag = f"lmtest-image-{uuid.uuid4().hex[:8]}:1"
+    target_args = ["--target", target] if target else []
+    code, built, err = run(
+        capsys, "build", str(SAMPLES / sample), "-f", df, "--network", "host", "-t", tag, *target_args
+    )
+    assert code == 0, err
+    assert built is not None
+    try:
+        code, from_engine, err = run(capsys, "image", tag, "--dockerfile", df, *target_args)
+        assert code == 0, err
+        assert from_engine is not None
+        assert from_engine["builder"] == "unknown"
+        assert final_map(from_engine) == final_map(built)
+        assert from_engine["base"]["history_count"] == built["base"]["history_count"]
+        archive = save(docker_client, tag, tmp_path / "image.tar")
+        code, from_file, err = run(capsys, "image", str(archive), "--dockerfile", df, *target_args)
+        assert code == 0, err
+        assert from_file is not None and from_file["engine"] is None
+        assert final_map(from_file) == final_map(built)
+        assert from_file["image"]["id"] == built["image"]["id"]
+        assert from_file["image"]["diff_ids"] == built["image"]["diff_ids"]
+        # Sizes computed from the tar entries equal the engine's `docker history` sizes (overlay2).
+        assert [la["size"] for la in from_file["image"]["layers"]] == [
+            la["size"] for la in built["image"]["layers"]
+        ]
+        config = saved_config(docker_client, tag)
+        check_steps_against(config, [s for s in from_file["steps"] if s["in_final_image"]])
+    finally:
+        docker_client.remove_image(tag, noprune=True)
+
+
+def test_image_without_dockerfile_tells_the_empty_layer_truth(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.APIClient,
+    seeded_images: dict[str, str],
+    saved_config: Any,
+) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM busybox:latest\nRUN true\nRUN touch /x && rm /x\nWORKDIR /w\nENV A=1\n"
+    )
+    tag = f"lmtest-image-{uuid.uuid4().hex[:8]}:1"
+    code, _, err = run(capsys, "build", str(tmp_path), "-t", tag)
+    assert code == 0, err
+    try:
+        code, report, err = run(capsys, "image", tag)
+        assert code == 0, err
+        assert report is not None and report["steps"] == [] and report["dockerfile"] is None
+        config = saved_config(docker_client, tag)
+        got = [h["empty_layer"] for h in report["image"]["history"]]
+        assert got == [bool(h.get("empty_layer", False)) for h in config["history"]]
+        layer_of = [h["layer_index"] for h in report["image"]["history"] if h["layer_index"] is not None]
+        assert layer_of == list(range(len(config["rootfs"]["diff_ids"])))
+    finally:
+        docker_client.remove_image(tag, noprune=True)
+
+
+def test_unknown_image_is_exit_2(capsys: pytest.CaptureFixture[str], seeded_images: dict[str, str]) -> None:
+    code, report, err = run(capsys, "image", "lmtest-no-such-image:never")
+    assert code == 2 and report is None
+    assert "lmtest-no-such-image:never" in err and len(err.strip().splitlines()) == 1
