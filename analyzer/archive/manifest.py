@@ -27,7 +27,9 @@ OCI_REF_NAME = "org.opencontainers.image.ref.name"
 # BuildKit stores provenance/SBOM attestations as extra manifests of platform unknown/unknown.
 _REFERENCE_TYPE = "vnd.docker.reference.type"
 _DIGEST = re.compile(r"^(?P<algorithm>[a-z0-9]+(?:[+._-][a-z0-9]+)*):(?P<hex>[a-zA-Z0-9=_-]+)$")
-_HEX_ID = re.compile(r"(?:^|/)(?P<hex>[0-9a-f]{64})(?:\.json)?$")
+# The config's name carries its digest: `<hex>.json` (Docker 20.10), `blobs/sha256/<hex>` (Docker 25+),
+# `sha256:<hex>` (go-containerregistry's tarball format, `crane pull`).
+_HEX_ID = re.compile(r"(?:^|/|sha256:)(?P<hex>[0-9a-f]{64})(?:\.json)?$")
 _MAX_DEPTH = 8
 
 
