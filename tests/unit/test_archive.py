@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tarfile
 from pathlib import Path
 
 import pytest
-from test_archive_support import LINKS_LAYER, SMALL, TWO, Entry, compressed, engine_record, tar_bytes
+from test_archive_support import (
+    LINKS_LAYER,
+    SMALL,
+    TWO,
+    Entry,
+    compressed,
+    engine_record,
+    read_docker_save,
+    tar_bytes,
+    write_tar,
+)
 
 from analyzer.archive import chain_ids, entry_size, is_archive_path, iter_layer_members, read_image
 from analyzer.archive.layers import scan_layer
@@ -225,3 +236,19 @@ def test_is_archive_path_for_directories(tmp_path: Path) -> None:
     assert not is_archive_path(str(tmp_path))
     (tmp_path / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
     assert is_archive_path(str(tmp_path))
+
+
+def test_crane_tarball_format(tmp_path: Path) -> None:
+    # go-containerregistry (`crane pull`): config `sha256:<hex>`, gzip layers `<hex>.tar.gz` (the repeated
+    # layer is one file listed twice), no repositories file.
+    image = read_docker_save(SMALL)
+    layer_names = [f"{hashlib.sha256(layer).hexdigest()}.tar.gz" for layer in image.layers]
+    files = {name: compressed(layer, "gzip") for name, layer in zip(layer_names, image.layers, strict=True)}
+    config_name = "sha256:" + hashlib.sha256(image.config).hexdigest()
+    files[config_name] = image.config
+    manifest = [{"Config": config_name, "RepoTags": ["lmtest-archive:small"], "Layers": layer_names}]
+    files["manifest.json"] = json.dumps(manifest).encode()
+    assert read_image(write_tar(files, tmp_path / "crane.tar"), verify=True) == read_image(SMALL)
+    files[config_name] = image.config + b" "
+    with pytest.raises(ArchiveError, match="does not match its digest"):
+        read_image(write_tar(files, tmp_path / "crane-bad.tar"))
