@@ -19,6 +19,7 @@ from analyzer.archive.manifest import Candidate, choose, find_candidates, load_j
 from analyzer.archive.source import DirectorySource, Source, TarIndexSource
 from analyzer.archive.streamed import TarStreamSource
 from analyzer.errors import ArchiveError
+from analyzer.imagedata import chain_ids
 from analyzer.model import HistoryEntry, Image, Layer
 
 Progress = Callable[[int, int], None]
@@ -40,16 +41,6 @@ def open_source(path: str | Path) -> Source:
     if compression_of(head) != "none":
         return TarStreamSource(path)
     return TarIndexSource(path)
-
-
-def chain_ids(diff_ids: Sequence[str]) -> list[str]:
-    """ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256 of ``"ChainID(Ln-1) DiffID(Ln)"`` (image spec)."""
-    out: list[str] = []
-    for diff_id in diff_ids:
-        if out:
-            diff_id = "sha256:" + hashlib.sha256(f"{out[-1]} {diff_id}".encode()).hexdigest()
-        out.append(diff_id)
-    return out
 
 
 def read_image(
