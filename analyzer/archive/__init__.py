@@ -18,7 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from analyzer.archive.layers import entry_size
-from analyzer.archive.reader import chain_ids, iter_layer_members, read_image
+from analyzer.archive.reader import iter_layer_members, read_image
+from analyzer.imagedata import chain_ids
 
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst")
 
