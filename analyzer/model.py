@@ -335,6 +335,57 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """``--explain``: one step's prediction set against what was measured, in plain language."""
+
+    step: int
+    """Index into ``Report.steps``."""
+    predicted: bool | None
+    """What ``predict`` said about ``creates_layer`` (None: it depends on the filesystem)."""
+    reason: str
+    """``predict``'s reason."""
+    verdict: str
+    """``as predicted``, ``wrong`` (the prediction disagreed), ``resolved`` (it said depends), ``not run``."""
+    surprise: str | None
+    """A short note to highlight when the outcome is one a student would not expect, else None."""
+    text: str
+    """The plain-language paragraph, built from the measured data only."""
+
+
+@dataclass(frozen=True)
+class LayerDbEntry:
+    """One layer of an image and, when readable, its folder in the engine's layer database."""
+
+    index: int
+    diff_id: str
+    chain_id: str
+    """Computed from the diff_ids (never read from the engine)."""
+    size: int | None
+    """Bytes as ``docker history`` reports them."""
+    folder: str | None = None
+    """``<data_root>/image/overlay2/layerdb/sha256/<chainID>`` when it was found."""
+    cache_id: str | None = None
+    parent: str | None = None
+    db_size: int | None = None
+    db_diff: str | None = None
+    problems: tuple[str, ...] = ()
+    """Disagreements between the folder's files and the computation (empty: verified)."""
+
+
+@dataclass(frozen=True)
+class LayerDb:
+    """The layer database view of the final image (``--layers``, ``layermap layers``)."""
+
+    state: str
+    """``verified``, ``mismatch``, ``unreadable``, ``remote``, ``containerd``, ``other`` or ``no-engine``."""
+    note: str
+    """One or two plain sentences: what was checked, or why not, or what replaces the layerdb."""
+    entries: tuple[LayerDbEntry, ...]
+    storage: str | None = None
+    data_root: str | None = None
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything a renderer needs (the JSON report, schema_version 1)."""
 
@@ -350,3 +401,9 @@ class Report:
     findings: tuple[Finding, ...] = ()
     warnings: tuple[str, ...] = ()
     """Alignment mismatches and other notes for stderr (not part of the JSON)."""
+    dockerfile_text: str | None = None
+    """The Dockerfile as written (annotated and HTML views); None when there is none."""
+    explanations: tuple[Explanation, ...] = ()
+    """``--explain`` (and the HTML report): one per explained step."""
+    layerdb: LayerDb | None = None
+    """``--layers``: the layer database view of the final image."""
