@@ -7,7 +7,9 @@ import sys
 from typing import Any
 
 from analyzer.cli.output import add_output_args, emit
-from analyzer.errors import EXIT_OK, UsageError
+from analyzer.cli.teaching import add_teaching_args, enrich
+from analyzer.errors import EXIT_OK, BuildFailed, UsageError
+from analyzer.model import Report
 from analyzer.progress import make_progress
 
 
@@ -25,6 +27,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--platform", metavar="P")
     p.add_argument("-t", "--tag", metavar="TAG")
     p.add_argument("--contents", action="store_true", help="also read layer contents")
+    add_teaching_args(p)
     add_output_args(p)
     p.set_defaults(run=run)
 
@@ -56,6 +59,11 @@ def run(args: argparse.Namespace) -> int:
     pipeline.check_target(parsed, args.target)
     eng = engine_mod.connect()
     with make_progress(sys.stderr, quiet=args.quiet) as progress:
-        report = pipeline.build_report(request, parsed, eng, on_progress=progress.update)
-    emit(report, args)
+        try:
+            report = pipeline.build_report(request, parsed, eng, on_progress=progress.update)
+        except BuildFailed as err:
+            if isinstance(err.result, Report):  # the partial report is explained too
+                err.result = enrich(err.result, parsed, args, args.builder)
+            raise
+    emit(enrich(report, parsed, args, args.builder), args)
     return EXIT_OK

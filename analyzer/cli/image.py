@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from analyzer.cli.output import add_output_args, emit
+from analyzer.cli.teaching import add_teaching_args, enrich, written_by
 from analyzer.errors import EXIT_OK, UsageError
 
 
@@ -18,6 +19,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
     p.add_argument("--target", metavar="STAGE")
     p.add_argument("--contents", action="store_true", help="also read layer contents")
+    add_teaching_args(p)
     add_output_args(p)
     p.set_defaults(run=run)
 
@@ -38,5 +40,5 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--target and --build-arg need --dockerfile")
     source = imagemap.load_image(args.image, is_archive_path(args.image), engine_mod.connect)
     report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)
-    emit(report, args)
+    emit(enrich(report, dockerfile, args, written_by(report)), args)
     return EXIT_OK

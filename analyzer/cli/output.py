@@ -12,6 +12,7 @@ from analyzer.errors import UsageError
 from analyzer.model import Report
 from analyzer.render import RENDERERS
 from analyzer.render.common import human_size
+from analyzer.render.teaching import compose, is_prediction
 
 
 def add_output_args(parser: argparse.ArgumentParser) -> None:
@@ -34,11 +35,18 @@ def write_text(text: str, output: str | None) -> None:
 
 def emit(report: Report, args: argparse.Namespace) -> None:
     """Render ``report`` in ``--format``, then warnings and the summary line on stderr."""
-    write_text(RENDERERS[args.format](report), args.output)
+    write_text(compose(report, args.format, colour=_colour(args)), args.output)
     for warning in report.warnings:
         print(f"layermap: warning: {warning}", file=sys.stderr)
     if not args.quiet:
         print(summary_line(report), file=sys.stderr)
+
+
+def _colour(args: argparse.Namespace) -> bool:
+    """ANSI colours only for a terminal reader: not with -o, a pipe, NO_COLOR or TERM=dumb."""
+    if args.output or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
 
 
 def _write(stream: TextIO, text: str) -> None:
@@ -53,6 +61,12 @@ def _write(stream: TextIO, text: str) -> None:
 
 def summary_line(report: Report) -> str:
     s = report.summary
+    if is_prediction(report):
+        known = [st.creates_layer for st in report.steps if st.in_final_image and st.stage is not None]
+        return (
+            f"layermap: predicted {len(report.steps)} steps ({report.builder} builder): "
+            f"{known.count(True)} layers, {known.count(None)} depend, {known.count(False)} without a layer"
+        )
     if report.image is None:
         return f"layermap: {len(report.steps)} steps mapped; no final image"
     if report.dockerfile_path is None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from analyzer.model import Report
+from analyzer.render import annotated, html, markdown, table
 from analyzer.render import json as json_render
-from analyzer.render import markdown, table
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "table": table.render,
     "json": json_render.render,
     "markdown": markdown.render,
+    "annotated": annotated.render,
+    "html": html.render,
 }

@@ -1,0 +1,267 @@
+"""``--format html``: one self-contained page — the annotated Dockerfile, a strata chart of the final
+image (each block linked to its line), a per-stage view for multi-stage builds, and the explain text.
+
+Everything is inline (CSS and JS from ``assets/``, read at render time); the page fetches nothing, so it
+works offline and from an e-mail attachment. Without JS the blocks still work as ``#L12`` links.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from importlib import resources
+
+from analyzer import __version__
+from analyzer.model import Report, Step
+from analyzer.render.annotated import gutter
+from analyzer.render.common import human_size
+from analyzer.render.strata import MIN_PX, Block, colour_of, final_blocks, stage_columns
+from analyzer.render.teaching import is_prediction, layer_word, layerdb_rows, measured_word
+
+
+def _asset(name: str) -> str:
+    return resources.files("analyzer.render").joinpath(f"assets/{name}").read_text(encoding="utf-8")
+
+
+def render(report: Report) -> str:
+    """The whole page."""
+    title = f"layermap — {report.dockerfile_path or (report.image.id[:19] if report.image else 'report')}"
+    sections = [_dockerfile_section(report), _stages_section(report), _explain_section(report)]
+    sections.append(_layerdb_section(report))
+    body = "\n".join(part for part in sections if part)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="layermap {escape(__version__)}">
+<title>{escape(title)}</title>
+<style>
+{_asset("report.css")}
+</style>
+</head>
+<body>
+{_header(report)}
+<main>
+<div class="chart-col">{_final_chart(report)}</div>
+<div class="content">
+{body}
+</div>
+</main>
+<script>
+{_asset("report.js")}
+</script>
+</body>
+</html>
+"""
+
+
+def _header(report: Report) -> str:
+    s = report.summary
+    what = escape(report.dockerfile_path or "image")
+    lines = [f"<h1>layermap: <code>{what}</code></h1>"]
+    if is_prediction(report):
+        lines.append(f"<p>Prediction for the {escape(report.builder)} builder, without an engine.</p>")
+    if report.image is not None:
+        tags = f" ({escape(', '.join(report.image.tags))})" if report.image.tags else ""
+        lines.append(
+            f"<p>Image <span class='digest'>{escape(report.image.id)}</span>{tags}: "
+            f"{human_size(s.final_size)} in {len(report.image.layers)} layers, "
+            f"{len(report.image.history)} history entries.</p>"
+        )
+    if report.base is not None and report.image is not None:
+        lines.append(
+            f"<p>Base {escape(report.base.ref)}: {human_size(s.base_size)} in "
+            f"{report.base.layer_count} layers; "
+            f"added by this Dockerfile: {human_size(s.added_size)} in {s.layers_added} layers.</p>"
+        )
+    if report.engine is not None:
+        e = report.engine
+        lines.append(f"<p>Engine {escape(e.version)} (API {escape(e.api_version)}, {escape(e.storage)}).</p>")
+    return "<header>" + "\n".join(lines) + "</header>"
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _block(block: Block, css: str) -> str:
+    zero = " zero" if block.size == 0 else ""
+    colour = "base" if block.base else block.colour
+    attrs = f' data-line="{block.anchor}" href="#{block.anchor}"' if block.anchor else ""
+    layer = f' data-layer="{block.layer}"' if block.layer is not None else ""
+    title = block.label + (f"\n{block.diff_id}" if block.diff_id else "")
+    return (
+        f'<a class="{css} {colour}{zero}"{attrs}{layer} title="{escape(title)}" '
+        f'style="height:{block.height}px"></a>'
+    )
+
+
+def _final_chart(report: Report) -> str:
+    blocks = final_blocks(report)
+    if not blocks:
+        note = "predicted only: no image was built" if is_prediction(report) else "no final image"
+        return f'<h2>Final image</h2><p class="legend">{note}</p>'
+    base = [b for b in blocks if b.base]
+    own = [b for b in blocks if not b.base]
+    parts = []
+    ref = escape(report.base.ref) if report.base else "the base image"
+    if base:
+        parts.append(
+            '<div class="group base-group">' + "".join(_block(b, "stratum") for b in base) + "</div>"
+        )
+    if own:
+        cls = "group apart" if base else "group"
+        parts.append(f'<div class="{cls}">' + "".join(_block(b, "stratum") for b in own) + "</div>")
+    legend = (
+        f"{len(blocks)} layers, oldest at the bottom; heights ∝ size (min {MIN_PX}px, hatched = 0 bytes)"
+        + (f"; grey, set apart below: inherited from {ref}" if base else "")
+        + ". Click a block to see its line."
+    )
+    return (
+        '<h2>Final image</h2><div class="strata" id="strata-final">'
+        + "".join(parts)
+        + f'</div><p class="legend">{legend}</p>'
+    )
+
+
+def _stages_section(report: Report) -> str:
+    if len(report.stages) < 2 or report.image is None and not any(s.layer for s in report.steps):
+        return ""
+    columns = []
+    for info, blocks in stage_columns(report):
+        name = escape(info.name or f"stage {info.index}")
+        where = "in the final image" if info.in_final_image else "not in the final image"
+        size = sum(b.size for b in blocks)
+        inner = "".join(_block(b, "stage-block stratum") for b in blocks)
+        cls = "stage" if info.in_final_image else "stage outside"
+        columns.append(
+            f'<div class="{cls}" data-stage="{info.index}"><div class="strata">{inner}</div>'
+            f"<p><b>{name}</b><br>FROM {escape(info.from_)}<br>{human_size(size)}, {where}</p></div>"
+        )
+    return '<section id="stages"><h2>Stages</h2><div class="stages">' + "".join(columns) + "</div></section>"
+
+
+# --------------------------------------------------------------------------- annotated Dockerfile
+
+
+def _line_item(anchor: str, number: str, text: str, cls: str, step: Step | None, report: Report) -> str:
+    size, bar, mark, bar_cls = "", "", "", "nobar"
+    scale = report.image.size if report.image and report.image.size else 0
+    surprises = {report.steps[e.step].line for e in report.explanations if e.surprise}
+    if step is not None:
+        g = gutter(report, step, scale, step.line in surprises and not step.trigger)
+        size, mark = escape(g.size), ("!" if g.surprise else "")
+        if g.fill is not None:
+            width = max(g.fill * 100, 2.0) if g.fill > 0 else 0.0
+            colour = "base" if step.instruction == "FROM" and not step.trigger else colour_of(step.line)
+            bar = f'<span class="{colour}" style="width:{width:.1f}%"></span>'
+            bar_cls = "bar"
+        cls += " layer" if g.layer else ""
+        cls += " failed" if g.failed else ""
+        cls += "" if step.in_final_image else " outside"
+    ident = f' id="{anchor}"' if anchor else ""
+    return (
+        f'<li{ident} class="{cls.strip()}"><span class="size">{size}</span>'
+        f'<span class="{bar_cls}">{bar}</span>'
+        f'<span class="mark">{mark}</span><span class="num">{number}</span>'
+        f'<span class="text">{escape(text)}</span></li>'
+    )
+
+
+def _dockerfile_section(report: Report) -> str:
+    items: list[str] = []
+    if report.dockerfile_text is not None:
+        first: dict[int, Step] = {}
+        triggers: dict[int, list[Step]] = {}
+        for step in report.steps:
+            if step.trigger:
+                triggers.setdefault(step.line, []).append(step)
+            else:
+                first.setdefault(step.line, step)
+        for number, text in enumerate(report.dockerfile_text.splitlines(), start=1):
+            cls = "comment" if text.lstrip().startswith("#") else ""
+            items.append(_line_item(f"L{number}", str(number), text, cls, first.get(number), report))
+            items.extend(
+                _line_item("", "↳", f"ONBUILD {t.text}", "trigger", t, report)
+                for t in triggers.get(number, [])
+            )
+        heading = "Dockerfile"
+    elif report.image is not None:
+        items = [_history_item(report, index) for index in range(len(report.image.history))]
+        heading = "Image history (no Dockerfile given)"
+    else:
+        return ""
+    return (
+        f'<section id="dockerfile"><h2>{heading}</h2><ol class="dockerfile code">'
+        + "".join(items)
+        + "</ol></section>"
+    )
+
+
+def _history_item(report: Report, index: int) -> str:
+    assert report.image is not None
+    entry = report.image.history[index]
+    made = entry.empty_layer is False
+    size = human_size(entry.size) if made else ("·" if entry.empty_layer else "-")
+    cls = "layer" if made else ""
+    return (
+        f'<li id="H{index}" class="{cls}"><span class="size">{size}</span><span class="nobar"></span>'
+        f'<span class="mark"></span><span class="num">{index}</span>'
+        f'<span class="text">{escape(" ".join(entry.created_by.split()))}</span></li>'
+    )
+
+
+# --------------------------------------------------------------------------- explain, layerdb
+
+
+def _prediction_section(report: Report) -> str:
+    body = "".join(
+        f'<tr><td><a data-line="L{s.line}" href="#L{s.line}">{s.line}</a></td>'
+        f"<td><code>{escape(s.text)}</code></td><td>{layer_word(s.creates_layer)}</td>"
+        f"<td>{escape(s.reason or '')}</td></tr>"
+        for s in report.steps
+    )
+    head = "<tr><th>Line</th><th>Instruction</th><th>Predicted</th><th>Why</th></tr>"
+    return f'<section id="explain"><h2>Prediction</h2><table>{head}{body}</table></section>'
+
+
+def _explain_section(report: Report) -> str:
+    if is_prediction(report):
+        return _prediction_section(report)
+    if not report.explanations:
+        return ""
+    rows: list[str] = []
+    paragraphs: list[str] = []
+    for e in report.explanations:
+        step = report.steps[e.step]
+        cls = ' class="surprise"' if e.surprise else ""
+        note = f'<span class="surprise-note">{escape(e.surprise)}</span>' if e.surprise else ""
+        rows.append(
+            f'<tr{cls}><td><a data-line="L{step.line}" href="#L{step.line}">{step.line}</a></td>'
+            f"<td><code>{escape(step.text[:70])}</code></td><td>{layer_word(e.predicted)}</td>"
+            f"<td>{escape(measured_word(step))}</td><td>{escape(e.verdict)}</td><td>{note}</td></tr>"
+        )
+        paragraphs.append(f'<p id="explain-{e.step}">{escape(e.text)}</p>')
+    names = ("Line", "Instruction", "Predicted", "Measured", "Verdict", "Surprise")
+    head = "<tr>" + "".join(f"<th>{n}</th>" for n in names) + "</tr>"
+    return (
+        '<section id="explain" class="explain"><h2>Prediction vs measurement</h2>'
+        f"<table>{head}{''.join(rows)}</table><h2>What each line did</h2>{''.join(paragraphs)}</section>"
+    )
+
+
+def _layerdb_section(report: Report) -> str:
+    db = report.layerdb
+    if db is None:
+        return ""
+    head = "".join(
+        f"<th>{h}</th>" for h in ("#", "diff_id", "chain ID (computed)", "Size", "cache-id", "layerdb")
+    )
+    rows = "".join(
+        "<tr>" + "".join(f'<td class="digest">{escape(c)}</td>' for c in row) + "</tr>"
+        for row in layerdb_rows(db)
+    )
+    return (
+        f'<section id="layerdb"><h2>Layer database ({escape(db.state)})</h2>'
+        f"<table><tr>{head}</tr>{rows}</table>"
+        f"<p>{escape(db.note)}</p></section>"
+    )

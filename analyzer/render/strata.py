@@ -1,0 +1,147 @@
+"""Layout of the HTML strata chart: which block stands for which layer, how tall, linked to which line.
+
+The final image is drawn as stacked blocks, oldest at the bottom, one per layer, heights proportional
+to size with a minimum so a 0-byte layer stays visible and clickable. Layers inherited from the base
+image (not made by any line of this Dockerfile) are kept apart and link to the FROM line. For
+multi-stage builds each stage gets a column: what its FROM inherited as one block, then its own layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from analyzer.model import Report, StageInfo, Step
+from analyzer.render.common import human_size, shorten
+
+CHART_PX = 420
+MIN_PX = 8
+PALETTE = 8
+"""Colour classes ``c0``…``c7`` for the layers of this Dockerfile (base layers are grey)."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of a chart."""
+
+    layer: int | None
+    """Layer index in the final image (None: a per-stage block)."""
+    size: int
+    height: int
+    """Pixels."""
+    anchor: str | None
+    """Id of the line element it links to (``L12``, or ``H3`` for a history entry), if any."""
+    label: str
+    base: bool
+    diff_id: str | None = None
+    colour: str = "base"
+
+
+def heights(sizes: Sequence[int], total_px: int = CHART_PX, min_px: int = MIN_PX) -> list[int]:
+    """Pixel heights proportional to ``sizes``, none below ``min_px``."""
+    total = sum(sizes)
+    return [max(min_px, round(size / total * total_px)) if total else min_px for size in sizes]
+
+
+def colour_of(line: int) -> str:
+    """The same colour for a line's gutter and its blocks."""
+    return f"c{line % PALETTE}"
+
+
+def layer_steps(report: Report) -> dict[int, Step]:
+    """Final-image layer index → the step that made it."""
+    return {
+        s.layer.index: s
+        for s in report.steps
+        if s.in_final_image and s.layer is not None and s.stage is not None
+    }
+
+
+def _root_from(report: Report) -> Step | None:
+    return next(
+        (s for s in report.steps if s.instruction == "FROM" and not s.trigger and s.in_final_image),
+        None,
+    )
+
+
+def final_blocks(report: Report) -> list[Block]:
+    """One block per layer of the final image, oldest first."""
+    image = report.image
+    if image is None:
+        return []
+    made = layer_steps(report)
+    root = _root_from(report)
+    sizes = [layer.size or 0 for layer in image.layers]
+    out = []
+    for layer, height in zip(image.layers, heights(sizes), strict=True):
+        step = made.get(layer.index)
+        size = layer.size or 0
+        if step is not None:
+            label = f"layer #{layer.index}: line {step.line} {shorten(step.text, 60)} — {human_size(size)}"
+            out.append(
+                Block(
+                    layer.index,
+                    size,
+                    height,
+                    f"L{step.line}",
+                    label,
+                    False,
+                    layer.diff_id,
+                    colour_of(step.line),
+                )
+            )
+            continue
+        # Not made by a line: inherited from the base image (or, without a Dockerfile, a history entry).
+        anchor = f"L{root.line}" if root is not None else _history_anchor(report, layer.index)
+        origin = report.base.ref if report.base is not None else "the base image"
+        label = f"layer #{layer.index} inherited from {origin} — {human_size(size)}"
+        if report.dockerfile_text is None:
+            label = f"layer #{layer.index} — {human_size(size)}"
+        out.append(
+            Block(layer.index, size, height, anchor, label, report.dockerfile_text is not None, layer.diff_id)
+        )
+    return out
+
+
+def _history_anchor(report: Report, layer_index: int) -> str | None:
+    """Without a Dockerfile, a layer links to the history entry that made it."""
+    if report.image is None:
+        return None
+    count = 0
+    for entry in report.image.history:
+        if entry.empty_layer is False:
+            if count == layer_index:
+                return f"H{entry.index}"
+            count += 1
+    return None
+
+
+def stage_columns(report: Report) -> list[tuple[StageInfo, list[Block]]]:
+    """Per stage: the inherited block, then the stage's own layers (heights on one common scale)."""
+    columns: list[tuple[StageInfo, list[tuple[int, str | None, str, str, str | None]]]] = []
+    for info in report.stages:
+        items: list[tuple[int, str | None, str, str, str | None]] = []
+        for step in report.steps:
+            if step.stage != info.index:
+                continue
+            if step.instruction == "FROM" and not step.trigger:
+                size = step.inherited_size or 0
+                items.append(
+                    (size, f"L{step.line}", f"FROM {info.from_}: inherited {human_size(size)}", "base", None)
+                )
+            elif step.layer is not None:
+                text = f"line {step.line} {shorten(step.text, 50)} — {human_size(step.layer.size)}"
+                items.append(
+                    (step.layer.size, f"L{step.line}", text, colour_of(step.line), step.layer.diff_id)
+                )
+        columns.append((info, items))
+    total = max((sum(i[0] for i in items) for _, items in columns), default=0)
+    out = []
+    for info, items in columns:
+        scaled = [max(MIN_PX, round(i[0] / total * CHART_PX)) if total else MIN_PX for i in items]
+        blocks = [
+            Block(None, size, h, anchor, label, colour == "base", diff, colour)
+            for (size, anchor, label, colour, diff), h in zip(items, scaled, strict=True)
+        ]
+        out.append((info, blocks))
+    return out
