@@ -1,0 +1,275 @@
+"""Build with BuildKit through the Engine API: ``POST /build?version=2`` with the context as a tar body.
+
+The docker SDK cannot drive BuildKit (it has no session support), but the endpoint builds without a
+session when the context is uploaded as a tar, on Docker 20.10 and later. The stream is decoded by
+``buildtrace.py``; this module only prepares the upload, sends it, streams the JSON messages, and
+translates transport and HTTP errors into the project's errors.
+
+The context tar mirrors the SDK's (``.dockerignore`` honoured through ``docker.utils.build``, a
+Dockerfile outside the context added under a generated name) but is written in GNU format: the PAX
+headers Python writes by default confuse the daemon's BuildKit context reader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import secrets
+import signal
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import docker
+import requests
+from docker.utils.build import exclude_paths
+
+from analyzer.buildstream import BuildProgress
+from analyzer.buildtrace import TraceParser
+from analyzer.errors import EngineError, UsageError
+from analyzer.model import BuildResult, Dockerfile
+
+__all__ = ["build_buildkit", "build_messages", "build_params"]
+
+_TRANSPORT_ERRORS = (requests.exceptions.RequestException, docker.errors.DockerException, OSError)
+
+
+def build_buildkit(
+    client: docker.APIClient,
+    address: str,
+    dockerfile: Dockerfile,
+    context: Path,
+    dockerfile_path: Path,
+    *,
+    build_args: Mapping[str, str] | None = None,
+    target: str | None = None,
+    network: str | None = None,
+    no_cache: bool = False,
+    platform: str | None = None,
+    tag: str | None = None,
+    on_progress: Callable[[BuildProgress], None] | None = None,
+) -> BuildResult:
+    """Build with BuildKit; a failing step is data (``result.failure``), not an error.
+
+    Raises DockerfileError / UsageError when the engine refuses the Dockerfile or an option before
+    building, EngineError when the engine cannot be reached or the stream ends early, and re-raises
+    KeyboardInterrupt after dropping the connection (which makes the daemon cancel the build).
+    """
+    parser = TraceParser(dockerfile, target)
+    params = build_params(
+        build_args=build_args, target=target, network=network, no_cache=no_cache, platform=platform, tag=tag
+    )
+    with build_messages(client, address, context, dockerfile_path, params, dockerfile.text) as messages:
+        for message in messages:
+            _deliver(parser.feed(message), on_progress)
+    _deliver(parser.finish(), on_progress)
+    rejected = parser.rejection(str(dockerfile_path))
+    if rejected is not None:
+        raise rejected
+    if not parser.complete:
+        raise EngineError(f"the Docker engine at {address} ended the build stream before the build ended")
+    return parser.result()
+
+
+def _deliver(events: list[BuildProgress], on_progress: Callable[[BuildProgress], None] | None) -> None:
+    if on_progress is not None:
+        for event in events:
+            on_progress(event)
+
+
+def build_params(
+    *,
+    build_args: Mapping[str, str] | None = None,
+    target: str | None = None,
+    network: str | None = None,
+    no_cache: bool = False,
+    platform: str | None = None,
+    tag: str | None = None,
+) -> dict[str, str]:
+    """The query parameters of ``POST /build``, named as the docker SDK's ``build`` sends them."""
+    params = {"version": "2", "rm": "1", "forcerm": "1"}
+    optional = {"t": tag, "target": target, "networkmode": network, "platform": platform}
+    params.update({key: value for key, value in optional.items() if value})
+    if build_args:
+        params["buildargs"] = json.dumps(dict(build_args))
+    if no_cache:
+        params["nocache"] = "1"
+    return params
+
+
+@contextlib.contextmanager
+def build_messages(
+    client: docker.APIClient,
+    address: str,
+    context: Path,
+    dockerfile_path: Path,
+    params: Mapping[str, str],
+    dockerfile_text: str | None = None,
+) -> Iterator[Iterator[dict[str, Any]]]:
+    """Start the build and yield its decoded JSON messages; the response is closed on leaving.
+
+    Leaving early (Ctrl-C, an error) drops the connection, which is how a client tells the daemon to
+    cancel: BuildKit then stops the running step. ``dockerfile_text`` is what to send when the
+    Dockerfile lies outside the context (so the engine builds exactly what was parsed).
+    """
+    params = dict(params)
+    with _context_tar(context, dockerfile_path, dockerfile_text) as (body, name):
+        params["dockerfile"] = name
+        response = _post(client, address, body, params)
+    try:
+        yield _messages(response, address)
+    finally:
+        # A second Ctrl-C must not leave the connection open.
+        with _sigint_deferred(), contextlib.suppress(Exception):
+            response.close()
+
+
+# ---------------------------------------------------------------------- the context
+
+
+@contextlib.contextmanager
+def _context_tar(
+    context: Path, dockerfile_path: Path, dockerfile_text: str | None
+) -> Iterator[tuple[IO[bytes], str]]:
+    """The context as a GNU tar in a temp file, and the Dockerfile's name inside it."""
+    root = str(context)
+    if not context.is_dir():
+        raise UsageError(f"cannot read the build context {context}: not a folder")
+    try:
+        name, extra = _dockerfile_entry(context, dockerfile_path, dockerfile_text)
+        files = sorted(exclude_paths(root, _dockerignore(context), dockerfile=name))
+        with tempfile.TemporaryFile(prefix="layermap-context-") as body:
+            with tarfile.open(fileobj=body, mode="w", format=tarfile.GNU_FORMAT) as tar:
+                for path in files:
+                    if path != name or extra is None:
+                        _add(tar, root, path)
+                if extra is not None:
+                    info = tarfile.TarInfo(name)
+                    info.size, info.mode = len(extra), 0o644
+                    tar.addfile(info, io.BytesIO(extra))
+            body.seek(0)
+            yield body, name
+    except OSError as exc:
+        if isinstance(exc, requests.exceptions.RequestException):
+            raise
+        raise UsageError(f"cannot read the build context {context}: {exc}") from None
+
+
+def _dockerfile_entry(context: Path, dockerfile: Path, text: str | None) -> tuple[str, bytes | None]:
+    """Like the SDK: a Dockerfile inside the context by its relative path, else under a generated name."""
+    inside = os.path.relpath(dockerfile.resolve(), context.resolve())
+    if not inside.startswith(".."):
+        return Path(inside).as_posix(), None
+    data = text.encode("utf-8") if text is not None else dockerfile.read_bytes()
+    return f".dockerfile.{secrets.token_hex(20)}", data
+
+
+def _dockerignore(context: Path) -> list[str]:
+    try:
+        text = (context / ".dockerignore").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    # The SDK's reading: stripped lines, blank lines and comments dropped.
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def _add(tar: tarfile.TarFile, root: str, path: str) -> None:
+    full = os.path.join(root, path)
+    info = tar.gettarinfo(full, arcname=path)
+    if info is None:
+        return  # a socket: nothing to send (as the SDK does)
+    info.mtime = int(info.mtime)
+    if info.isfile():
+        with open(full, "rb") as handle:
+            tar.addfile(info, handle)
+    else:
+        tar.addfile(info)
+
+
+# ---------------------------------------------------------------------- HTTP
+
+
+def _post(client: docker.APIClient, address: str, body: IO[bytes], params: Mapping[str, str]) -> Any:
+    url = f"{client.base_url}/v{client.api_version}/build"
+    headers = {"Content-Type": "application/x-tar"}
+    try:
+        # No read timeout: a RUN may stay silent for a long time.
+        response = client.post(url, params=params, data=body, headers=headers, stream=True, timeout=None)
+    except _TRANSPORT_ERRORS as exc:
+        raise EngineError(
+            f"lost the Docker engine at {address} while trying to build the image: {_reason(exc)}"
+        ) from None
+    if response.status_code != 200:
+        message = _error_text(response)
+        response.close()
+        # The daemon checks the options before building; 20.10 answers 500 for a network mode
+        # BuildKit lacks ("not supported by buildkit").
+        if response.status_code == 400 or "not supported by buildkit" in message:
+            raise UsageError(f"the Docker engine rejected the build: {message}")
+        raise EngineError(f"the Docker engine at {address} could not build the image: {message}")
+    return response
+
+
+def _error_text(response: Any) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    text = data.get("message") if isinstance(data, dict) else None
+    return " ".join(str(text or response.text or response.reason).split())
+
+
+def _messages(response: Any, address: str) -> Iterator[dict[str, Any]]:
+    """The daemon writes one JSON object per line; lines are split by bytes so UTF-8 is never cut."""
+    buffer = b""
+    try:
+        for chunk in response.iter_content(chunk_size=None):
+            *lines, buffer = (buffer + chunk).split(b"\n")
+            for line in lines:
+                if line.strip():
+                    yield _decode(line, address)
+    except _TRANSPORT_ERRORS as exc:
+        raise EngineError(f"lost the Docker engine at {address} during the build: {_reason(exc)}") from None
+    if buffer.strip():
+        yield _decode(buffer, address)
+
+
+def _decode(line: bytes, address: str) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        raise EngineError(f"the Docker engine at {address} sent a build message that is not JSON") from None
+    return value if isinstance(value, dict) else {}
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Ignore SIGINT for a moment (main thread only; elsewhere signals cannot be changed anyway)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost OS error's text (``Connection refused``), else the exception's, on one line."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    found = ""
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            found = str(current.strerror)
+        nested = [getattr(current, "reason", None), current.__cause__, current.__context__, *current.args]
+        current = next((item for item in nested if isinstance(item, BaseException)), None)
+    text = found or " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
