@@ -1,0 +1,100 @@
+"""The CI gate: run the review rules on a report and decide pass or fail from the same findings.
+
+``review`` is the one entry point the commands use: it measures what the rules need that the report
+does not hold (the build context on disk), evaluates the rules, marks each finding that fails the gate
+(``fails_gate``) and returns the report with its findings next to the verdict, so the JSON written and
+the exit code always come from the same run. Thresholds live in the rules (``analyzer/rules``) as dive's
+CI rules do; the gate only compares severities with ``--fail-on``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from analyzer.model import Dockerfile, Finding, Report
+from analyzer.rules import BY_ID, RuleContext, Skipped, evaluate
+from analyzer.rules.config import Config, find_config, load_config
+from analyzer.rules.evidence import contents_of, measure_context
+
+FAIL_ON_DEFAULT = "error"
+_RANK = {"error": 0, "warning": 1, "info": 2}
+_FAILS = {"error": {"error"}, "warning": {"error", "warning"}, "never": set[str]()}
+CONTENTS_KEYS = ("min_efficiency", "max_wasted_bytes")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Pass or fail, and why."""
+
+    fail_on: str
+    passed: bool
+    failing: tuple[Finding, ...]
+    skipped: tuple[Skipped, ...]
+    config: str | None
+    """The configuration file used, if any."""
+
+
+@dataclass(frozen=True)
+class Review:
+    report: Report
+    """The report with the rules' findings (each carrying ``fails_gate``)."""
+    verdict: Verdict
+
+
+def config_for(dockerfile: Path | None, explicit: str | None) -> Config:
+    """``--config FILE``, else ``.layermap.toml`` / ``pyproject.toml`` next to the Dockerfile."""
+    if explicit is not None:
+        return load_config(Path(explicit), BY_ID)
+    found = find_config(dockerfile.resolve().parent) if dockerfile is not None else None
+    return load_config(found, BY_ID)
+
+
+def fails(severity: str, fail_on: str) -> bool:
+    return severity in _FAILS[fail_on]
+
+
+def review(
+    report: Report,
+    dockerfile: Dockerfile | None,
+    config: Config,
+    *,
+    fail_on: str | None = None,
+    context_dir: Path | None = None,
+) -> Review:
+    """Evaluate the rules on ``report`` and the gate on their findings."""
+    contents = contents_of(report)
+    context = measure_context(context_dir) if context_dir is not None else None
+    ctx = RuleContext(report, dockerfile, config, contents, context)
+    evaluation = evaluate(ctx)
+    level = fail_on or config.fail_on or FAIL_ON_DEFAULT
+    findings = sorted(
+        (replace(f, extra={**f.extra, "fails_gate": fails(f.severity, level)}) for f in evaluation.findings),
+        key=lambda f: (f.line is None, f.line or 0, _RANK.get(f.severity, 3), f.rule),
+    )
+    unmeasured = [
+        f"{key} is set in {config.source} but needs --contents: not evaluated"
+        for key in CONTENTS_KEYS
+        if contents is None and key in config.thresholds
+    ]
+    out = replace(
+        report,
+        findings=tuple(findings),
+        warnings=(*report.warnings, *evaluation.warnings, *unmeasured),
+    )
+    failing = tuple(f for f in findings if f.extra["fails_gate"])
+    verdict = Verdict(level, not failing, failing, evaluation.skipped, config.source)
+    return Review(out, verdict)
+
+
+def summary_line(verdict: Verdict, total: int) -> str:
+    """One line for stderr: the verdict, the level, and the failing findings' lines."""
+    if verdict.fail_on == "never":
+        return f"layermap: gate off (--fail-on never); {total} findings"
+    if verdict.passed:
+        return f"layermap: gate passed (--fail-on {verdict.fail_on}); {total} findings, none at that level"
+    where = ", ".join(
+        f"{'line ' + str(f.line) if f.line is not None else 'image'} {f.rule}" for f in verdict.failing[:5]
+    )
+    more = f" and {len(verdict.failing) - 5} more" if len(verdict.failing) > 5 else ""
+    return f"layermap: gate FAILED (--fail-on {verdict.fail_on}): {where}{more}"

@@ -1,0 +1,43 @@
+"""``large-context``: a build context over ``max_context_size`` (default 10 MB) without ``.dockerignore``.
+
+Every build sends the whole folder to the engine, and a whole-context COPY puts all of it (``.git``,
+build output, local virtualenvs) into a layer. The bytes are the regular files of the context folder
+as measured on disk before the build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyzer.render.common import human_size
+from analyzer.rules.base import NEEDS_CONTEXT, Hit, Rule, RuleContext
+from analyzer.rules.budgets import threshold
+
+KEY = "max_context_size"
+
+
+def check(ctx: RuleContext) -> Iterator[Hit]:
+    info = ctx.build_context
+    limit = threshold(ctx, KEY)
+    if info is None or info.bytes is None or info.bytes <= limit:
+        return
+    yield Hit(
+        line=None,
+        message=(
+            f"the build context {info.path} is {human_size(info.bytes)} in {info.files} files "
+            f"(over {KEY}, {human_size(int(limit))}) and has no .dockerignore: all of it is sent to the "
+            "engine on every build"
+        ),
+        bytes=info.bytes,
+        evidence="context",
+        data={"threshold": int(limit), "files": info.files},
+    )
+
+
+RULE = Rule(
+    id="large-context",
+    severity="warning",
+    summary="The build context is large and has no .dockerignore.",
+    check=check,
+    needs=(NEEDS_CONTEXT, KEY),
+)

@@ -1,0 +1,34 @@
+"""``too-many-layers``: the final image has more layers than ``max_layers``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyzer.rules.base import NEEDS_IMAGE, Hit, Rule, RuleContext
+from analyzer.rules.budgets import threshold
+
+KEY = "max_layers"
+
+
+def check(ctx: RuleContext) -> Iterator[Hit]:
+    image = ctx.report.image
+    limit = int(threshold(ctx, KEY))
+    if image is None or len(image.layers) <= limit:
+        return
+    added = tuple(s.line for s in ctx.final_steps() if s.creates_layer)
+    yield Hit(
+        line=None,
+        message=f"the image has {len(image.layers)} layers, over max_layers ({limit})",
+        evidence="history",
+        related_lines=added,
+        data={"threshold": limit, "layers": len(image.layers)},
+    )
+
+
+RULE = Rule(
+    id="too-many-layers",
+    severity="error",
+    summary="The final image has more layers than max_layers.",
+    check=check,
+    needs=(NEEDS_IMAGE, KEY),
+)

@@ -1,0 +1,76 @@
+"""``package-cache``: a package manager's cache or index left in a layer of the final image.
+
+apt's lists (``apt-get update``) and downloaded archives, pip's, npm's, yarn's and apk's caches are only
+needed while installing; left in the layer they ship with every pull. Measured with ``--contents`` from
+the files each line's layer holds (the step's largest-files listing, so the bytes are a lower bound:
+"at least"). Without contents the layer sizes cannot tell a cache from the packages, so the rule is
+skipped rather than guessing from the RUN text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyzer.render.common import human_size
+from analyzer.rules.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
+from analyzer.rules.evidence import TopFile
+from analyzer.rules.waste import shown
+
+# (name, path fragment, how to avoid it). Fragments match anywhere in the path so every user's home
+# (/root/.cache/pip, /home/app/.cache/pip) counts.
+CACHES: tuple[tuple[str, str, str], ...] = (
+    ("apt package lists", "/var/lib/apt/lists/", "rm -rf /var/lib/apt/lists/* in the same RUN"),
+    ("apt package archives", "/var/cache/apt/", "apt-get clean in the same RUN"),
+    ("pip cache", "/.cache/pip/", "pip install --no-cache-dir"),
+    ("npm cache", "/.npm/_cacache/", "npm cache clean --force in the same RUN"),
+    ("yarn cache", "/.cache/yarn/", "yarn cache clean in the same RUN"),
+    ("apk cache", "/var/cache/apk/", "apk add --no-cache"),
+    ("dnf/yum cache", "/var/cache/dnf/", "dnf clean all in the same RUN"),
+    ("dnf/yum cache", "/var/cache/yum/", "yum clean all in the same RUN"),
+)
+
+
+def _classify(files: tuple[TopFile, ...]) -> dict[str, tuple[int, list[str], str]]:
+    """Cache name → (bytes, paths, advice) among the files the layer adds or modifies."""
+    found: dict[str, tuple[int, list[str], str]] = {}
+    for entry in files:
+        if entry.change == "deleted":
+            continue
+        for name, fragment, advice in CACHES:
+            if fragment in entry.path:
+                size, paths, _ = found.get(name, (0, [], advice))
+                found[name] = (size + entry.size, [*paths, entry.path], advice)
+                break
+    return found
+
+
+def check(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.contents is None:
+        return
+    for step, files in ctx.contents.top_files:
+        if not step.in_final_image:
+            continue  # a builder stage's cache never reaches the image
+        for name, (size, paths, advice) in _classify(files).items():
+            if size <= 0:
+                continue
+            yield Hit(
+                line=step.line,
+                end_line=step.end_line,
+                message=(
+                    f"this line leaves at least {human_size(size)} of {name} in its layer "
+                    f"({shown(tuple(paths))}): {advice}"
+                ),
+                bytes=size,
+                evidence="contents",
+                paths=tuple(paths),
+                data={"cache": name},
+            )
+
+
+RULE = Rule(
+    id="package-cache",
+    severity="warning",
+    summary="A package manager's cache or index (apt lists, pip, npm, yarn, apk) is left in a layer.",
+    check=check,
+    needs=(NEEDS_CONTENTS,),
+)

@@ -1,0 +1,43 @@
+"""``secret-in-layer``: a credential-like file (private key, .env, token file, .git) in a layer.
+
+The contents reader detects these while it reads the layers (names and headers only, never the
+contents) and reports them as findings at the adding line; this rule is where they get their
+configured severity, inline suppression and the gate. A file deleted by a later line is still in the
+layer that added it, so it still counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyzer.rules.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
+
+ID = "secret-in-layer"
+
+
+def check(ctx: RuleContext) -> Iterator[Hit]:
+    for found in ctx.report.findings:
+        if found.rule != ID:
+            continue
+        extra = dict(found.extra)
+        path = extra.pop("path", None)
+        paths = tuple(extra.pop("paths", ()) or ((path,) if isinstance(path, str) else ()))
+        step = ctx.step_at(found.line) if found.line is not None else None
+        yield Hit(
+            line=found.line,
+            end_line=step.end_line if step else None,
+            message=found.message,
+            bytes=extra.pop("bytes", None),
+            evidence="contents",
+            paths=paths,
+            data=extra,
+        )
+
+
+RULE = Rule(
+    id=ID,
+    severity="error",
+    summary="A credential-like file (private key, .env, token, .git) is in a layer of the image.",
+    check=check,
+    needs=(NEEDS_CONTENTS,),
+)
