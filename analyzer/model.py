@@ -377,7 +377,7 @@ class LayerDb:
     """The layer database view of the final image (``--layers``, ``layermap layers``)."""
 
     state: str
-    """``verified``, ``mismatch``, ``unreadable``, ``remote``, ``containerd``, ``other`` or ``no-engine``."""
+    """``verified``, ``mismatch``, ``unreadable``, ``remote``, ``containerd`` or ``no-engine``."""
     note: str
     """One or two plain sentences: what was checked, or why not, or what replaces the layerdb."""
     entries: tuple[LayerDbEntry, ...]
