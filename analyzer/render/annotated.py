@@ -47,10 +47,9 @@ def bar(fill: float | None, in_image: bool = True, width: int = BAR_WIDTH) -> st
 
 
 def _scale(report: Report) -> int:
-    if report.image is not None and report.image.size > 0:
-        return report.image.size
+    """Full bar width: the final image, or a larger single size (a big layer of an earlier stage)."""
     sizes = [s.layer.size for s in report.steps if s.layer] + [s.inherited_size or 0 for s in report.steps]
-    return max(sizes, default=0)
+    return max([report.image.size if report.image else 0, *sizes])
 
 
 def gutter(report: Report, step: Step, scale: int, surprise: bool) -> Gutter:
@@ -146,7 +145,8 @@ def _header(report: Report) -> str:
     what = report.dockerfile_path or (report.image.id[:19] if report.image else "report")
     if report.image is None and report.engine is None:
         return f"# layermap predict: {what} ({report.builder} builder) — gutter: layer / no / depends"
-    return f"# layermap: {what} ({report.builder} builder) — gutter: layer size, bar = share of the image"
+    scale = human_size(_scale(report))
+    return f"# layermap: {what} ({report.builder} builder) — gutter: layer size, bar ∝ size (full = {scale})"
 
 
 def _footer(report: Report) -> str:
@@ -154,6 +154,10 @@ def _footer(report: Report) -> str:
     if report.image is None:
         return "# no image measured" if report.engine is not None else "# predicted without an engine"
     return (
-        f"# final image {human_size(s.final_size)} in {len(report.image.layers)} layers; "
-        f"base {human_size(s.base_size)}, added {human_size(s.added_size)} in {s.layers_added} layers"
+        f"# final image {human_size(s.final_size)} in {_layers(len(report.image.layers))}; "
+        f"base {human_size(s.base_size)}, added {human_size(s.added_size)} in {_layers(s.layers_added)}"
     )
+
+
+def _layers(count: int) -> str:
+    return f"{count} layer" + ("" if count == 1 else "s")
