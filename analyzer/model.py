@@ -407,3 +407,6 @@ class Report:
     """``--explain`` (and the HTML report): one per explained step."""
     layerdb: LayerDb | None = None
     """``--layers``: the layer database view of the final image."""
+    dockerfile_url: str | None = None
+    """A web link to the Dockerfile as committed (set from the CI environment), so the Markdown report
+    can link findings to ``#L<line>``; None outside CI."""

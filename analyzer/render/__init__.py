@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from analyzer.model import Report
-from analyzer.render import annotated, html, markdown, table
+from analyzer.render import annotated, github, html, markdown, sarif, table
 from analyzer.render import json as json_render
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
@@ -14,4 +14,6 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
     "markdown": markdown.render,
     "annotated": annotated.render,
     "html": html.render,
+    "sarif": sarif.render,
+    "github": github.render,
 }

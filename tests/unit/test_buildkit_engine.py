@@ -4,6 +4,7 @@ translation of HTTP / transport errors, Ctrl-C and streams that end early."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import random
@@ -209,6 +210,7 @@ def test_context_is_gnu_tar_honouring_dockerignore(tmp_path: Path) -> None:
     } <= names
     assert not {"secret.key", "logs/a.log"} & names  # the Dockerfile itself is never excluded
     assert client.tar_formats == set()
+    assert list(client.members)[0] == ".dockerignore"  # the first header must parse alone: no long name
     assert b"././@LongLink" in client.raw_headers and b"PaxHeader" not in client.raw_headers
 
 
@@ -219,7 +221,10 @@ def test_dockerfile_outside_the_context_is_added_under_a_generated_name(tmp_path
     client = FakeClient(FakeResponse(200, stream_of(fixture("spoof")["messages"])))
     run(client, context, outside)
     name = client.calls[0]["params"]["dockerfile"]
-    assert name.startswith(".dockerfile.") and len(name) == len(".dockerfile.") + 40
+    # Named by its content, so a rebuild keeps `COPY .` cached; first, so the tar starts with a short name.
+    digest = hashlib.sha256(b"FROM busybox:latest\nRUN echo outside\n").hexdigest()
+    assert name == f".dockerfile.{digest[:40]}"
+    assert next(iter(client.members)) == name
     assert client.members[name] == b"FROM busybox:latest\nRUN echo outside\n"
     assert client.members["Dockerfile"] == b"FROM busybox:latest\nRUN true\n"
 
