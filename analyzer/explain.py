@@ -132,7 +132,7 @@ def paragraph(report: Report, step: Step, ins: Instruction | None) -> str:
         return _from_paragraph(report, step)
     head = f"Line {step.line}"
     if step.trigger:
-        head += f" (FROM) ran the base image's ONBUILD trigger `{step.text}`"
+        head += f": the FROM ran the base image's ONBUILD trigger `{step.text}`, which"
     else:
         head += f" `{shorten(step.text, 80)}`"
     if step.error is not None:
@@ -153,9 +153,8 @@ def _action(step: Step, ins: Instruction | None) -> str:
     kw, made = step.instruction, step.creates_layer
     size = step.layer.size if step.layer else None
     if kw == "RUN":
-        cmd = shorten(_command(step, ins), 60)
         if not made:
-            return f"ran `{cmd}` in a temporary container; it changed no file, so no layer was kept."
+            return "ran its command in a temporary container; it changed no file, so no layer was kept."
         if size == 0:
             extra = (
                 " Deleting does not shrink the image: the files stay in the layer that added them, this "
@@ -163,8 +162,8 @@ def _action(step: Step, ins: Instruction | None) -> str:
                 if _deletes(step)
                 else ""
             )
-            return f"ran `{cmd}` in a temporary container; it changed files but added no bytes.{extra}"
-        return f"ran `{cmd}` in a temporary container; the files it added or changed became a new layer."
+            return f"ran its command in a temporary container; it changed files but added no bytes.{extra}"
+        return "ran its command in a temporary container; the files it added or changed became a new layer."
     if kw in ("COPY", "ADD"):
         return _copy_action(step, ins)
     if kw == "WORKDIR":

@@ -21,6 +21,8 @@ extra=()
 if [[ ! -x .venv/bin/python ]] && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
     extra+=(python3-venv)
 fi
+# Debian's chromium: the headless browser the HTML report test drives (Playwright, no browser download).
+extra+=(chromium)
 bash "$ENGINE" install "${extra[@]}"
 if [[ ! -x .venv/bin/python ]]; then
     say "creating .venv"
