@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
 # A private Docker engine for layermap's development, tests and demo.
 #
-#   scripts/dev-engine.sh start    install docker.io/busybox-static/debootstrap if missing, start the
-#                                  daemon, wait until it answers, seed the base images
-#   scripts/dev-engine.sh stop     stop the daemon (and its containerd) by pid
-#   scripts/dev-engine.sh env      print `export DOCKER_HOST=...`   (use: eval "$(scripts/dev-engine.sh env)")
+#   scripts/dev-engine.sh start    install what is missing, start the daemon, wait until it answers, seed
+#                                  the base images
+#   scripts/dev-engine.sh stop     stop the daemon and its containerd by pid
+#   scripts/dev-engine.sh env      print `export DOCKER_HOST=...` and, for docker26, the buildx/CLI paths
+#                                  (use: eval "$(scripts/dev-engine.sh env)")
 #   scripts/dev-engine.sh status   is it running? (exit 0 yes, 3 no)
 #   scripts/dev-engine.sh seed     create busybox:latest and debian:bookworm-slim if missing
-#   scripts/dev-engine.sh install  only install the Debian packages that are missing
+#   scripts/dev-engine.sh install  only install what is missing (Debian packages; for docker26 also the
+#                                  engine's own files)
 #
-# Everything lives in one state dir, ${LAYERMAP_ENGINE_DIR:-/tmp/layermap-engine}: data root, exec root,
-# socket, pidfile and log. The daemon never touches another daemon (its own data root, exec root, socket
-# and containerd), has no bridge network and changes no iptables rules: a build step that needs the
-# network must use host networking (`--network host`).
+# Two kinds of engine, chosen with LAYERMAP_ENGINE_KIND:
+#   docker20 (default)  Debian 12's docker.io (Docker 20.10, overlay2 image store), installed with apt-get.
+#   docker26            Docker 26.1 with the containerd image store and buildx 0.13: Debian 13 (trixie)'s
+#                       docker.io, containerd, docker-cli and docker-buildx packages, downloaded with a
+#                       private apt state (the system's sources are not touched) and unpacked into
+#                       ${LAYERMAP_SEED_CACHE}/docker26/ (about 300 MB, fetched once); Debian 12's runc (the
+#                       trixie runc needs a newer glibc). Its containerd is started explicitly with its own
+#                       root, state and socket, so a system containerd is never used. `env` also prints
+#                       LAYERMAP_BUILDX (the docker-buildx plugin, which also runs standalone),
+#                       LAYERMAP_DOCKER_CLI (the 26.1 docker client) and a DOCKER_CONFIG whose
+#                       cliPluginsExtraDirs makes `docker buildx` work with any docker client.
+#
+# Everything lives in one state dir, ${LAYERMAP_ENGINE_DIR:-/tmp/layermap-engine} (docker26:
+# /tmp/layermap-engine26): data root, exec root, socket, pidfile and log. The daemon never touches another
+# daemon (its own data root, exec root, socket and containerd), has no bridge network and changes no
+# iptables rules: a build step that needs the network must use host networking (`--network host`).
 #
 # No image registry is reachable, so the base images are made locally:
 #   busybox:latest        one layer, from the host's static busybox (Debian's busybox-static)
@@ -21,17 +35,28 @@
 #                         ${XDG_CACHE_HOME:-$HOME/.cache}/layermap/ so later seeds skip debootstrap.
 #
 # Environment:
-#   LAYERMAP_ENGINE_DIR       state dir (default /tmp/layermap-engine); keep it short (unix socket paths
-#                             are limited to 107 bytes)
+#   LAYERMAP_ENGINE_KIND      docker20 (default) or docker26
+#   LAYERMAP_ENGINE_DIR       state dir (default /tmp/layermap-engine, docker26: /tmp/layermap-engine26);
+#                             keep it short (unix socket paths are limited to 107 bytes)
 #   LAYERMAP_ENGINE_TCP_PORT  also listen on tcp://127.0.0.1:PORT (no TLS, loopback only)
-#   LAYERMAP_DEBIAN_MIRROR    mirror for debootstrap and the image's sources (default http://deb.debian.org/debian)
-#   LAYERMAP_SEED_CACHE       cache dir for the rootfs tarball (default ${XDG_CACHE_HOME:-$HOME/.cache}/layermap)
+#   LAYERMAP_DEBIAN_MIRROR    mirror for debootstrap, the image's sources and the trixie packages
+#                             (default http://deb.debian.org/debian)
+#   LAYERMAP_SEED_CACHE       cache dir for the rootfs tarball and the docker26 files
+#                             (default ${XDG_CACHE_HOME:-$HOME/.cache}/layermap)
 set -euo pipefail
 
 # dockerd, debootstrap and umount live in sbin, which some non-login shells leave out.
 PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 PROG=$(basename "$0")
-D=${LAYERMAP_ENGINE_DIR:-/tmp/layermap-engine}
+KIND=${LAYERMAP_ENGINE_KIND:-docker20}
+case $KIND in
+    docker20) D=${LAYERMAP_ENGINE_DIR:-/tmp/layermap-engine} ;;
+    docker26) D=${LAYERMAP_ENGINE_DIR:-/tmp/layermap-engine26} ;;
+    *)
+        printf '%s: error: LAYERMAP_ENGINE_KIND must be docker20 or docker26, not %q\n' "$PROG" "$KIND" >&2
+        exit 2
+        ;;
+esac
 case $D in /*) ;; *) D="$PWD/$D" ;; esac
 D=${D%/}
 SOCK="$D/docker.sock"
@@ -40,6 +65,22 @@ LOG="$D/dockerd.log"
 MIRROR=${LAYERMAP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 CACHE_DIR=${LAYERMAP_SEED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/layermap}
 DEBIAN_TAR="$CACHE_DIR/bookworm-minbase.tar"
+# docker26: Debian 13's packages, unpacked under the cache dir; the client and plugin come from there too.
+D26_CACHE="$CACHE_DIR/docker26"
+D26_ROOT="$D26_CACHE/root"
+D26_STAMP="$D26_CACHE/installed"
+D26_PACKAGES=(docker.io containerd docker-cli docker-buildx)
+D26_SUITE=trixie
+BUILDX="$D26_ROOT/usr/libexec/docker/cli-plugins/docker-buildx"
+# docker26's containerd: the same layout dockerd gives the containerd it supervises (20.10), so the
+# content store is at <DockerRootDir>/containerd/daemon/io.containerd.content.v1.content for both.
+CTD_DIR="$D/exec/containerd"
+CTD_SOCK="$CTD_DIR/containerd.sock"
+CTD_PIDFILE="$CTD_DIR/containerd.pid"
+if [[ $KIND == docker26 ]]; then
+    # Our dockerd, containerd, shims and client first; runc (Debian 12's) from the system.
+    PATH="$D26_ROOT/usr/bin:$D26_ROOT/usr/sbin:$PATH"
+fi
 START_TIMEOUT=30
 STOP_TIMEOUT=15
 
@@ -67,11 +108,12 @@ safe_rm() {
     rm -rf --one-file-system "$1"
 }
 
-say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+say() { printf '%s [%s]: %s\n' "$PROG" "$KIND" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-# The docker client on PATH (a newer client negotiates the API version down), aimed at our socket
-# only, whatever DOCKER_HOST / DOCKER_CONTEXT / TLS variables the caller has.
+# The docker client on PATH (a newer client negotiates the API version down; docker26: the 26.1 client
+# of the unpacked docker-cli package), aimed at our socket only, whatever DOCKER_HOST / DOCKER_CONTEXT /
+# TLS variables the caller has.
 dk() {
     env -u DOCKER_HOST -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH \
         docker -H "unix://$SOCK" "$@"
@@ -87,8 +129,11 @@ pkg_installed() {
 # Missing packages among the ones the engine needs, plus any named on the command line.
 missing_packages() {
     local missing=()
-    # Any docker engine with a client will do; Debian's docker.io when there is none.
-    if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
+    if [[ $KIND == docker26 ]]; then
+        # The engine's own files come from Debian 13 (install_docker26); runc must be Debian 12's.
+        command -v runc >/dev/null 2>&1 || missing+=(runc)
+    elif ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
+        # Any docker engine with a client will do; Debian's docker.io when there is none.
         missing+=(docker.io)
     fi
     # The seed needs a *static* busybox: Debian's plain `busybox` package is dynamically linked.
@@ -121,6 +166,87 @@ install_packages() {
     ((rc == 0)) || die "apt-get failed (exit $rc) installing ${missing[*]}"
 }
 
+# with_lock FILE CMD...: run CMD holding an exclusive lock on FILE (two engines starting at once share
+# the cache: only one of them downloads or runs debootstrap).
+with_lock() {
+    local lock=$1
+    shift
+    mkdir -p "$(dirname "$lock")"
+    (
+        trap cleanup EXIT # a subshell does not inherit the trap: remove its temp dirs whatever happens
+        flock -w 900 9 || die "could not lock $lock within 15 minutes"
+        "$@"
+    ) 9>"$lock"
+}
+
+# docker26's files: Debian 13's packages, downloaded with a private apt state (own sources list, lists,
+# cache and status: the system's apt configuration and its sources are not changed) and unpacked with
+# `dpkg -x` (nothing is installed in the system). Done once; the stamp file lists what was unpacked.
+docker26_installed() {
+    [[ -s $D26_STAMP && -x $D26_ROOT/usr/sbin/dockerd && -x $D26_ROOT/usr/bin/containerd &&
+        -x $D26_ROOT/usr/bin/containerd-shim-runc-v2 && -x $D26_ROOT/usr/bin/docker && -x $BUILDX ]]
+}
+
+install_docker26() {
+    docker26_installed && return 0
+    with_lock "$CACHE_DIR/docker26.lock" download_docker26
+}
+
+download_docker26() {
+    docker26_installed && return 0
+    command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1 ||
+        die "docker26 needs apt-get and dpkg (a Debian machine)"
+    local arch keyring="/usr/share/keyrings/debian-archive-keyring.gpg"
+    arch=$(dpkg --print-architecture)
+    [[ -r $keyring ]] || die "docker26: $keyring is missing (apt-get install debian-archive-keyring)"
+    local work="$D26_CACHE/tmp"
+    safe_rm "$work"
+    mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial" "$work/debs" "$work/root"
+    : >"$work/apt/status"
+    echo "deb [arch=$arch signed-by=$keyring] $MIRROR $D26_SUITE main" >"$work/apt/sources.list"
+    local apt_opts=(
+        -o "Dir::Etc::SourceList=$work/apt/sources.list"
+        -o "Dir::Etc::SourceParts=$work/apt/none"
+        -o "Dir::Etc::Preferences=$work/apt/none"
+        -o "Dir::Etc::PreferencesParts=$work/apt/none"
+        -o "Dir::State=$work/apt"
+        -o "Dir::State::Lists=$work/apt/lists"
+        -o "Dir::State::status=$work/apt/status"
+        -o "Dir::Cache=$work/apt/cache"
+        -o "APT::Architecture=$arch"
+        -o "APT::Architectures=$arch"
+        -o "APT::Sandbox::User=root"
+        -o "Debug::NoLocking=1"
+    )
+    say "downloading Debian 13 ($D26_SUITE) packages ${D26_PACKAGES[*]} from $MIRROR (about 80 MB, once)"
+    if ! apt-get "${apt_opts[@]}" -qq update >"$work/apt.log" 2>&1; then
+        tail -n 20 "$work/apt.log" >&2
+        die "docker26: could not read the Debian 13 ($D26_SUITE) package lists from $MIRROR (see above); the docker26 engine needs them"
+    fi
+    if ! (cd "$work/debs" && apt-get "${apt_opts[@]}" -qq download "${D26_PACKAGES[@]}") >>"$work/apt.log" 2>&1; then
+        tail -n 20 "$work/apt.log" >&2
+        die "docker26: could not download ${D26_PACKAGES[*]} ($D26_SUITE) from $MIRROR (see above); the docker26 engine needs them"
+    fi
+    local deb
+    for deb in "$work"/debs/*.deb; do
+        dpkg -x "$deb" "$work/root" || die "docker26: dpkg -x $deb failed"
+    done
+    local version
+    version=$("$work/root/usr/sbin/dockerd" --version 2>&1) || die "docker26: the unpacked dockerd does not run: $version"
+    [[ $version == "Docker version 26."* ]] ||
+        die "docker26: $D26_SUITE's docker.io is no longer Docker 26 ($version); update dev-engine.sh"
+    safe_rm "$D26_ROOT"
+    mv "$work/root" "$D26_ROOT"
+    (cd "$work/debs" && ls -1 *.deb) >"$D26_STAMP"
+    safe_rm "$work"
+    say "unpacked $(tr '\n' ' ' <"$D26_STAMP")into $D26_ROOT ($(du -sh "$D26_ROOT" | cut -f1))"
+}
+
+install_all() {
+    install_packages "$@"
+    [[ $KIND != docker26 ]] || install_docker26
+}
+
 # ---------------------------------------------------------------------------------------------------
 # daemon
 
@@ -149,7 +275,7 @@ answers() {
 }
 
 start() {
-    install_packages
+    install_all
     if pid=$(daemon_pid) && answers; then
         say "already running (pid $pid), DOCKER_HOST=unix://$SOCK"
         seed
@@ -164,7 +290,14 @@ start() {
     # Our own config file: a daemon.json written for the machine's own daemon (hosts, data-root, …)
     # must not leak into this one. Our own trust key too: 20.10 derives the engine ID (`docker info`)
     # from /etc/docker/key.json, so every daemon sharing that file has the same ID.
-    [[ -e $D/daemon.json ]] || printf '{"deprecated-key-path": "%s"}\n' "$D/key.json" >"$D/daemon.json"
+    # docker26: the containerd image store is enabled in this file, not by a flag.
+    if [[ ! -e $D/daemon.json ]]; then
+        if [[ $KIND == docker26 ]]; then
+            echo '{"features": {"containerd-snapshotter": true}}' >"$D/daemon.json"
+        else
+            printf '{"deprecated-key-path": "%s"}\n' "$D/key.json" >"$D/daemon.json"
+        fi
+    fi
     rm -f "$SOCK" "$PIDFILE"
     local args=(
         --config-file "$D/daemon.json"
@@ -174,6 +307,13 @@ start() {
         -H "unix://$SOCK"
         --bridge=none --iptables=false --ip6tables=false
     )
+    if [[ $KIND == docker26 ]]; then
+        # dockerd would start its own containerd only when /run/containerd/containerd.sock does not
+        # exist, and use the system's otherwise: start ours and name it.
+        start_containerd
+        args+=(--containerd "$CTD_SOCK")
+        write_docker_config
+    fi
     if [[ -n ${LAYERMAP_ENGINE_TCP_PORT:-} ]]; then
         [[ $LAYERMAP_ENGINE_TCP_PORT =~ ^[0-9]+$ ]] || die "LAYERMAP_ENGINE_TCP_PORT must be a port number"
         args+=(-H "tcp://127.0.0.1:$LAYERMAP_ENGINE_TCP_PORT")
@@ -201,44 +341,118 @@ start() {
     done
     say "running (pid $(<"$PIDFILE"), $(dk version --format 'engine {{.Server.Version}}, API {{.Server.APIVersion}}'))"
     seed
-    echo "export DOCKER_HOST=unix://$SOCK"
+    print_env
+}
+
+# docker26's containerd, with the root, state and sockets a dockerd-supervised one would have.
+containerd_pid() {
+    [[ -s $CTD_PIDFILE ]] || return 1
+    local pid
+    pid=$(<"$CTD_PIDFILE")
+    [[ $pid =~ ^[0-9]+$ ]] && is_our_process "$pid" containerd "$D/exec/" && echo "$pid"
+}
+
+containerd_answers() {
+    ctr --address "$CTD_SOCK" version >/dev/null 2>&1
+}
+
+start_containerd() {
+    if containerd_pid >/dev/null && containerd_answers; then
+        return 0
+    fi
+    stop_containerd
+    mkdir -p "$CTD_DIR" "$D/data/containerd/daemon"
+    ((${#CTD_SOCK} < 100)) || die "containerd socket path too long: $CTD_SOCK; use a shorter LAYERMAP_ENGINE_DIR"
+    cat >"$CTD_DIR/containerd.toml" <<EOF
+version = 2
+root = "$D/data/containerd/daemon"
+state = "$CTD_DIR/daemon"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+[grpc]
+  address = "$CTD_SOCK"
+
+[debug]
+  address = ""
+EOF
+    rm -f "$CTD_SOCK" "$CTD_SOCK.ttrpc"
+    say "starting containerd ($(containerd --version | awk '{print $3}'))"
+    setsid containerd --config "$CTD_DIR/containerd.toml" </dev/null >>"$D/containerd.log" 2>&1 &
+    local launched=$! waited=0
+    echo "$launched" >"$CTD_PIDFILE"
+    until containerd_answers; do
+        if ! kill -0 "$launched" 2>/dev/null; then
+            say "containerd exited during start-up; last lines of $D/containerd.log:"
+            tail -n 30 "$D/containerd.log" >&2
+            exit 1
+        fi
+        if ((waited >= START_TIMEOUT * 5)); then
+            say "containerd did not answer within ${START_TIMEOUT}s; last lines of $D/containerd.log:"
+            tail -n 30 "$D/containerd.log" >&2
+            stop_containerd
+            exit 1
+        fi
+        sleep 0.2
+        waited=$((waited + 1))
+    done
+}
+
+# A docker client config for this engine: the buildx plugin of the docker-buildx package is found by
+# any docker client (`docker buildx …`) through cliPluginsExtraDirs; buildx keeps its state here too.
+write_docker_config() {
+    mkdir -p "$D/docker-config"
+    printf '{"cliPluginsExtraDirs": ["%s"]}\n' "$(dirname "$BUILDX")" >"$D/docker-config/config.json"
+}
+
+# stop_pid NAME PID NEEDLE SECONDS: TERM, wait up to SECONDS, then KILL (only if still ours).
+stop_pid() {
+    local name=$1 pid=$2 needle=$3 limit=$4 waited=0
+    is_our_process "$pid" "$name" "$needle" || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && ((waited < limit * 5)); do
+        sleep 0.2
+        waited=$((waited + 1))
+    done
+    if is_our_process "$pid" "$name" "$needle"; then
+        say "$name (pid $pid) still running after ${limit}s: KILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        sleep 0.5
+    fi
+}
+
+stop_containerd() {
+    local pid
+    if pid=$(containerd_pid); then
+        stop_pid containerd "$pid" "$D/exec/" 10
+    fi
+    rm -f "$CTD_PIDFILE"
+}
+
+# Shims of our containerd left by a killed daemon (they hold container mounts): their command line
+# names our containerd's socket.
+stop_shims() {
+    local pid
+    for pid in $(pgrep -f -- "-address $CTD_SOCK" 2>/dev/null || true); do
+        is_our_process "$pid" containerd-shim-runc-v2 "$CTD_SOCK" && stop_pid containerd-shim-runc-v2 "$pid" "$CTD_SOCK" 5
+    done
+    return 0
 }
 
 stop() {
-    local pid containerd_pid="" cpf="$D/exec/containerd/containerd.pid"
-    if [[ -s $cpf ]]; then
-        containerd_pid=$(<"$cpf")
-        is_our_process "$containerd_pid" containerd "$D/exec/" || containerd_pid=""
-    fi
+    local pid
     if pid=$(daemon_pid) || { [[ -s $D/launcher.pid ]] && pid=$(<"$D/launcher.pid") &&
         is_our_process "$pid" dockerd "$D/data"; }; then
         say "stopping dockerd (pid $pid)"
-        kill -TERM "$pid" 2>/dev/null || true
-        local waited=0
-        while kill -0 "$pid" 2>/dev/null && ((waited < STOP_TIMEOUT * 5)); do
-            sleep 0.2
-            waited=$((waited + 1))
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            say "dockerd (pid $pid) still running after ${STOP_TIMEOUT}s: KILL"
-            kill -KILL "$pid" 2>/dev/null || true
-            sleep 0.5
-        fi
+        stop_pid dockerd "$pid" "$D/data" "$STOP_TIMEOUT"
     else
         say "not running ($D)"
     fi
-    # dockerd stops the containerd it supervises; make sure of it (a KILLed dockerd leaves it behind).
-    if [[ -n $containerd_pid ]] && is_our_process "$containerd_pid" containerd "$D/exec/"; then
-        kill -TERM "$containerd_pid" 2>/dev/null || true
-        local waited=0
-        while kill -0 "$containerd_pid" 2>/dev/null && ((waited < 25)); do
-            sleep 0.2
-            waited=$((waited + 1))
-        done
-        kill -KILL "$containerd_pid" 2>/dev/null || true
-    fi
+    # docker20: dockerd stops the containerd it supervises; make sure of it (a KILLed dockerd leaves it
+    # behind). docker26: ours, started before dockerd, stopped after it. Both use the same pidfile.
+    stop_containerd
+    stop_shims
     unmount_under "$D"
-    rm -f "$PIDFILE" "$D/launcher.pid" "$SOCK"
+    rm -f "$PIDFILE" "$D/launcher.pid" "$SOCK" "$CTD_SOCK" "$CTD_SOCK.ttrpc"
 }
 
 status() {
@@ -339,6 +553,7 @@ EOF
 }
 
 build_debian_tarball() {
+    [[ ! -s $DEBIAN_TAR ]] || return 0 # made by another engine while we waited for the lock
     command -v debootstrap >/dev/null 2>&1 || die "debootstrap is not installed (run: $PROG install)"
     mkdir -p "$CACHE_DIR"
     local work
@@ -359,7 +574,7 @@ build_debian_tarball() {
 
 seed_debian() {
     if [[ ! -s $DEBIAN_TAR ]]; then
-        build_debian_tarball
+        with_lock "$CACHE_DIR/bookworm-minbase.lock" build_debian_tarball
     else
         say "using cached $DEBIAN_TAR"
     fi
@@ -369,6 +584,15 @@ seed_debian() {
 }
 
 # ---------------------------------------------------------------------------------------------------
+
+print_env() {
+    echo "export DOCKER_HOST=unix://$SOCK"
+    if [[ $KIND == docker26 ]]; then
+        echo "export LAYERMAP_BUILDX=$BUILDX"
+        echo "export LAYERMAP_DOCKER_CLI=$D26_ROOT/usr/bin/docker"
+        echo "export DOCKER_CONFIG=$D/docker-config"
+    fi
+}
 
 usage() {
     sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
@@ -380,10 +604,10 @@ cmd=${1:-}
 case $cmd in
     start) start ;;
     stop) stop ;;
-    env) echo "export DOCKER_HOST=unix://$SOCK" ;;
+    env) print_env ;;
     status) status ;;
     seed) seed ;;
-    install) install_packages "$@" ;;
+    install) install_all "$@" ;;
     -h | --help | help) usage ;;
     *) usage ;;
 esac
