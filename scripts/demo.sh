@@ -8,7 +8,8 @@
 #
 # Same set-up as scripts/test.sh (Debian packages when missing, .venv, a private daemon in a temp dir
 # with the seeded base images), then `layermap build SAMPLE_DIR --network host ARGS...`; the daemon is
-# stopped and its dir deleted afterwards. Exits with layermap's status.
+# stopped and its dir deleted afterwards. Exits with layermap's status. LAYERMAP_ENGINE_KIND=docker26
+# runs it on Docker 26.1 with the containerd image store instead (see scripts/dev-engine.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,7 +54,8 @@ trap 'exit 143' TERM
 
 bash "$ENGINE" start >/dev/null
 unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
-export DOCKER_HOST="unix://$ENGINE_DIR/docker.sock"
+# DOCKER_HOST (docker26: also LAYERMAP_BUILDX, LAYERMAP_DOCKER_CLI, DOCKER_CONFIG)
+eval "$(bash "$ENGINE" env)"
 
 rc=0
 .venv/bin/layermap build "$sample" --network host "$@" || rc=$?
