@@ -12,6 +12,15 @@ test and are removed. A test that keeps a container on purpose is marked ``leave
 
 ``saved_config(client, image_id)`` reads an image configuration independently of layermap, through
 ``docker save`` (the only API that returns ``history[].empty_layer``).
+
+Two engines. ``scripts/test.sh`` runs Docker 20.10 (overlay2 store; ``DOCKER_HOST``, also named by
+``LAYERMAP_TEST_ENGINE_20``) and Docker 26.1 with the containerd image store (``LAYERMAP_TEST_ENGINE_26``),
+plus the buildx CLI plugin (``LAYERMAP_BUILDX``). The fixtures above all use the 20.10 engine. A test
+opts into running on both by taking the ``engine`` fixture, parametrized with the ids ``docker20`` and
+``docker26``: it points ``DOCKER_HOST`` at that engine for the test (monkeypatch) and gives an
+:class:`Engine` (``.kind``, ``.url``, ``.client``, ``.storage`` = ``"overlay2"`` / ``"containerd"``,
+``.buildx``, ``.version``, ``.api_version``). An engine that is not there (or is not the version its id
+says) skips the test, or fails it under ``LAYERMAP_TEST_ENGINE=required``.
 """
 
 from __future__ import annotations
@@ -21,8 +30,9 @@ import os
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import docker
 import pytest
@@ -30,13 +40,16 @@ from docker.errors import DockerException
 
 HERE = Path(__file__).resolve().parent
 SEEDED_IMAGES = ("busybox:latest", "debian:bookworm-slim")
+# The engine the session started with: the `engine` fixture changes DOCKER_HOST during a test, and the
+# session fixtures below must keep meaning the default (20.10) engine whenever they are first used.
+START_DOCKER_HOST = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
 def engine_required() -> bool:
     return os.environ.get("LAYERMAP_TEST_ENGINE", "").strip().lower() in {"1", "yes", "true", "required"}
 
 
-def no_engine(message: str) -> None:
+def no_engine(message: str) -> NoReturn:
     """Fail (CI, scripts/test.sh) or skip (a developer without an engine)."""
     if engine_required():
         pytest.fail(f"{message} (LAYERMAP_TEST_ENGINE=required; start one with scripts/dev-engine.sh start)")
@@ -76,9 +89,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def engine_url() -> str:
     """The engine address the tests use (DOCKER_HOST, default unix socket); fails/skips if none answers."""
-    url = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    url = START_DOCKER_HOST
     try:
-        client = api_client(timeout=10)
+        client = api_client(url, timeout=10)
         client.ping()
         client.close()
     except (DockerException, OSError) as exc:  # connection refused, no socket, bad TLS…
@@ -89,7 +102,7 @@ def engine_url() -> str:
 @pytest.fixture(scope="session")
 def docker_client(engine_url: str) -> Iterator[docker.APIClient]:
     """``docker.APIClient`` for the test engine (API version negotiated)."""
-    client = api_client()
+    client = api_client(engine_url)
     yield client
     client.close()
 
@@ -129,15 +142,152 @@ def seeded_images(docker_client: docker.APIClient) -> dict[str, str]:
     return ids
 
 
+# --------------------------------------------------------------------------------------------------
+# both engines
+
+
+ENGINE_KINDS = ("docker20", "docker26")
+_ENGINE_VARIABLE = {"docker20": "LAYERMAP_TEST_ENGINE_20", "docker26": "LAYERMAP_TEST_ENGINE_26"}
+_ENGINE_VERSION = {"docker20": "20.10.", "docker26": "26."}
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One of the test engines, as the ``engine`` fixture gives it."""
+
+    kind: str  # "docker20" | "docker26" (the test id)
+    url: str  # unix://… or tcp://…; DOCKER_HOST during the test
+    client: docker.APIClient = field(repr=False)
+    storage: str  # "overlay2" (graph driver) | "containerd" (containerd image store)
+    buildx: str | None  # the docker-buildx plugin binary (runs standalone too), or None
+    version: str  # server version, e.g. "26.1.5+dfsg1"
+    api_version: str  # server API version, e.g. "1.45"
+    root_dir: str  # DockerRootDir (the daemon's data root)
+
+    def require_buildx(self) -> str:
+        """The buildx binary; skips the test (fails if LAYERMAP_TEST_ENGINE=required) when there is none."""
+        if self.buildx is None:
+            no_engine("LAYERMAP_BUILDX is not set or not executable: no buildx (scripts/test.sh sets it)")
+        return self.buildx
+
+    def buildx_env(self, docker_config: str | os.PathLike[str]) -> dict[str, str]:
+        """Environment to run ``self.buildx`` against this engine, its state in ``docker_config``."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "BUILDX_"))}
+        env.update(DOCKER_HOST=self.url, DOCKER_CONFIG=str(docker_config))
+        return env
+
+
+def engine_storage(info: dict[str, Any]) -> str:
+    """``"containerd"`` for the containerd image store, else the graph driver's name (``docker info``)."""
+    for pair in info.get("DriverStatus") or []:
+        if list(pair) == ["driver-type", "io.containerd.snapshotter.v1"]:
+            return "containerd"
+    return str(info.get("Driver", ""))
+
+
+def engine_address(kind: str) -> str | None:
+    """Where the test engine of ``kind`` is said to be (None: nowhere)."""
+    url = os.environ.get(_ENGINE_VARIABLE[kind], "").strip()
+    if url:
+        return url
+    return START_DOCKER_HOST if kind == "docker20" else None
+
+
+def buildx_binary() -> str | None:
+    path = os.environ.get("LAYERMAP_BUILDX", "").strip()
+    return path if path and os.access(path, os.X_OK) else None
+
+
+class _Engines:
+    """Connects to each kind of engine once per session; remembers why one is not available."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, Engine | str] = {}
+
+    def get(self, kind: str) -> Engine | str:
+        if kind not in self._found:
+            self._found[kind] = self._connect(kind)
+        return self._found[kind]
+
+    @staticmethod
+    def _connect(kind: str) -> Engine | str:
+        url = engine_address(kind)
+        if url is None:
+            return (
+                f"{_ENGINE_VARIABLE[kind]} is not set: no {kind} engine (scripts/test.sh starts one; or "
+                f"LAYERMAP_ENGINE_KIND={kind} scripts/dev-engine.sh start, and set it to the DOCKER_HOST "
+                "that `env` prints)"
+            )
+        try:
+            client = api_client(url)
+            version = client.version()
+            info = client.info()
+        except (DockerException, OSError) as exc:
+            return f"no {kind} engine answers at {url} ({_ENGINE_VARIABLE[kind]}): {exc}"
+        if not str(version.get("Version", "")).startswith(_ENGINE_VERSION[kind]):
+            client.close()
+            return f"the engine at {url} is Docker {version.get('Version')}, not {kind}"
+        return Engine(
+            kind=kind,
+            url=url,
+            client=client,
+            storage=engine_storage(info),
+            buildx=buildx_binary(),
+            version=str(version["Version"]),
+            api_version=str(version["ApiVersion"]),
+            root_dir=str(info["DockerRootDir"]),
+        )
+
+    def close(self) -> None:
+        for found in self._found.values():
+            if isinstance(found, Engine):
+                found.client.close()
+
+
+@pytest.fixture(scope="session")
+def engines() -> Iterator[_Engines]:
+    """Session registry behind the ``engine`` fixture: ``engines.get(kind) -> Engine | reason``."""
+    registry = _Engines()
+    yield registry
+    registry.close()
+
+
+@pytest.fixture(params=ENGINE_KINDS, ids=list(ENGINE_KINDS))
+def engine(request: pytest.FixtureRequest, engines: _Engines, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """Each test engine in turn (ids ``docker20``, ``docker26``), with ``DOCKER_HOST`` pointing at it.
+
+    Skips, or fails under ``LAYERMAP_TEST_ENGINE=required``, when that engine is not available.
+    """
+    found = engines.get(request.param)
+    if isinstance(found, str):
+        no_engine(found)
+    monkeypatch.setenv("DOCKER_HOST", found.url)
+    if not found.url.startswith("tcp://"):
+        for name in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    return found
+
+
 @pytest.fixture(autouse=True)
 def no_leftover_containers(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After an integration test, the engine holds no container that the test created and left."""
+    """After an integration test, the engine holds no container that the test created and left.
+
+    The engine is the test's ``engine`` when it takes that fixture, else the default one.
+    """
     if request.node.get_closest_marker("integration") is None or request.node.get_closest_marker(
         "leaves_containers"
     ):
         yield
         return
-    client: docker.APIClient = request.getfixturevalue("docker_client")
+    # (A test module may define a fixture of its own named "engine": only ours is parametrized by kind.)
+    callspec = getattr(request.node, "callspec", None)
+    kind = callspec.params.get("engine") if callspec is not None else None
+    found = request.getfixturevalue("engine") if kind in ENGINE_KINDS else None
+    if isinstance(found, Engine):
+        client: docker.APIClient = found.client
+    else:
+        client = request.getfixturevalue("docker_client")
     before = {c["Id"] for c in client.containers(all=True)}
     yield
     left = [c for c in client.containers(all=True) if c["Id"] not in before]
