@@ -14,6 +14,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
+from analyzer.dockerfile import parse
+from analyzer.errors import LayermapError
 from analyzer.model import Dockerfile, Explanation, Instruction, Report, Step
 from analyzer.predict import BUILDERS, CLASSIC, predict
 from analyzer.render.common import human_size, shorten
@@ -46,10 +48,24 @@ def explain(report: Report, dockerfile: Dockerfile, builder: str, target: str | 
     pairs = pair_steps(report.steps, predicted)
     instructions = {ins.line: ins for ins in dockerfile.instructions}
     out = tuple(
-        _explain_step(report, index, step, pairs.get(index), instructions.get(step.line))
+        _explain_step(
+            report,
+            index,
+            step,
+            pairs.get(index),
+            _trigger_instruction(step) if step.trigger else instructions.get(step.line),
+        )
         for index, step in enumerate(report.steps)
     )
     return replace(report, explanations=out, dockerfile_text=dockerfile.text)
+
+
+def _trigger_instruction(step: Step) -> Instruction | None:
+    """A trigger's own instruction (its line is the FROM's): parsed from its text alone."""
+    try:
+        return parse(f"FROM scratch\n{step.text}\n").stages[0].instructions[0]
+    except (LayermapError, IndexError):
+        return None
 
 
 def pair_steps(measured: Sequence[Step], predicted: Sequence[Step]) -> dict[int, Step]:

@@ -102,7 +102,10 @@ def test_onbuild_triggers_pair_with_their_declarations() -> None:
     assert [s.instruction for s, _ in triggers] == ["COPY", "RUN", "ENV"]
     assert all(s.line == 17 for s, _ in triggers)
     assert [e.predicted for _, e in triggers] == [True, None, False]
-    assert "ran the base image's ONBUILD trigger `COPY app.txt /opt/app/app.txt`" in triggers[0][1].text
+    assert (
+        "the FROM ran the base image's ONBUILD trigger `COPY app.txt /opt/app/app.txt`, which copied app.txt "
+        "from the build context to /opt/app/app.txt" in triggers[0][1].text
+    )
 
 
 def test_steps_outside_the_final_image_name_their_stage_image() -> None:
