@@ -14,10 +14,11 @@ from pathlib import Path
 
 from analyzer.model import Dockerfile, Finding, Report
 from analyzer.rules import BY_ID, RuleContext, Skipped, evaluate
-from analyzer.rules.config import Config, find_config, load_config
+from analyzer.rules.config import FAIL_ON, Config, find_config, load_config
 from analyzer.rules.evidence import contents_of, measure_context
 
 FAIL_ON_DEFAULT = "error"
+__all__ = ["FAIL_ON", "Review", "Verdict", "config_for", "fails", "review", "summary_line"]
 _RANK = {"error": 0, "warning": 1, "info": 2}
 _FAILS = {"error": {"error"}, "warning": {"error", "warning"}, "never": set[str]()}
 CONTENTS_KEYS = ("min_efficiency", "max_wasted_bytes")
@@ -89,10 +90,11 @@ def review(
 
 def summary_line(verdict: Verdict, total: int) -> str:
     """One line for stderr: the verdict, the level, and the failing findings' lines."""
+    count = f"{total} finding{'' if total == 1 else 's'}"
     if verdict.fail_on == "never":
-        return f"layermap: gate off (--fail-on never); {total} findings"
+        return f"layermap: gate off (--fail-on never); {count}"
     if verdict.passed:
-        return f"layermap: gate passed (--fail-on {verdict.fail_on}); {total} findings, none at that level"
+        return f"layermap: gate passed (--fail-on {verdict.fail_on}); {count}, none at that level"
     where = ", ".join(
         f"{'line ' + str(f.line) if f.line is not None else 'image'} {f.rule}" for f in verdict.failing[:5]
     )

@@ -6,9 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from analyzer.cli.output import add_output_args, emit
+from analyzer import gate
+from analyzer.cli.output import add_gate_args, add_output_args, finish
 from analyzer.cli.teaching import add_teaching_args, enrich
-from analyzer.errors import EXIT_OK, BuildFailed, UsageError
+from analyzer.errors import BuildFailed, UsageError
 from analyzer.model import Report
 from analyzer.progress import make_progress
 
@@ -29,6 +30,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--contents", action="store_true", help="also read layer contents")
     add_teaching_args(p)
     add_output_args(p)
+    add_gate_args(p)
     p.set_defaults(run=run)
 
 
@@ -43,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.contents:
         raise UsageError("--contents is not supported yet")
     context, dockerfile = pipeline.resolve_context(args.context, args.dockerfile)
+    config = gate.config_for(dockerfile, args.config)  # a bad config fails before the build
     request = pipeline.BuildRequest(
         context=context,
         dockerfile=dockerfile,
@@ -65,5 +68,5 @@ def run(args: argparse.Namespace) -> int:
             if isinstance(err.result, Report):  # the partial report is explained too
                 err.result = enrich(err.result, parsed, args, args.builder)
             raise
-    emit(enrich(report, parsed, args, args.builder), args)
-    return EXIT_OK
+    report = enrich(report, parsed, args, args.builder)
+    return finish(gate.review(report, parsed, config, fail_on=args.fail_on, context_dir=context), args)

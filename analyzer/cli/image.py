@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-from analyzer.cli.output import add_output_args, emit
+from analyzer import gate
+from analyzer.cli.output import add_gate_args, add_output_args, finish
 from analyzer.cli.teaching import add_teaching_args, enrich, written_by
-from analyzer.errors import EXIT_OK, UsageError
+from analyzer.errors import UsageError
 
 
 def add_parser(sub: Any) -> None:
@@ -21,6 +23,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--contents", action="store_true", help="also read layer contents")
     add_teaching_args(p)
     add_output_args(p)
+    add_gate_args(p)
     p.set_defaults(run=run)
 
 
@@ -33,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     if args.contents:
         raise UsageError("--contents is not supported yet")
     dockerfile = None
+    config = gate.config_for(Path(args.dockerfile) if args.dockerfile else None, args.config)
     if args.dockerfile is not None:
         dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
         pipeline.check_target(dockerfile, args.target)
@@ -40,5 +44,5 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--target and --build-arg need --dockerfile")
     source = imagemap.load_image(args.image, is_archive_path(args.image), engine_mod.connect)
     report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)
-    emit(enrich(report, dockerfile, args, written_by(report)), args)
-    return EXIT_OK
+    report = enrich(report, dockerfile, args, written_by(report))
+    return finish(gate.review(report, dockerfile, config, fail_on=args.fail_on), args)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from analyzer.errors import UsageError
+from analyzer import gate
+from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
 from analyzer.model import Report
-from analyzer.render import RENDERERS
+from analyzer.render import RENDERERS, github
 from analyzer.render.common import human_size
 from analyzer.render.teaching import compose, is_prediction
 
@@ -20,6 +22,29 @@ def add_output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary line")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def add_gate_args(parser: argparse.ArgumentParser) -> None:
+    """``--fail-on`` and ``--config``: the review rules and the CI gate (exit 1 when it fails)."""
+    parser.add_argument(
+        "--fail-on",
+        choices=gate.FAIL_ON,
+        help="fail (exit 1) on findings of this severity or worse; default: the config's fail_on, else error",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="gate configuration (default: .layermap.toml, else pyproject.toml's [tool.layermap], "
+        "beside the Dockerfile)",
+    )
+
+
+def finish(review: gate.Review, args: argparse.Namespace) -> int:
+    """Write the reviewed report, then the gate's verdict on stderr; the exit code comes from it."""
+    emit(review.report, args)
+    if not args.quiet:
+        print(gate.summary_line(review.verdict, len(review.report.findings)), file=sys.stderr)
+    return EXIT_OK if review.verdict.passed else EXIT_GATE
 
 
 def write_text(text: str, output: str | None) -> None:
@@ -34,10 +59,19 @@ def write_text(text: str, output: str | None) -> None:
 
 
 def emit(report: Report, args: argparse.Namespace) -> None:
-    """Render ``report`` in ``--format``, then warnings and the summary line on stderr."""
+    """Render ``report`` in ``--format``, then warnings and the summary line on stderr.
+
+    In GitHub Actions the findings also go to stderr as workflow commands (annotations on the pull
+    request), whatever the format, and Markdown links findings to the Dockerfile's lines.
+    """
+    report = replace(
+        report, dockerfile_url=github.dockerfile_url(report.dockerfile_path, os.environ, os.getcwd())
+    )
     write_text(compose(report, args.format, colour=_colour(args)), args.output)
     for warning in report.warnings:
         print(f"layermap: warning: {warning}", file=sys.stderr)
+    if os.environ.get("GITHUB_ACTIONS") == "true" and args.format != "github":
+        sys.stderr.write(github.render(report))
     if not args.quiet:
         print(summary_line(report), file=sys.stderr)
 

@@ -1,11 +1,12 @@
-"""A Markdown report that fits a pull-request comment: summary first, then the per-line table."""
+"""A Markdown report that fits a pull-request comment: summary, findings (with the gate's verdict and
+links to the Dockerfile lines when the CI environment gives a web address), then the per-line table."""
 
 from __future__ import annotations
 
 from tabulate import tabulate
 
-from analyzer.model import Report
-from analyzer.render.common import rows, summary_lines
+from analyzer.model import Finding, Report
+from analyzer.render.common import human_size, rows, summary_lines
 from analyzer.render.table import HEADERS, cells, stage_title
 
 
@@ -13,10 +14,61 @@ def _escape(cell: str) -> str:
     return cell.replace("|", "\\|").replace("`", "'")
 
 
+_MARKUP = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|"})
+
+
+def _text(text: str) -> str:
+    """Free text in a table cell: Markdown markup characters escaped (``lists/*`` stays literal)."""
+    return " ".join(text.split()).translate(_MARKUP)
+
+
+def _link(label: str, url: str | None, first: int, last: int) -> str:
+    anchor = f"#L{first}" if last <= first else f"#L{first}-L{last}"
+    return f"[{label}]({url}{anchor})" if url else label
+
+
+def _where(finding: Finding, url: str | None) -> str:
+    """``line 4`` / ``lines 4-5`` / ``image``, linked when possible, with the related lines after."""
+    cell = "image"
+    if finding.line is not None:
+        end = max(finding.extra.get("end_line") or finding.line, finding.line)
+        label = f"line {finding.line}" if end == finding.line else f"lines {finding.line}-{end}"
+        cell = _link(label, url, finding.line, end)
+    related = [_link(str(n), url, n, n) for n in finding.extra.get("related_lines") or []]
+    return cell + (f" (see {', '.join(related)})" if related else "")
+
+
+def _verdict(findings: tuple[Finding, ...]) -> str:
+    if not any("fails_gate" in f.extra for f in findings):
+        return ""
+    failing = sum(1 for f in findings if f.extra.get("fails_gate"))
+    return f" — gate **failed** ({failing} at the fail-on level)" if failing else " — gate passed"
+
+
+def findings_section(report: Report) -> list[str]:
+    """The findings as a table, most useful first (they come sorted by line from the gate)."""
+    if not report.findings:
+        return []
+    body = [
+        [
+            f.severity,
+            f"`{f.rule}`",
+            _where(f, report.dockerfile_url),
+            human_size(f.extra.get("bytes")),
+            _text(f.message),
+        ]
+        for f in report.findings
+    ]
+    headers = ["Severity", "Rule", "Where", "Bytes", "Finding"]
+    table = tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
+    return ["", f"#### Findings{_verdict(report.findings)}", "", table, ""]
+
+
 def render(report: Report) -> str:
     path = report.dockerfile_path or "image"
     out = [f"### layermap: `{path}` ({report.builder} builder)", ""]
     out.extend(f"- {line}" for line in summary_lines(report))
+    out.extend(findings_section(report))
     current: object = object()
     table: list[list[str]] = []
 
@@ -32,9 +84,4 @@ def render(report: Report) -> str:
             out.extend(["", f"#### {stage_title(report, row.step.stage)}"])
         table.append([_escape(c) for c in cells(row)])
     flush()
-    if report.findings:
-        out.extend(["", "#### Findings", ""])
-        out.extend(
-            f"- **{f.severity}** `{f.rule}` line {f.line}: {_escape(f.message)}" for f in report.findings
-        )
     return "\n".join(out).rstrip() + "\n"

@@ -32,12 +32,15 @@ class TopFile:
 class WastePair:
     """Bytes one line added that a later line deleted, overwrote or copied up (``waste.pairs[]``)."""
 
-    added_line: int
-    removed_line: int
+    added_line: int | None
+    """None: the bytes belong to a layer no Dockerfile line made (the base image's)."""
+    removed_line: int | None
     bytes: int
     kind: str
     """``deleted``, ``overwritten`` or ``copy-up``."""
     paths: tuple[str, ...]
+    """The largest paths (the contents reader may cap the list; ``path_count`` says how many)."""
+    path_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ def _get(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
+def _line(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 def contents_of(report: Report) -> Contents | None:
     """The ``--contents`` data of ``report``, or None when it was not read."""
     waste = getattr(report, "waste", None)
@@ -76,11 +83,12 @@ def contents_of(report: Report) -> Contents | None:
         return None
     pairs = tuple(
         WastePair(
-            added_line=int(_get(p, "added_line")),
-            removed_line=int(_get(p, "removed_line")),
+            added_line=_line(_get(p, "added_line")),
+            removed_line=_line(_get(p, "removed_line")),
             bytes=int(_get(p, "bytes")),
             kind=str(_get(p, "kind")),
             paths=tuple(str(x) for x in (_get(p, "paths") or ())),
+            path_count=_line(_get(p, "path_count")),
         )
         for p in (_get(waste, "pairs") or ())
     )

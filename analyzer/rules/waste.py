@@ -12,44 +12,61 @@ SHOWN_PATHS = 3
 
 
 def worst_lines(contents: Contents, count: int = 3) -> tuple[int, ...]:
-    """Lines whose added bytes are wasted the most, worst first."""
+    """Lines whose added bytes are wasted the most, worst first (base-image bytes have no line)."""
     wasted: dict[int, int] = {}
     for pair in contents.pairs:
-        wasted[pair.added_line] = wasted.get(pair.added_line, 0) + pair.bytes
+        if pair.added_line is not None:
+            wasted[pair.added_line] = wasted.get(pair.added_line, 0) + pair.bytes
     return tuple(sorted(wasted, key=lambda line: -wasted[line])[:count])
 
 
-def shown(paths: tuple[str, ...]) -> str:
-    """A few paths for a message; the finding's ``paths`` field has them all."""
+def shown(paths: tuple[str, ...], count: int | None = None) -> str:
+    """A few paths for a message; the finding's ``paths`` field has the rest."""
     head = ", ".join(paths[:SHOWN_PATHS])
-    more = len(paths) - SHOWN_PATHS
+    more = max(count or 0, len(paths)) - min(len(paths), SHOWN_PATHS)
     return f"{head} and {more} more" if more > 0 else head
 
 
 def pair_hits(ctx: RuleContext, kind: str, at_added_line: bool) -> Iterator[Hit]:
-    """One hit per waste pair of ``kind``, located at the adding or at the removing line."""
+    """One hit per waste pair of ``kind``, at the adding (or removing) line.
+
+    Bytes that came with the base image have no adding line: the finding then sits at the line that
+    removed them, the only line of this Dockerfile involved.
+    """
     if ctx.contents is None:
         return
     for pair in ctx.contents.pairs:
         if pair.kind != kind or pair.bytes <= 0:
             continue
-        line = pair.added_line if at_added_line else pair.removed_line
-        other = pair.removed_line if at_added_line else pair.added_line
+        first, second = (
+            (pair.added_line, pair.removed_line) if at_added_line else (pair.removed_line, pair.added_line)
+        )
+        line = first if first is not None else second
+        if line is None:
+            continue  # neither line is in the Dockerfile (an image mapped without one)
         step = ctx.step_at(line)
+        other = second if line == first else None
         yield Hit(
             line=line,
             end_line=step.end_line if step else None,
             message=_message(pair),
             bytes=pair.bytes,
             evidence="contents",
-            related_lines=(other,),
+            related_lines=(other,) if other is not None else (),
             paths=pair.paths,
+            data={"kind": pair.kind, "path_count": pair.path_count or len(pair.paths)},
         )
 
 
 def _message(pair: WastePair) -> str:
     size = human_size(pair.bytes)
-    what = shown(pair.paths)
+    what = shown(pair.paths, pair.path_count)
+    if pair.added_line is None:
+        verb = {"deleted": "deletes", "overwritten": "overwrites"}.get(pair.kind, "copies up")
+        return (
+            f"this line {verb} {size} of the base image ({what}); the base's layers still ship them: "
+            "change the base image instead"
+        )
     if pair.kind == "deleted":
         return (
             f"{size} added by this line ({what}) are deleted by line {pair.removed_line} but still ship "

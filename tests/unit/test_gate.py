@@ -70,7 +70,7 @@ def test_thresholds_that_need_contents_warn_when_contents_are_off() -> None:
 
 def test_gate_off_and_passed_lines() -> None:
     assert (
-        summary_line(run(Config(), "never").verdict, 1) == "layermap: gate off (--fail-on never); 1 findings"
+        summary_line(run(Config(), "never").verdict, 1) == "layermap: gate off (--fail-on never); 1 finding"
     )
     assert "gate passed (--fail-on error)" in summary_line(run(Config()).verdict, 1)
 

@@ -169,3 +169,12 @@ def test_contents_of_reads_the_contract_shape_from_objects_or_mappings() -> None
     assert (contents.wasted_bytes, contents.efficiency) == (10, 0.9)
     ((step, top),) = contents.top_files
     assert step.line == 2 and top == (LISTS[0],)
+
+
+def test_base_image_bytes_removed_by_a_line_are_reported_at_that_line() -> None:
+    base = WastePair(None, 5, 4096, "deleted", ("/bin/vi",), path_count=40)
+    (hit,) = hits("deleted-later", context(DELETED, SIZES, contents=waste(base)))
+    assert (hit.line, hit.related_lines, hit.data) == (5, (), {"kind": "deleted", "path_count": 40})
+    assert "deletes 4.1 kB of the base image (/bin/vi and 39 more)" in hit.message
+    unmapped = WastePair(None, None, 4096, "deleted", ("/x",))
+    assert hits("deleted-later", context(DELETED, SIZES, contents=waste(unmapped))) == []

@@ -1,0 +1,94 @@
+"""SARIF 2.1.0 output: one result per finding, located at its Dockerfile line (GitHub code scanning).
+
+Every registered rule is listed in ``tool.driver.rules`` with its default level, so a viewer can show
+what was checked; findings from outside the registry get a rule entry of their own. Measured evidence
+(bytes, where it comes from, related lines, paths) goes to each result's ``properties`` and the related
+lines to ``relatedLocations``. Findings about the whole image have no region, only the file.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from analyzer import __version__
+from analyzer.model import Finding, Report
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def _rules(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
+    # Imported here: the rules use render.common's size formatting, and this package imports sarif.
+    from analyzer.rules import RULES
+
+    out = [
+        {
+            "id": rule.id,
+            "name": "".join(word.capitalize() for word in rule.id.split("-")),
+            "shortDescription": {"text": rule.summary},
+            "defaultConfiguration": {"level": LEVELS[rule.severity]},
+            "properties": {"needs": list(rule.needs)},
+        }
+        for rule in RULES
+    ]
+    known = {rule.id for rule in RULES}
+    others = dict.fromkeys(f.rule for f in findings if f.rule not in known)
+    out.extend({"id": other, "shortDescription": {"text": other}} for other in others)
+    return out
+
+
+def _artifact(report: Report) -> dict[str, str] | None:
+    path = report.dockerfile_path
+    if path is None:
+        return None
+    if path.startswith("/"):
+        return {"uri": "file://" + quote(path)}
+    return {"uri": quote(path), "uriBaseId": "%SRCROOT%"}
+
+
+def _location(artifact: dict[str, str], line: int | None, end_line: int | None = None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": artifact}
+    if line is not None:
+        physical["region"] = {"startLine": line, "endLine": max(end_line or line, line)}
+    return {"physicalLocation": physical}
+
+
+def _result(finding: Finding, index: int, artifact: dict[str, str] | None) -> dict[str, Any]:
+    extra = dict(finding.extra)
+    out: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "ruleIndex": index,
+        "level": LEVELS.get(finding.severity, "none"),
+        "message": {"text": finding.message},
+    }
+    if artifact is not None:
+        out["locations"] = [_location(artifact, finding.line, extra.get("end_line"))]
+        related = [
+            {**_location(artifact, line), "id": n, "message": {"text": f"related line {line}"}}
+            for n, line in enumerate(extra.get("related_lines") or [], start=1)
+        ]
+        if related:
+            out["relatedLocations"] = related
+    out["properties"] = {k: v for k, v in extra.items() if k != "end_line"}
+    return out
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """The SARIF log as plain JSON-ready data."""
+    rules = _rules(report.findings)
+    index = {rule["id"]: n for n, rule in enumerate(rules)}
+    artifact = _artifact(report)
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "layermap", "version": __version__, "rules": rules}},
+        "invocations": [{"executionSuccessful": True}],
+        "results": [_result(f, index[f.rule], artifact) for f in report.findings],
+    }
+    if artifact is not None:
+        run["artifacts"] = [{"location": artifact}]
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def render(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=2) + "\n"
