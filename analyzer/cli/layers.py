@@ -45,8 +45,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         text = f"### layermap layers: `{title}`\n\n{teaching.layerdb_markdown(db)}\n"
     else:
-        text = f"Image {title}: {len(image.layers)} layers\n\n{teaching.layerdb_text(db)}\n"
+        count = f"{len(image.layers)} layer" + ("" if len(image.layers) == 1 else "s")
+        text = f"Image {title}: {count}\n\n{teaching.layerdb_text(db)}\n"
     write_text(text, args.output)
     if not args.quiet:
-        print(f"layermap: {len(db.entries)} layers, layer database: {db.state}", file=sys.stderr)
+        print(f"layermap: layer database {db.state} ({len(db.entries)} computed chain IDs)", file=sys.stderr)
     return EXIT_OK

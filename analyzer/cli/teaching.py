@@ -24,9 +24,12 @@ def add_teaching_args(parser: argparse.ArgumentParser) -> None:
 
 def enrich(report: Report, dockerfile: Dockerfile | None, args: argparse.Namespace, builder: str) -> Report:
     """``report`` plus what the flags (and the HTML format, which always explains) ask for."""
+    from analyzer.errors import UsageError
     from analyzer.explain import explain
     from analyzer.layerdb_view import layer_db
 
+    if dockerfile is None and args.explain:
+        raise UsageError("--explain needs --dockerfile: the lines to explain")
     if dockerfile is not None:
         report = replace(report, dockerfile_text=dockerfile.text)
         if args.explain or args.format == "html":

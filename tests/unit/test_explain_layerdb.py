@@ -130,3 +130,20 @@ def test_text_and_json(tmp_path: Path) -> None:
     )
     assert data["layerdb"]["state"] == "verified"
     assert [la["chain_id"] for la in data["layerdb"]["layers"]] == [D0, C1, C2]
+
+
+def test_cli_on_an_archive_has_no_layerdb_but_the_chain_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    from analyzer.cli import main
+
+    archive = str(Path(__file__).parents[1] / "fixtures" / "archives" / "docker-small.tar")
+    assert main(["layers", archive, "--format", "json", "-q"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    diff_ids = [la["diff_id"] for la in data["layers"]]
+    expected = [diff_ids[0]]
+    for diff in diff_ids[1:]:
+        expected.append("sha256:" + hashlib.sha256(f"{expected[-1]} {diff}".encode()).hexdigest())
+    assert data["state"] == NO_ENGINE and [la["chain_id"] for la in data["layers"]] == expected
+    assert main(["image", archive, "--layers", "-q"]) == 0
+    assert "Layer database (no-engine)" in capsys.readouterr().out
+    assert main(["image", archive, "--explain", "-q"]) == 2
+    assert "--explain needs --dockerfile" in capsys.readouterr().err
