@@ -39,6 +39,7 @@ START_HINT = (
 )
 _CONNECT_TIMEOUT = 10
 _REQUEST_TIMEOUT = 300  # export (docker save) prepares the whole tar before its first byte
+_EXPORT_CHUNK = 1 << 20
 _TRANSPORT_ERRORS = (docker.errors.DockerException, urllib3.exceptions.HTTPError, OSError)
 
 
@@ -300,6 +301,23 @@ class Engine:
         if config is None:
             raise EngineError(f"the export of {full_id} from {self.address} has no image configuration")
         return config
+
+    def export(self, image_id: str, chunk_size: int = _EXPORT_CHUNK) -> Iterator[bytes]:
+        """The image as ``docker save`` writes it, as a lazy stream of byte chunks.
+
+        Nothing is asked of the engine before the first chunk is wanted; closing the generator closes
+        the connection (stop early once the wanted layers went by). Errors, also mid-stream, are
+        EngineError.
+        """
+        with self._errors("export an image", image_id):
+            chunks = self._client.get_image(image_id, chunk_size=chunk_size)
+            response = _response_of(chunks)
+            try:
+                yield from chunks
+            finally:
+                with contextlib.suppress(Exception):
+                    if response is not None:
+                        response.close()
 
     def chain(self, image_id: str, depth: int) -> list[ImageLink]:
         """Up to ``depth`` images of the ``Parent`` chain ending at ``image_id``, oldest first."""

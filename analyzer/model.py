@@ -274,6 +274,29 @@ class StepError:
 
 
 @dataclass(frozen=True)
+class FileChange:
+    """One of a layer's largest changes (``--contents``)."""
+
+    path: str
+    size: int
+    """Bytes the entry adds (``docker history`` counting); for ``deleted``, the bytes it hid."""
+    change: str
+    """``added``, ``modified`` or ``deleted``."""
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What a step's layer did to the files below it (the JSON step ``files``, ``--contents``)."""
+
+    added: int
+    modified: int
+    deleted: int
+    bytes_added: int
+    """Equals the layer's ``docker history`` size."""
+    top: tuple[FileChange, ...] = ()
+
+
+@dataclass(frozen=True)
 class Step:
     """One Dockerfile line mapped to what it produced (the JSON ``steps[]`` item)."""
 
@@ -296,6 +319,8 @@ class Step:
     inherited_size: int | None = None
     """FROM steps: bytes of the base image's layers (the table's view, not in the JSON step)."""
     inherited_layers: int | None = None
+    files: FileSummary | None = None
+    """``--contents``: the step's file changes (None without a layer in the final image)."""
 
 
 @dataclass(frozen=True)
@@ -323,6 +348,46 @@ class Finding:
     line: int | None
     message: str
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WastePair:
+    """Bytes one line stored that a later line deleted or replaced (still shipped in the image)."""
+
+    added_line: int | None
+    """None: the layer is not one of the Dockerfile's (the base image's, or no Dockerfile given)."""
+    removed_line: int | None
+    bytes: int
+    kind: str
+    """``deleted``, ``overwritten`` or ``copy-up`` (a chmod/chown/hard link duplicated the file)."""
+    paths: tuple[str, ...]
+    """The largest paths (at most 20)."""
+    path_count: int
+    added_layer: int
+    removed_layer: int
+
+
+@dataclass(frozen=True)
+class DiveCompatible:
+    """The same figures as dive 0.13 computes them (see ``analyzer/contents/dive.py``)."""
+
+    wasted_bytes: int
+    efficiency: float
+    user_wasted_percent: float | None
+
+
+@dataclass(frozen=True)
+class Waste:
+    """Space the image ships but never shows (the JSON ``waste``, ``--contents``)."""
+
+    wasted_bytes: int
+    """Payload of stored file versions hidden by a later layer, each version once."""
+    efficiency: float
+    """Visible payload / stored payload (1.0 for an image without files)."""
+    pairs: tuple[WastePair, ...]
+    user_wasted_percent: float | None
+    """Wasted bytes / payload of the layers above the base image (None if the base is unknown)."""
+    dive_compatible: DiveCompatible
 
 
 @dataclass(frozen=True)
@@ -401,6 +466,8 @@ class Report:
     findings: tuple[Finding, ...] = ()
     warnings: tuple[str, ...] = ()
     """Alignment mismatches and other notes for stderr (not part of the JSON)."""
+    waste: Waste | None = None
+    """``--contents`` only."""
     dockerfile_text: str | None = None
     """The Dockerfile as written (annotated and HTML views); None when there is none."""
     explanations: tuple[Explanation, ...] = ()

@@ -1,0 +1,286 @@
+"""Apply layer listings one over the other, as the engine does, and record what each layer changed.
+
+The result per layer: files added, modified and deleted, bytes added, the largest changes; and for the
+whole image every stored file version that is no longer visible (a :class:`Removal`: which layer
+stored it, which layer hid it, how). Pure: listings in, records out; memory grows with the number of
+paths, never with bytes.
+
+Overlay semantics followed (moby ``pkg/archive`` ``UnpackLayer``): a whiteout ``.wh.x`` deletes ``x``
+from the lower layers; an opaque marker hides everything the lower layers had below its directory but
+keeps what the same layer wrote there (so markers are applied at the end of their layer); a
+non-directory replaces whatever was at its path, a directory replaces a non-directory. A hard link
+shares its target's bytes: they are wasted only when the last visible name goes. A lower file
+rewritten with the same size and mtime (chmod, chown, or a hard link made to it) is a *copy-up*: the
+engine duplicated the whole file into the new layer.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from analyzer.contents.listing import (
+    DIR,
+    FILE,
+    HARDLINK,
+    OPAQUE_KIND,
+    WHITEOUT_KIND,
+    Entry,
+    LayerListing,
+    docker_size,
+)
+
+ADDED, MODIFIED, DELETED = "added", "modified", "deleted"
+OVERWRITTEN, COPY_UP = "overwritten", "copy-up"
+
+
+class Removal(NamedTuple):
+    """A stored file version that the final image no longer shows."""
+
+    path: str
+    size: int
+    added_layer: int
+    removed_layer: int
+    kind: str
+    """``deleted`` (whiteout or opaque directory), ``overwritten`` or ``copy-up``."""
+
+
+class TopEntry(NamedTuple):
+    size: int
+    path: str
+    change: str
+
+
+@dataclass
+class LayerChanges:
+    """What one layer did to the filesystem below it."""
+
+    added: int = 0
+    """New paths (directories included; a directory the layer merely lists again is not counted)."""
+    modified: int = 0
+    """Existing paths the layer replaced (content, metadata or type)."""
+    deleted: int = 0
+    """Paths a whiteout removed, and lower entries an opaque directory hid."""
+    bytes_added: int = 0
+    """Sum of the layer's entries as ``docker history`` counts them (equals the layer's size)."""
+    payload: int = 0
+    """Regular-file bytes stored in the layer (what waste is measured in)."""
+    top: list[tuple[int, int, str, str]] = field(default_factory=list)
+    """Heap of (size, -order, path, change): the largest kept, the earlier first among equals."""
+
+    def largest(self) -> list[TopEntry]:
+        ordered = sorted(self.top, key=lambda item: (-item[0], -item[1]))
+        return [TopEntry(size, path, change) for size, _, path, change in ordered]
+
+
+@dataclass
+class WalkResult:
+    layers: list[LayerChanges]
+    removals: list[Removal]
+    stored_bytes: int
+    """Regular-file payload summed over every layer (every version of every file)."""
+    visible_bytes: int
+    """Payload of the files the final image shows (hard-linked content once)."""
+    removed_at: dict[tuple[int, str], int]
+    """For watched (layer, path) pairs: the layer that removed or replaced the path."""
+
+
+class _Blob:
+    """A stored file content, shared by the names hard-linked to it."""
+
+    __slots__ = ("layer", "mtime", "names", "size")
+
+    def __init__(self, layer: int, size: int, mtime: float) -> None:
+        self.layer, self.size, self.mtime, self.names = layer, size, mtime, 1
+
+
+class _Node:
+    __slots__ = ("blob", "children", "layer")
+
+    def __init__(self, layer: int, children: dict[str, _Node] | None, blob: _Blob | None = None) -> None:
+        self.layer, self.children, self.blob = layer, children, blob
+
+
+def walk(
+    listings: Sequence[LayerListing], top_n: int = 10, watch: Collection[tuple[int, str]] = ()
+) -> WalkResult:
+    """Apply ``listings`` bottom-up; ``watch`` names (layer, path) pairs whose removal to report."""
+    state = _Walker(top_n, set(watch))
+    for index, listing in enumerate(listings):
+        state.apply_layer(index, listing.entries)
+    wasted = sum(r.size for r in state.removals)
+    return WalkResult(state.layers, state.removals, state.stored, state.stored - wasted, state.removed_at)
+
+
+class _Walker:
+    def __init__(self, top_n: int, watch: set[tuple[int, str]]) -> None:
+        self.root = _Node(-1, {})
+        self.top_n = top_n
+        self.watch = watch
+        self.watched_paths = {path for _, path in watch}
+        self.layers: list[LayerChanges] = []
+        self.removals: list[Removal] = []
+        self.removed_at: dict[tuple[int, str], int] = {}
+        self.stored = 0
+        self.layer = 0
+        self.now = LayerChanges()
+        self._order = 0
+        self._parent_cache: tuple[str, _Node] | None = None
+
+    def apply_layer(self, index: int, entries: Sequence[Entry]) -> None:
+        self.layer, self.now = index, LayerChanges()
+        self.layers.append(self.now)
+        self._parent_cache = None
+        opaque: list[str] = []
+        for entry in entries:
+            if entry.kind == OPAQUE_KIND:
+                opaque.append(entry.path)
+            else:
+                self._apply(entry)
+        for path in opaque:
+            node = self._lookup(path)
+            if node is not None and node.children is not None:
+                self._hide_lower(node, path)
+
+    # ------------------------------------------------------------------ entries
+
+    def _apply(self, entry: Entry) -> None:
+        parent_path, _, name = entry.path.rpartition("/")
+        parent = self._parent(parent_path)
+        children = parent.children
+        assert children is not None
+        existing = children.get(name)
+        if entry.kind == WHITEOUT_KIND:
+            if existing is not None and existing.layer < self.layer:
+                del children[name]
+                freed = self._remove(existing, entry.path, DELETED)
+                self.now.deleted += 1
+                self._top(freed, entry.path, DELETED)
+            return
+        if entry.kind == DIR and existing is not None and existing.children is not None:
+            existing.layer = self.layer  # listed again (its mtime changed): not a change of its own
+            return
+        if existing is not None:
+            kind = COPY_UP if _is_copy_up(existing, entry) else OVERWRITTEN
+            self._remove(existing, entry.path, kind)
+            self.now.modified += 1
+        else:
+            self.now.added += 1
+        children[name] = self._node_for(entry)
+        size = docker_size(entry)
+        self.now.bytes_added += size
+        if entry.kind != DIR:
+            self._top(size, entry.path, MODIFIED if existing is not None else ADDED)
+
+    def _node_for(self, entry: Entry) -> _Node:
+        if entry.kind == DIR:
+            return _Node(self.layer, {})
+        blob = None
+        if entry.kind == FILE:
+            blob = _Blob(self.layer, entry.size, entry.mtime)
+            self.stored += entry.size
+            self.now.payload += entry.size
+        elif entry.kind == HARDLINK:
+            target = self._lookup(entry.link)
+            if target is not None and target.blob is not None:
+                blob = target.blob
+                blob.names += 1
+        return _Node(self.layer, None, blob)
+
+    def _top(self, size: int, path: str, change: str) -> None:
+        if self.top_n <= 0:
+            return
+        self._order += 1
+        item = (size, -self._order, path, change)
+        if len(self.now.top) < self.top_n:
+            heapq.heappush(self.now.top, item)
+        elif item > self.now.top[0]:
+            heapq.heapreplace(self.now.top, item)
+
+    # ------------------------------------------------------------------ tree
+
+    def _parent(self, path: str) -> _Node:
+        """The directory at ``path`` (``""`` is the root), made when missing, as the engine would."""
+        cached = self._parent_cache
+        if cached is not None and cached[0] == path:
+            return cached[1]
+        node = self.root
+        walked = ""
+        for name in path.split("/")[1:]:
+            walked = f"{walked}/{name}"
+            assert node.children is not None
+            child = node.children.get(name)
+            if child is None or child.children is None:
+                if child is not None:  # a file where a directory must be: the directory replaces it
+                    self._remove(child, walked, OVERWRITTEN)
+                child = node.children[name] = _Node(self.layer, {})
+            node = child
+        self._parent_cache = (path, node)
+        return node
+
+    def _lookup(self, path: str) -> _Node | None:
+        node: _Node | None = self.root
+        for name in path.split("/")[1:]:
+            if node is None or node.children is None:
+                return None
+            node = node.children.get(name)
+        return node
+
+    def _remove(self, node: _Node, path: str, kind: str) -> int:
+        """Hide ``node`` and everything below it; returns the bytes that became wasted."""
+        self._parent_cache = None
+        freed = 0
+        for sub_path, sub in _subtree(node, path):
+            if self.watched_paths and sub_path in self.watched_paths:
+                self._note_watched(sub, sub_path)
+            blob = sub.blob
+            if blob is None:
+                continue
+            blob.names -= 1
+            if blob.names == 0:
+                self.removals.append(Removal(sub_path, blob.size, blob.layer, self.layer, kind))
+                freed += blob.size
+        return freed
+
+    def _note_watched(self, node: _Node, path: str) -> None:
+        for layer in range(node.layer, -1, -1):
+            if (layer, path) in self.watch and (layer, path) not in self.removed_at:
+                self.removed_at[(layer, path)] = self.layer
+                return
+
+    def _hide_lower(self, directory: _Node, path: str) -> None:
+        """An opaque marker: drop what lower layers put below ``directory``, keep this layer's entries."""
+        assert directory.children is not None
+        for name, child in list(directory.children.items()):
+            child_path = f"{path.rstrip('/')}/{name}"
+            if child.layer < self.layer:
+                del directory.children[name]
+                freed = self._remove(child, child_path, DELETED)
+                self.now.deleted += 1
+                self._top(freed, child_path, DELETED)
+            elif child.children is not None:
+                self._hide_lower(child, child_path)
+
+
+def _subtree(node: _Node, path: str) -> Iterator[tuple[str, _Node]]:
+    todo = [(path, node)]
+    while todo:
+        current_path, current = todo.pop()
+        yield current_path, current
+        if current.children:
+            todo.extend((f"{current_path}/{name}", child) for name, child in current.children.items())
+
+
+def _is_copy_up(existing: _Node, entry: Entry) -> bool:
+    """The same bytes written again by a metadata change: same size and mtime (chmod and chown keep
+    the mtime; a rewrite of the content almost never does)."""
+    blob = existing.blob
+    return (
+        entry.kind == FILE
+        and blob is not None
+        and existing.children is None
+        and blob.size == entry.size
+        and blob.mtime == entry.mtime
+    )

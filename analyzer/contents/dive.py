@@ -1,0 +1,171 @@
+"""dive's wasted-bytes and efficiency figures, reproduced exactly, so they can be compared with dive.
+
+dive 0.13 (``filetree.Efficiency``, ``image.Analyze``) visits, in each layer's own file tree, the
+*leaves* (entries without children in that layer) and keeps per path: how many layers had it as a
+leaf, the sum of the sizes seen ("cumulative") and the smallest size seen. A whiteout counts 0 for a
+file and, for a directory, the size of everything below it in the layers underneath. Then:
+
+- ``wastedBytes`` = sum of the cumulative sizes of the paths seen in two or more layers;
+- ``efficiency`` = sum of the smallest sizes / sum of the cumulative sizes;
+- ``userWastedPercent`` = wastedBytes / the size of every layer but layer 0.
+
+Where that differs from what is really wasted (``changes.py`` computes that):
+
+1. The version still visible is counted too: a file written in 3 layers counts 3 times (dive issue
+   #684); one overwritten once counts both versions (a 512 KiB file overwritten by a 256 KiB one:
+   768 KiB "wasted", 512 KiB really).
+2. Files removed by deleting their *directory* (``rm -rf dir``: one whiteout for ``dir``) are not
+   counted unless seen in two layers; the directory's path gets the deleted size as a single visit.
+3. Opaque directories (``.wh..wh..opq``) are ignored: what they hide is not counted.
+4. The efficiency takes each path's *smallest* version as the useful one, not the visible one.
+5. Only layer 0 is treated as the base, even when the base image has several layers.
+6. Sizes are tar header sizes: symlinks count 0 (``docker history`` counts their target's length).
+
+Not reproduced: dive aborts a layer's visit when a whiteout names a path absent below (it logs an
+error); such layers do not occur in images built by an engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from analyzer.contents.listing import DIR, OPAQUE_KIND, WHITEOUT_KIND, Entry, LayerListing
+
+
+@dataclass(frozen=True)
+class DiveFigures:
+    """dive's ``--json`` / ``--ci`` image figures."""
+
+    wasted_bytes: int
+    """``image.inefficientBytes``."""
+    efficiency: float
+    """``image.efficiencyScore``."""
+    size_bytes: int
+    """``image.sizeBytes``: header sizes summed over every layer."""
+    user_size_bytes: int
+    """The same without layer 0."""
+
+    @property
+    def user_wasted_percent(self) -> float | None:
+        """``userWastedPercent`` (a ratio; dive prints it ×100); None where dive shows NaN."""
+        return self.wasted_bytes / self.user_size_bytes if self.user_size_bytes else None
+
+
+class _Node:
+    __slots__ = ("children", "is_dir", "size")
+
+    def __init__(self, size: int, is_dir: bool) -> None:
+        self.size, self.is_dir = size, is_dir
+        self.children: dict[str, _Node] = {}
+
+
+def dive_figures(listings: Sequence[LayerListing]) -> DiveFigures:
+    """dive's figures for an image made of ``listings``, bottom layer first."""
+    stacked = _Node(0, True)
+    seen: dict[str, list[int]] = {}  # path -> [visits, cumulative, smallest]
+    sizes = []
+    for listing in listings:
+        leaves, implicit = _leaves(listing.entries)
+        for entry in leaves:
+            size = _whiteout_size(stacked, entry.path) if entry.kind == WHITEOUT_KIND else _size(entry)
+            item = seen.get(entry.path)
+            if item is None:
+                seen[entry.path] = [1, size, size]
+            else:
+                item[0] += 1
+                item[1] += size
+                item[2] = min(item[2], size)
+        _stack(stacked, listing.entries, implicit)
+        sizes.append(sum(entry.size for entry in listing.entries))
+    wasted = sum(item[1] for item in seen.values() if item[0] > 1)
+    smallest = sum(item[2] for item in seen.values())
+    cumulative = sum(item[1] for item in seen.values())
+    return DiveFigures(
+        wasted_bytes=wasted,
+        efficiency=smallest / cumulative if cumulative else 1.0,
+        size_bytes=sum(sizes),
+        user_size_bytes=sum(sizes[1:]),
+    )
+
+
+def _size(entry: Entry) -> int:
+    return 0 if entry.kind == DIR else entry.size
+
+
+def _ancestors(path: str) -> list[str]:
+    out = []
+    while (path := path.rpartition("/")[0]) != "":
+        out.append(path)
+    return out
+
+
+def _leaves(entries: Sequence[Entry]) -> tuple[list[Entry], Sequence[str]]:
+    """The entries without children in this layer's own tree, and the directories dive makes up.
+
+    An opaque marker adds no node, but its directory is made if the tar did not list it (dive's
+    ``AddPath`` creates intermediate nodes with an empty payload).
+    """
+    listed = {entry.path for entry in entries if entry.kind != OPAQUE_KIND}
+    parents: set[str] = set()
+    implicit: dict[str, None] = {}  # an ordered set
+    for entry in entries:
+        if entry.kind == OPAQUE_KIND and entry.path not in listed and entry.path != "/":
+            implicit[entry.path] = None
+        for parent in _ancestors(entry.path):
+            if parent in parents:
+                break
+            parents.add(parent)
+            if parent not in listed:
+                implicit[parent] = None
+    leaves = [e for e in entries if e.kind != OPAQUE_KIND and e.path not in parents]
+    leaves.extend(Entry(path, "c", 0, 0, "") for path in implicit if path not in parents)
+    return leaves, list(implicit)
+
+
+def _find(root: _Node, path: str) -> _Node | None:
+    node: _Node | None = root
+    for name in path.split("/")[1:]:
+        if node is None:
+            return None
+        node = node.children.get(name)
+    return node
+
+
+def _whiteout_size(stacked: _Node, path: str) -> int:
+    node = _find(stacked, path)
+    if node is None or not node.is_dir:
+        return 0
+    total = 0
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        total += current.size
+        todo.extend(current.children.values())
+    return total
+
+
+def _stack(root: _Node, entries: Sequence[Entry], implicit: Sequence[str]) -> None:
+    """dive's ``Stack``: whiteouts remove, everything else replaces the payload and keeps children
+    (so a file that replaces a directory keeps the directory's old children, and opaque markers are
+    ignored)."""
+    for path in implicit:
+        _add(root, path, 0, False)
+    for entry in entries:
+        if entry.kind == WHITEOUT_KIND:
+            parent_path, _, name = entry.path.rpartition("/")
+            parent = _find(root, parent_path)
+            if parent is not None:
+                parent.children.pop(name, None)
+        elif entry.kind != OPAQUE_KIND:
+            _add(root, entry.path, _size(entry), entry.kind == DIR)
+
+
+def _add(root: _Node, path: str, size: int, is_dir: bool) -> None:
+    node = root
+    for name in path.split("/")[1:]:
+        child = node.children.get(name)
+        if child is None:
+            child = node.children[name] = _Node(0, False)
+        node = child
+    node.size, node.is_dir = size, is_dir

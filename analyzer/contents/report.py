@@ -1,0 +1,73 @@
+"""``--contents``: add per-step file changes, attributed waste and secret findings to a report.
+
+Lines are attached through the steps' layer indexes (``step.layer.index`` in the final image), so a
+base image's layers, or every layer of an image mapped without a Dockerfile, carry no line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from analyzer.contents import waste as waste_mod
+from analyzer.contents.changes import LayerChanges, walk
+from analyzer.contents.dive import dive_figures
+from analyzer.contents.listing import LayerListing
+from analyzer.model import FileChange, FileSummary, Finding, Report
+
+SECRET_RULE = "secret-in-layer"
+
+
+def add_contents(report: Report, listings: Sequence[LayerListing], top_n: int = 10) -> Report:
+    """``report`` with ``files`` on its final-image steps, ``waste`` and secret findings.
+
+    ``listings`` are the final image's layers, bottom first (one per ``rootfs.diff_ids`` entry).
+    """
+    line_of = {
+        step.layer.index: step.line for step in report.steps if step.in_final_image and step.layer is not None
+    }
+    watch = {(index, hit.path) for index, listing in enumerate(listings) for hit in listing.secrets}
+    walked = walk(listings, top_n, watch)
+    base_layers = report.base.layer_count if report.base is not None else None
+    waste = waste_mod.summarize(walked, dive_figures(listings), line_of, base_layers)
+    steps = tuple(
+        replace(step, files=_summary(walked.layers[step.layer.index]))
+        if step.in_final_image and step.layer is not None and step.layer.index < len(walked.layers)
+        else step
+        for step in report.steps
+    )
+    findings = _secret_findings(listings, line_of, walked.removed_at)
+    return replace(report, steps=steps, waste=waste, findings=(*report.findings, *findings))
+
+
+def _summary(changes: LayerChanges) -> FileSummary:
+    return FileSummary(
+        added=changes.added,
+        modified=changes.modified,
+        deleted=changes.deleted,
+        bytes_added=changes.bytes_added,
+        top=tuple(FileChange(t.path, t.size, t.change) for t in changes.largest()),
+    )
+
+
+def _secret_findings(
+    listings: Sequence[LayerListing], line_of: Mapping[int, int], removed_at: Mapping[tuple[int, str], int]
+) -> list[Finding]:
+    out = []
+    for index, listing in enumerate(listings):
+        line = line_of.get(index)
+        for hit in listing.secrets:
+            where = f"added by line {line}" if line is not None else "from the base image"
+            message = f"{hit.label} {hit.path} is stored in layer {index} ({where})"
+            extra: dict[str, object] = {"path": hit.path, "layer": index}
+            removed = removed_at.get((index, hit.path))
+            if removed is not None:
+                by = line_of.get(removed)
+                extra["removed_line"] = by
+                message += (
+                    f"; line {by} deletes or replaces it, but the layer still ships it"
+                    if by is not None
+                    else f"; layer {removed} deletes or replaces it, but layer {index} still ships it"
+                )
+            out.append(Finding(SECRET_RULE, "error", line, message, extra))
+    return out
