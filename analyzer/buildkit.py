@@ -71,7 +71,7 @@ def build_buildkit(
         for message in messages:
             _deliver(parser.feed(message), on_progress)
     _deliver(parser.finish(), on_progress)
-    rejected = parser.rejection(str(dockerfile_path))
+    rejected = parser.rejection(str(dockerfile_path), address)
     if rejected is not None:
         raise rejected
     if not parser.complete:

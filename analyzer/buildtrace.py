@@ -36,7 +36,7 @@ from google.protobuf import (  # type: ignore[import-untyped]
 )
 
 from analyzer.buildstream import OUTPUT_TAIL, BuildProgress
-from analyzer.errors import DockerfileError, LayermapError, UsageError
+from analyzer.errors import DockerfileError, EngineError, LayermapError, UsageError
 from analyzer.model import BuildFailure, BuildResult, Dockerfile, Instruction, Stage, StepEvent
 
 TRACE_ID = "moby.buildkit.trace"
@@ -394,6 +394,7 @@ _CANCELLED = ("context canceled", "cancelled", "canceled")
 _PARSE_ERROR = re.compile(r"dockerfile parse error line (\d+): (.*)", re.S)
 _BAD_TARGET = re.compile(r"target stage \S+ could not be found")
 _LLB = "failed to create LLB definition: "
+_CONTEXT = "[internal] load remote build context"
 
 
 @dataclass
@@ -478,8 +479,16 @@ class TraceParser:
         """Whether the stream ended as a build ends: with an image id or an error."""
         return bool(self._image_ids) or self._error is not None
 
-    def rejection(self, path: str | None) -> LayermapError | None:
-        """The error to raise when the engine refused the Dockerfile or the options before building."""
+    def rejection(self, path: str | None, address: str = "the Docker engine") -> LayermapError | None:
+        """The error to raise when the engine refused the Dockerfile, the options, or the upload."""
+        context = self._vertices.get(next((d for d, v in self._vertices.items() if v.name == _CONTEXT), ""))
+        if context is not None and context.error:
+            # moby/moby#47717: with the containerd image store (Docker 24+), BuildKit cannot fetch an
+            # uploaded context without a client session (measured on 26.1.5).
+            return EngineError(
+                f"the Docker engine at {address} cannot build an uploaded context with BuildKit "
+                f"(containerd image store, moby/moby#47717): {context.error}"
+            )
         if self._error is None or any(v.error for v in self._vertices.values()):
             return None
         message = self._error.split(_LLB, 1)[-1]

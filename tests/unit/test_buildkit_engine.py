@@ -354,3 +354,12 @@ def test_ctrl_c_closes_the_connection_and_propagates(tmp_path: Path) -> None:
             on_progress=interrupt,
         )
     assert response.closed
+
+
+def test_containerd_store_refusing_the_upload_is_an_engine_error(tmp_path: Path) -> None:
+    fx = json.loads((FIXTURES.parent / "docker26" / "multistage.json").read_text())
+    client = FakeClient(FakeResponse(200, stream_of(fx["messages"])))
+    with pytest.raises(
+        EngineError, match=f"^the Docker engine at {ADDRESS} cannot build an uploaded context"
+    ):
+        run(client, make_context(tmp_path, fx["dockerfile"]), build_args={"VERSION": "2"})

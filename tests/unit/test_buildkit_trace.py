@@ -27,7 +27,7 @@ from analyzer.buildtrace import (
     step_total,
 )
 from analyzer.dockerfile import parse
-from analyzer.errors import DockerfileError, UsageError
+from analyzer.errors import DockerfileError, EngineError, UsageError
 from analyzer.model import BuildFailure, BuildResult, Dockerfile, StepEvent
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "buildkit"
@@ -480,3 +480,17 @@ def test_needed_stages_follow_from_copy_from_and_mount_from() -> None:
 def test_vertices_of_unknown_stages_are_ignored() -> None:
     df = parse("FROM busybox AS a\nRUN a\nFROM busybox\nRUN b\n")
     assert map_vertices(df, names("[zzz 2/2] RUN a", "[2/2] RUN b")) == {}
+
+
+def test_containerd_store_cannot_fetch_an_uploaded_context() -> None:
+    """Docker 26.1 on the containerd image store: BuildKit's context fetch has no session (moby#47717)."""
+    fx = fixture("multistage", "docker26")
+    assert fx["engine"].startswith("26.1")
+    parser, result, events = replay(fx)
+    error = parser.rejection("Dockerfile", "unix:///x.sock")
+    assert isinstance(error, EngineError)
+    assert str(error).startswith(
+        "the Docker engine at unix:///x.sock cannot build an uploaded context with BuildKit "
+        '(containerd image store, moby/moby#47717): Get "http://build-context-'
+    )
+    assert result.steps == () and events == []
