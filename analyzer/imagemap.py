@@ -116,6 +116,15 @@ def image_report(
     )
 
 
+def with_contents(report: Report, source: ImageSource, ref: str, top_n: int) -> Report:
+    """``--contents``: read the layers from the engine (layer store, else an export) or the archive."""
+    from analyzer.contents import archive_contents, engine_contents
+
+    if source.engine is not None:
+        return engine_contents(report, source.engine, top_n=top_n)
+    return archive_contents(report, ref, top_n=top_n)
+
+
 def _inferred_base(image: Image, base_count: int) -> BaseInfo:
     """The base as the entries below the Dockerfile's: its layers and their sizes."""
     layers = sum(1 for entry in image.history[:base_count] if entry.empty_layer is False)
@@ -140,4 +149,4 @@ def _with_inherited(steps: list[Step], base: BaseInfo) -> list[Step]:
     return out
 
 
-__all__ = ["ImageSource", "history_writer", "image_report", "load_image"]
+__all__ = ["ImageSource", "history_writer", "image_report", "load_image", "with_contents"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import align
+from analyzer.contents import DEFAULT_TOP, engine_contents
 from analyzer.engine import Engine
 from analyzer.errors import BuildFailed, ImageNotFound, UsageError
 from analyzer.model import BaseInfo, BuildResult, Dockerfile, Image, ImageLink, Report, Stage, Step
@@ -31,6 +32,10 @@ class BuildRequest:
     no_cache: bool = False
     platform: str | None = None
     tag: str | None = None
+    contents: bool = False
+    """Also read the layers' contents (files, waste, secrets) once the build succeeded."""
+    files: int = DEFAULT_TOP
+    """``--files N``: the largest changes listed per step."""
 
 
 def resolve_context(context: str, dockerfile: str | None) -> tuple[Path, Path]:
@@ -90,6 +95,8 @@ def build_report(
         where = _failed_where(report.steps, request.dockerfile)
         tail = "".join(f"\n  | {line}" for line in failure.output_tail)
         raise BuildFailed(f"{where}: {failure.message}{tail}", result=report)
+    if request.contents:
+        report = engine_contents(report, engine, top_n=request.files)
     return report
 
 

@@ -27,7 +27,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--platform", metavar="P")
     p.add_argument("-t", "--tag", metavar="TAG")
-    p.add_argument("--contents", action="store_true", help="also read layer contents")
+    p.add_argument("--contents", action="store_true", help="also read layer contents: files, waste, secrets")
+    p.add_argument("--files", type=int, metavar="N", help="with --contents: the N largest changes per step")
     add_teaching_args(p)
     add_output_args(p)
     add_gate_args(p)
@@ -42,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.builder != "classic":
         raise UsageError("--builder buildkit is not supported yet; use --builder classic")
-    if args.contents:
-        raise UsageError("--contents is not supported yet")
+    if args.files is not None and (args.files < 0 or not args.contents):
+        raise UsageError("--files N needs --contents and N >= 0")
     context, dockerfile = pipeline.resolve_context(args.context, args.dockerfile)
     config = gate.config_for(dockerfile, args.config)  # a bad config fails before the build
     request = pipeline.BuildRequest(
@@ -56,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         no_cache=args.no_cache,
         platform=args.platform,
         tag=args.tag,
+        contents=args.contents,
+        files=10 if args.files is None else args.files,
     )
     # Parse before connecting, so a bad Dockerfile is reported without an engine.
     parsed = load(dockerfile, request.build_args or {})

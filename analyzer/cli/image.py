@@ -20,7 +20,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--dockerfile", metavar="FILE", help="the Dockerfile the image was built from")
     p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
     p.add_argument("--target", metavar="STAGE")
-    p.add_argument("--contents", action="store_true", help="also read layer contents")
+    p.add_argument("--contents", action="store_true", help="also read layer contents: files, waste, secrets")
+    p.add_argument("--files", type=int, metavar="N", help="with --contents: the N largest changes per step")
     add_teaching_args(p)
     add_output_args(p)
     add_gate_args(p)
@@ -33,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from analyzer.archive import is_archive_path
     from analyzer.dockerfile import load, parse_build_args
 
-    if args.contents:
-        raise UsageError("--contents is not supported yet")
+    if args.files is not None and (args.files < 0 or not args.contents):
+        raise UsageError("--files N needs --contents and N >= 0")
     dockerfile = None
     config = gate.config_for(Path(args.dockerfile) if args.dockerfile else None, args.config)
     if args.dockerfile is not None:
@@ -44,5 +45,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--target and --build-arg need --dockerfile")
     source = imagemap.load_image(args.image, is_archive_path(args.image), engine_mod.connect)
     report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)
+    if args.contents:
+        top = 10 if args.files is None else args.files
+        report = imagemap.with_contents(report, source, args.image, top)
     report = enrich(report, dockerfile, args, written_by(report))
     return finish(gate.review(report, dockerfile, config, fail_on=args.fail_on), args)

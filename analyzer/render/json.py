@@ -54,7 +54,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             }
             for s in report.stages
         ],
-        "steps": [_step(s) for s in report.steps],
+        "steps": [_with_files(_step(s), s, report) for s in report.steps],
         "summary": {
             "final_size": report.summary.final_size,
             "base_size": report.summary.base_size,
@@ -63,6 +63,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "largest_step_line": report.summary.largest_step_line,
         },
         "findings": [_finding(f) for f in report.findings],
+        **_waste(report),
     }
 
 
@@ -125,6 +126,58 @@ def _step(step: Step) -> dict[str, Any]:
     if step.reason is not None:
         out["reason"] = step.reason
     return out
+
+
+def _with_files(out: dict[str, Any], step: Step, report: Report) -> dict[str, Any]:
+    """``--contents``: every step gets ``files`` (null when it has no layer in the final image)."""
+    if report.waste is None:
+        return out
+    files = step.files
+    out["files"] = (
+        None
+        if files is None
+        else {
+            "added": files.added,
+            "modified": files.modified,
+            "deleted": files.deleted,
+            "bytes_added": files.bytes_added,
+            "top": [{"path": t.path, "size": t.size, "change": t.change} for t in files.top],
+        }
+    )
+    return out
+
+
+def _waste(report: Report) -> dict[str, Any]:
+    """``--contents``: the top-level ``waste`` (absent without it)."""
+    waste = report.waste
+    if waste is None:
+        return {}
+    dive = waste.dive_compatible
+    return {
+        "waste": {
+            "wasted_bytes": waste.wasted_bytes,
+            "efficiency": waste.efficiency,
+            "user_wasted_percent": waste.user_wasted_percent,
+            "pairs": [
+                {
+                    "added_line": p.added_line,
+                    "removed_line": p.removed_line,
+                    "bytes": p.bytes,
+                    "kind": p.kind,
+                    "paths": list(p.paths),
+                    "path_count": p.path_count,
+                    "added_layer": p.added_layer,
+                    "removed_layer": p.removed_layer,
+                }
+                for p in waste.pairs
+            ],
+            "dive_compatible": {
+                "wasted_bytes": dive.wasted_bytes,
+                "efficiency": dive.efficiency,
+                "user_wasted_percent": dive.user_wasted_percent,
+            },
+        }
+    }
 
 
 def _finding(finding: Finding) -> dict[str, Any]:

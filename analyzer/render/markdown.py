@@ -7,7 +7,8 @@ from tabulate import tabulate
 
 from analyzer.model import Finding, Report
 from analyzer.render.common import human_size, rows, summary_lines
-from analyzer.render.table import HEADERS, cells, stage_title
+from analyzer.render.table import cells, contents_cells, stage_title, waste_lines
+from analyzer.render.table import headers as table_headers
 
 
 def _escape(cell: str) -> str:
@@ -68,13 +69,16 @@ def render(report: Report) -> str:
     path = report.dockerfile_path or "image"
     out = [f"### layermap: `{path}` ({report.builder} builder)", ""]
     out.extend(f"- {line}" for line in summary_lines(report))
+    # The waste lines' indented details become nested items.
+    out.extend(("  - " if ln.startswith(" ") else "- ") + _escape(ln.strip()) for ln in waste_lines(report))
     out.extend(findings_section(report))
     current: object = object()
     table: list[list[str]] = []
 
     def flush() -> None:
         if table:
-            out.extend(["", tabulate(table, headers=HEADERS, tablefmt="github", disable_numparse=True), ""])
+            body = tabulate(table, headers=table_headers(report), tablefmt="github", disable_numparse=True)
+            out.extend(["", body, ""])
             table.clear()
 
     for row in rows(report):
@@ -82,6 +86,6 @@ def render(report: Report) -> str:
             flush()
             current = row.step.stage
             out.extend(["", f"#### {stage_title(report, row.step.stage)}"])
-        table.append([_escape(c) for c in cells(row)])
+        table.append([_escape(c) for c in cells(row) + contents_cells(row, report)])
     flush()
     return "\n".join(out).rstrip() + "\n"

@@ -62,12 +62,61 @@ def history_rows(report: Report) -> list[list[str]]:
     return rows_out
 
 
+CONTENTS_HEADERS = ["Added files", "Wasted by this line"]
+
+
+def headers(report: Report) -> list[str]:
+    """The per-line columns; ``--contents`` adds the file and waste ones."""
+    return HEADERS + CONTENTS_HEADERS if report.waste is not None else HEADERS
+
+
+def contents_cells(row: Row, report: Report) -> list[str]:
+    """``--contents``: files the line's layer added (modified, deleted), and the bytes it hid that
+    lower layers still ship (deleted or replaced)."""
+    if report.waste is None:
+        return []
+    step, files = row.step, row.step.files
+    if files is None or step.layer is None:
+        return ["", ""]
+    more = [f"{n} {what}" for n, what in ((files.modified, "mod"), (files.deleted, "del")) if n]
+    added = f"{files.added} ({', '.join(more)})" if more else str(files.added)
+    hidden = sum(p.bytes for p in report.waste.pairs if p.removed_layer == step.layer.index)
+    return [added, human_size(hidden) if hidden else ""]
+
+
+def _who(line: int | None, layer: int) -> str:
+    return f"line {line}" if line is not None else f"layer {layer}"
+
+
+def waste_lines(report: Report, limit: int = 5) -> list[str]:
+    """``--contents``: wasted space (ours and dive's figure) and its largest causes."""
+    waste = report.waste
+    if waste is None:
+        return []
+    dive = waste.dive_compatible
+    out = [
+        f"Wasted: {human_size(waste.wasted_bytes)} stored but hidden by later lines "
+        f"(efficiency {waste.efficiency:.2%}; dive would report {human_size(dive.wasted_bytes)}, "
+        f"{dive.efficiency:.2%})"
+    ]
+    for pair in waste.pairs[:limit]:
+        first = pair.paths[0] if pair.paths else ""
+        others = f" and {pair.path_count - 1} more" if pair.path_count > 1 else ""
+        out.append(
+            f"  {_who(pair.added_line, pair.added_layer)} -> {_who(pair.removed_line, pair.removed_layer)}: "
+            f"{human_size(pair.bytes)} {pair.kind} ({first}{others})"
+        )
+    if len(waste.pairs) > limit:
+        out.append(f"  … {len(waste.pairs) - limit} more (see --format json)")
+    return out
+
+
 def render(report: Report) -> str:
     if report.dockerfile_path is None:
         body = tabulate(
             history_rows(report), headers=HISTORY_HEADERS, tablefmt="simple", disable_numparse=True
         )
-        return f"{body}\n\n" + "\n".join(summary_lines(report)) + "\n"
+        return f"{body}\n\n" + "\n".join([*summary_lines(report), *waste_lines(report)]) + "\n"
     blocks: list[str] = []
     all_rows = rows(report)
     groups: list[tuple[int | None, list[Row]]] = []
@@ -76,7 +125,12 @@ def render(report: Report) -> str:
             groups.append((row.step.stage, []))
         groups[-1][1].append(row)
     for stage, group in groups:
-        body = tabulate([cells(r) for r in group], headers=HEADERS, tablefmt="simple", disable_numparse=True)
+        body = tabulate(
+            [cells(r) + contents_cells(r, report) for r in group],
+            headers=headers(report),
+            tablefmt="simple",
+            disable_numparse=True,
+        )
         blocks.append(f"{stage_title(report, stage)}\n{body}")
-    blocks.append("\n".join(summary_lines(report)))
+    blocks.append("\n".join([*summary_lines(report), *waste_lines(report)]))
     return "\n\n".join(blocks) + "\n"
