@@ -12,8 +12,8 @@ Fields layermap never reads (``progressGroup``, warnings' source ranges) are lef
 skips unknown fields, so newer engines that add fields decode the same.
 
 Vertex names look like ``[<stage> k/n] RUN …``. What BuildKit does with them (checked on Docker
-20.10.24's built-in frontend, see ``map_vertices``) makes ``k`` useless as an index, so vertices are
-matched to instructions by keyword and text, in order.
+20.10.24's built-in frontend and 26.1.5's, see ``map_vertices``) makes ``k`` useless as an index, so
+vertices are matched to instructions by keyword and text, in order.
 """
 
 from __future__ import annotations
@@ -192,16 +192,21 @@ class _Planned:
     body: bool
 
 
-def _text_pattern(text: str) -> re.Pattern[str]:
-    """BuildKit names a vertex by the instruction with variables expanded: make each one a wildcard."""
-    keyword, _, rest = " ".join(text.split()).partition(" ")
+def _text_pattern(inst: Instruction) -> re.Pattern[str]:
+    """BuildKit names a vertex by the instruction with variables expanded: make each one a wildcard.
+
+    Newer frontends (Docker 26.1) add the start of a heredoc's body: ``RUN <<EOF (echo one...)``.
+    """
+    keyword, _, rest = " ".join(inst.text.split()).partition(" ")
     parts = _VARIABLE.split(rest)
     regex = "".join(".*?" if i % 2 else re.escape(part) for i, part in enumerate(parts))
-    return re.compile(re.escape(keyword.upper()) + " " + regex, re.S)
+    suffix = r"( \(.*\))?" if inst.heredocs else ""
+    return re.compile(re.escape(keyword.upper()) + " " + regex + suffix, re.S)
 
 
 def _from_pattern(base: str) -> re.Pattern[str]:
-    return re.compile("FROM " + re.escape(normalize_ref(base)) + r"(\s.*)?", re.S)
+    # Docker 26.1 names the resolved digest too: `FROM docker.io/library/busybox:latest@sha256:…`.
+    return re.compile("FROM " + re.escape(normalize_ref(base)) + r"(@sha256:[0-9a-f]+)?(\s.*)?", re.S)
 
 
 def _plan(dockerfile: Dockerfile, stage: Stage, numbers: Mapping[int, int]) -> list[_Planned]:
@@ -214,12 +219,12 @@ def _plan(dockerfile: Dockerfile, stage: Stage, numbers: Mapping[int, int]) -> l
         declared = dockerfile.stages[stage.base_stage].instructions
         triggers = [inst.onbuild for inst in declared if inst.onbuild is not None]
         plan.extend(
-            _Planned(head, t.keyword, _text_pattern(t.text), False)
+            _Planned(head, t.keyword, _text_pattern(t), False)
             for t in triggers
             if t.keyword in VERTEX_KEYWORDS
         )
     plan.extend(
-        _Planned(numbers[inst.line], inst.keyword, _text_pattern(inst.text), True)
+        _Planned(numbers[inst.line], inst.keyword, _text_pattern(inst), True)
         for inst in stage.instructions
         if inst.keyword in VERTEX_KEYWORDS
     )

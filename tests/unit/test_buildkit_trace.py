@@ -494,3 +494,21 @@ def test_containerd_store_cannot_fetch_an_uploaded_context() -> None:
         '(containerd image store, moby/moby#47717): Get "http://build-context-'
     )
     assert result.steps == () and events == []
+
+
+def test_names_of_newer_frontends_match_fully() -> None:
+    """Docker 26.1 (via buildx) names FROM with the resolved digest and a heredoc with its first line."""
+    from analyzer.buildtrace import _align, _plan, step_numbers
+
+    df = parse("FROM busybox AS base\nRUN <<EOF\necho one > /one\necho two\nEOF\nCOPY --link a /a\n")
+    names = [
+        "[1/3] FROM docker.io/library/busybox:latest@sha256:2fc390020e82cc4a8b1da67081f66098",
+        "[2/3] RUN <<EOF (echo one > /one...)",
+        "[3/3] COPY --link a /a",
+    ]
+    labels = [label for name in names if (label := parse_vertex_name(name)) is not None]
+    plan = _plan(df, df.stages[0], step_numbers(df))
+    assert [bool(p.pattern.fullmatch(label.text)) for p, label in zip(plan, labels, strict=True)] == [
+        True
+    ] * 3
+    assert [p.number if p else None for p in _align(labels, plan)] == [1, 2, 3]
