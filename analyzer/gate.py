@@ -12,13 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from analyzer.diff import DiffResult, DiffVerdict
 from analyzer.model import Dockerfile, Finding, Report
 from analyzer.rules import BY_ID, RuleContext, Skipped, evaluate
-from analyzer.rules.config import FAIL_ON, Config, find_config, load_config
+from analyzer.rules.config import FAIL_ON, Config, find_config, load_config, parse_size
 from analyzer.rules.evidence import contents_of, measure_context
 
 FAIL_ON_DEFAULT = "error"
-__all__ = ["FAIL_ON", "Review", "Verdict", "config_for", "fails", "review", "summary_line"]
+__all__ = [
+    "FAIL_ON",
+    "Review",
+    "Verdict",
+    "config_for",
+    "fails",
+    "judge",
+    "parse_growth",
+    "review",
+    "summary_line",
+]
 _RANK = {"error": 0, "warning": 1, "info": 2}
 _FAILS = {"error": {"error"}, "warning": {"error", "warning"}, "never": set[str]()}
 CONTENTS_KEYS = ("min_efficiency", "max_wasted_bytes")
@@ -100,3 +111,37 @@ def summary_line(verdict: Verdict, total: int) -> str:
     )
     more = f" and {len(verdict.failing) - 5} more" if len(verdict.failing) > 5 else ""
     return f"layermap: gate FAILED (--fail-on {verdict.fail_on}): {where}{more}"
+
+
+def parse_growth(text: str) -> tuple[float, bool]:
+    """``--max-growth``: ``"5MB"``, ``"1000"`` (bytes) or ``"10%"`` (of the base version's image).
+
+    Returns (value, is_percent); raises ValueError naming the flag.
+    """
+    stripped = text.strip()
+    if stripped.endswith("%"):
+        try:
+            percent = float(stripped[:-1])
+        except ValueError:
+            percent = -1.0
+        if percent < 0:
+            raise ValueError(f"--max-growth: expected a size or a percentage like 10%, got {text!r}")
+        return percent, True
+    return float(parse_size(stripped, "--max-growth")), False
+
+
+def judge(result: DiffResult, max_growth: str | None, fail_on: str) -> DiffVerdict:
+    """``layermap diff``'s gate: growth over ``max_growth``, or a new finding at ``fail_on`` or worse."""
+    reasons: list[str] = []
+    if max_growth is not None:
+        limit, percent = parse_growth(max_growth)
+        allowed = result.base.size * limit / 100 if percent else limit
+        if result.total_delta > allowed:
+            reasons.append(f"the image grew by {result.total_delta} B, over --max-growth {max_growth}")
+    reasons.extend(
+        f"new {f.get('severity')} finding {f.get('rule')}"
+        + (f" at line {f['line']}" if f.get("line") is not None else "")
+        for f in result.new_findings
+        if fails(str(f.get("severity")), fail_on)
+    )
+    return DiffVerdict(not reasons, tuple(reasons), max_growth, fail_on)

@@ -1,0 +1,161 @@
+"""``layermap diff BASE HEAD``: per-line size deltas between two versions, with an optional growth gate.
+
+Each side is, in this order: a JSON report (``*.json`` written by ``--format json``), an image archive
+or OCI layout, an existing path (a context folder or a Dockerfile: built, like ``layermap build``), or
+an image reference the engine knows. Built and mapped sides go through the review rules, so the diff
+can name the findings the head version brings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from analyzer import gate
+from analyzer.cli.output import add_gate_args, write_text
+from analyzer.diff import DiffResult, diff
+from analyzer.engine import Engine
+from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
+from analyzer.render import diff_json, diff_markdown, diff_table, github
+from analyzer.render.common import human_size
+from analyzer.rules.config import Config
+
+FORMATS: dict[str, Callable[[DiffResult], str]] = {
+    "table": diff_table.render,
+    "json": diff_json.render,
+    "markdown": diff_markdown.render,
+}
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "diff", help="compare two versions line by line (Dockerfiles/contexts, images, or JSON reports)"
+    )
+    p.add_argument(
+        "base", metavar="BASE", help="the version before: context, Dockerfile, image or report.json"
+    )
+    p.add_argument("head", metavar="HEAD", help="the version after")
+    p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
+    p.add_argument("--target", metavar="STAGE")
+    p.add_argument("--network", metavar="MODE", help="network for RUN steps of built sides (e.g. host)")
+    p.add_argument("--no-cache", action="store_true")
+    p.add_argument(
+        "--max-growth", metavar="BYTES|PERCENT", help="fail (exit 1) if the image grows by more (5MB, 10%%)"
+    )
+    p.add_argument("--format", choices=sorted(FORMATS), default="table")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the diff to FILE")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary line")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    add_gate_args(p)
+    p.set_defaults(run=run)
+
+
+@dataclass
+class _Sides:
+    """Loads sides, connecting to the engine at most once and only when a side needs it."""
+
+    args: argparse.Namespace
+    engine: Engine | None = None
+
+    def connect(self) -> Engine:
+        if self.engine is None:
+            from analyzer import engine as engine_mod
+
+            self.engine = engine_mod.connect()
+        return self.engine
+
+    def load(self, spec: str) -> tuple[Mapping[str, Any], Config | None]:
+        from analyzer.archive import is_archive_path
+
+        path = Path(spec)
+        if path.is_file() and path.suffix == ".json":
+            return _read_report(path), None
+        if is_archive_path(spec) or not path.exists():
+            return self._image(spec, is_archive_path(spec))
+        return self._build(spec)
+
+    def _image(self, spec: str, is_file: bool) -> tuple[Mapping[str, Any], Config]:
+        from analyzer import imagemap
+
+        source = imagemap.load_image(spec, is_file, self.connect)
+        config = gate.config_for(None, self.args.config)
+        report = imagemap.image_report(source, None, None, None)
+        return _reviewed(gate.review(report, None, config)), config
+
+    def _build(self, spec: str) -> tuple[Mapping[str, Any], Config]:
+        from analyzer import pipeline
+        from analyzer.dockerfile import load, parse_build_args
+        from analyzer.progress import make_progress
+
+        context, dockerfile = pipeline.resolve_context(spec, None)
+        config = gate.config_for(dockerfile, self.args.config)
+        request = pipeline.BuildRequest(
+            context=context,
+            dockerfile=dockerfile,
+            build_args=parse_build_args(self.args.build_args),
+            target=self.args.target,
+            network=self.args.network,
+            no_cache=self.args.no_cache,
+        )
+        parsed = load(dockerfile, request.build_args or {})
+        pipeline.check_target(parsed, self.args.target)
+        with make_progress(sys.stderr, quiet=self.args.quiet) as progress:
+            report = pipeline.build_report(request, parsed, self.connect(), on_progress=progress.update)
+        return _reviewed(gate.review(report, parsed, config, context_dir=context)), config
+
+
+def _reviewed(review: gate.Review) -> Mapping[str, Any]:
+    from analyzer.render import json as json_render
+
+    return json_render.to_dict(review.report)
+
+
+def _read_report(path: Path) -> Mapping[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise UsageError(f"{path}: not a readable JSON report: {err}") from None
+    if not isinstance(data, dict) or data.get("schema_version") != 1 or "steps" not in data:
+        raise UsageError(f"{path}: not a layermap JSON report (schema_version 1)")
+    return data
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.max_growth is not None:
+        try:
+            gate.parse_growth(args.max_growth)
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+    sides = _Sides(args)
+    base, _ = sides.load(args.base)
+    head, head_config = sides.load(args.head)
+    try:
+        result = diff(base, head)
+    except ValueError as err:
+        raise UsageError(f"cannot compare {args.base} with {args.head}: {err}") from None
+    fail_on = args.fail_on or (head_config.fail_on if head_config else None) or gate.FAIL_ON_DEFAULT
+    url = github.dockerfile_url(result.head.dockerfile, os.environ, os.getcwd())
+    result = replace(result, verdict=gate.judge(result, args.max_growth, fail_on), dockerfile_url=url)
+    write_text(FORMATS[args.format](result), args.output)
+    for warning in result.warnings:
+        print(f"layermap: warning: {warning}", file=sys.stderr)
+    if not args.quiet:
+        print(_summary(result), file=sys.stderr)
+    return EXIT_OK if result.verdict is None or result.verdict.passed else EXIT_GATE
+
+
+def _summary(result: DiffResult) -> str:
+    changed = sum(1 for d in result.lines if d.change != "same")
+    verdict = result.verdict
+    gate_text = "" if verdict is None else ("; gate passed" if verdict.passed else "; gate FAILED")
+    return (
+        f"layermap diff: {human_size(result.base.size)} -> {human_size(result.head.size)} "
+        f"({result.total_delta:+d} B), {changed} of {len(result.lines)} lines changed, "
+        f"{len(result.new_findings)} new findings{gate_text}"
+    )
