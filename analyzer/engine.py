@@ -28,7 +28,7 @@ from docker.utils import kwargs_from_env
 from analyzer.buildstream import BuildProgress, StreamParser, command_matches, failing_stage_steps
 from analyzer.errors import DockerfileError, EngineError, ImageNotFound, UsageError
 from analyzer.imagedata import ChunkReader, config_from_save, id_hex, image_from_engine, json_object
-from analyzer.model import BuildResult, EngineInfo, Image, ImageLink
+from analyzer.model import BuildResult, Dockerfile, EngineInfo, Image, ImageLink
 
 __all__ = ["BuildProgress", "Engine", "connect"]
 
@@ -114,6 +114,19 @@ class Engine:
         return EngineError(f"lost the Docker engine at {self.address} while trying to {what}: {_reason(exc)}")
 
     # ------------------------------------------------------------------ build
+
+    def build_buildkit(
+        self,
+        dockerfile: Dockerfile,
+        context: Path,
+        dockerfile_path: Path,
+        **options: Any,
+    ) -> BuildResult:
+        """Build with BuildKit through the Engine API (see :mod:`analyzer.buildkit`); same options as
+        :meth:`build_classic`. A failing step is data (``result.failure``)."""
+        from analyzer.buildkit import build_buildkit
+
+        return build_buildkit(self._client, self.address, dockerfile, context, dockerfile_path, **options)
 
     def build_classic(
         self,

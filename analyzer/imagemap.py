@@ -9,14 +9,14 @@ when none of those answers — an export of the image.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from analyzer.align.common import stage_infos, summarize
 from analyzer.align.history import align_history
 from analyzer.engine import Engine
 from analyzer.errors import ImageNotFound
-from analyzer.model import BaseInfo, Dockerfile, EngineInfo, Image, Report, Step
+from analyzer.model import BaseInfo, BuildFailure, Dockerfile, EngineInfo, Image, Report, Step, StepEvent
 
 BUILDKIT_COMMENT = "buildkit.dockerfile.v0"
 
@@ -90,23 +90,54 @@ def image_report(
             summary=summarize(image, None, ()),
         )
     writer = history_writer(image)
-    base, triggers = _base(dockerfile, target, source.engine)
+    return history_report(
+        dockerfile,
+        target,
+        image,
+        source.engine,
+        shown_path,
+        builder="unknown",
+        history_builder="buildkit" if writer == "buildkit" else "classic",
+    )
+
+
+def history_report(
+    dockerfile: Dockerfile,
+    target: str | None,
+    image: Image | None,
+    engine: Engine | None,
+    shown_path: str | None,
+    *,
+    builder: str,
+    history_builder: str,
+    events: Sequence[StepEvent] = (),
+    failure: BuildFailure | None = None,
+    stage_images: Mapping[int, Image] | None = None,
+) -> Report:
+    """A per-line report aligned by history position (BuildKit builds and existing images).
+
+    ``builder`` is what the report says; ``history_builder`` which builder's history rules apply.
+    """
+    base, triggers = _base(dockerfile, target, engine)
     result = align_history(
         dockerfile,
         target,
         image,
-        builder="buildkit" if writer == "buildkit" else "classic",
+        builder=history_builder,
         base=base,
         root_triggers=triggers,
+        stage_images=stage_images,
+        events=events,
+        failure=failure,
     )
-    if base is None:
+    if base is None and image is not None:
         base = _inferred_base(image, result.base_history_count)
-    steps = _with_inherited(result.steps, base)
+    steps = _with_inherited(result.steps, base) if base is not None else result.steps
     return Report(
         dockerfile_path=shown_path,
         dockerfile_sha256=dockerfile.sha256,
-        builder="unknown",
-        engine=engine_info,
+        builder=builder,
+        engine=engine.info() if engine else None,
         image=image,
         base=base,
         stages=stage_infos(dockerfile, target),

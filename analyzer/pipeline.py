@@ -78,6 +78,9 @@ def build_report(
 
     Raises :class:`BuildFailed` carrying the partial report when a step fails.
     """
+    if request.builder == "buildkit":
+        report = _buildkit_report(request, dockerfile, engine, on_progress)
+        return engine_contents(report, engine, top_n=request.files) if request.contents else report
     result = engine.build_classic(
         request.context,
         request.dockerfile,
@@ -91,13 +94,89 @@ def build_report(
     )
     report = assemble(dockerfile, request.target, result, engine, _display_path(request.dockerfile))
     if result.failure is not None:
-        failure = result.failure
-        where = _failed_where(report.steps, request.dockerfile)
-        tail = "".join(f"\n  | {line}" for line in failure.output_tail)
-        raise BuildFailed(f"{where}: {failure.message}{tail}", result=report)
+        raise _failed(report, result, request.dockerfile)
     if request.contents:
         report = engine_contents(report, engine, top_n=request.files)
     return report
+
+
+def _options(request: BuildRequest) -> dict[str, Any]:
+    return {
+        "build_args": request.build_args or {},
+        "target": request.target,
+        "network": request.network,
+        "no_cache": request.no_cache,
+        "platform": request.platform,
+        "tag": request.tag,
+    }
+
+
+def _buildkit_report(
+    request: BuildRequest,
+    dockerfile: Dockerfile,
+    engine: Engine,
+    on_progress: Callable[[Any], None] | None,
+) -> Report:
+    """BuildKit keeps no step images: align by position in the final image's history."""
+    from analyzer.imagemap import history_report
+
+    result = engine.build_buildkit(
+        dockerfile, request.context, request.dockerfile, **_options(request), on_progress=on_progress
+    )
+    image = _image_with_config(engine, result.image_id) if result.image_id else None
+    stage_images = _buildkit_stage_images(request, dockerfile, engine, result) if image else {}
+    report = history_report(
+        dockerfile,
+        request.target,
+        image,
+        engine,
+        _display_path(request.dockerfile),
+        builder="buildkit",
+        history_builder="buildkit",
+        events=result.steps,
+        failure=result.failure,
+        stage_images=stage_images,
+    )
+    if result.failure is not None:
+        raise _failed(report, result, request.dockerfile)
+    return report
+
+
+def _image_with_config(engine: Engine, image_id: str) -> Image:
+    image = engine.image(image_id)
+    if any(entry.empty_layer is None for entry in image.history):
+        image = engine.image(image_id, need_config=True)  # neither local nor cheap: export once
+    return image
+
+
+def _buildkit_stage_images(
+    request: BuildRequest, dockerfile: Dockerfile, engine: Engine, result: BuildResult
+) -> dict[int, Image]:
+    """Images of the named stages outside the final chain that the build ran.
+
+    BuildKit exports only the target; building each such stage as the target again is a full cache
+    hit (measured on 20.10) and gives its image, so its lines get layer data too.
+    """
+    chain = set(dockerfile.chain(request.target))
+    numbers = align.step_numbers(dockerfile)
+    ran = {numbers[e.number].stage for e in result.steps if e.number in numbers}
+    out: dict[int, Image] = {}
+    for stage in dockerfile.stages:
+        if stage.index in chain or stage.index not in ran or stage.name is None:
+            continue
+        options = {**_options(request), "target": stage.name, "tag": None}
+        again = engine.build_buildkit(dockerfile, request.context, request.dockerfile, **options)
+        if again.image_id is not None:
+            out[stage.index] = _image_with_config(engine, again.image_id)
+    return out
+
+
+def _failed(report: Report, result: BuildResult, path: Path) -> BuildFailed:
+    failure = result.failure
+    assert failure is not None
+    where = _failed_where(report.steps, path)
+    tail = "".join(f"\n  | {line}" for line in failure.output_tail)
+    return BuildFailed(f"{where}: {failure.message}{tail}", result=report)
 
 
 def _failed_where(steps: tuple[Step, ...], path: Path) -> str:

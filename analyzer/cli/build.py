@@ -41,8 +41,6 @@ def run(args: argparse.Namespace) -> int:
     from analyzer import pipeline
     from analyzer.dockerfile import load, parse_build_args
 
-    if args.builder != "classic":
-        raise UsageError("--builder buildkit is not supported yet; use --builder classic")
     if args.files is not None and (args.files < 0 or not args.contents):
         raise UsageError("--files N needs --contents and N >= 0")
     context, dockerfile = pipeline.resolve_context(args.context, args.dockerfile)
