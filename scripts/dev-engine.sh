@@ -201,14 +201,16 @@ download_docker26() {
     [[ -r $keyring ]] || die "docker26: $keyring is missing (apt-get install debian-archive-keyring)"
     local work="$D26_CACHE/tmp"
     safe_rm "$work"
-    mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial" "$work/debs" "$work/root"
+    CLEANUP+=("$work")
+    mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial" "$work/apt/empty.d" \
+        "$work/debs" "$work/root"
     : >"$work/apt/status"
     echo "deb [arch=$arch signed-by=$keyring] $MIRROR $D26_SUITE main" >"$work/apt/sources.list"
     local apt_opts=(
         -o "Dir::Etc::SourceList=$work/apt/sources.list"
-        -o "Dir::Etc::SourceParts=$work/apt/none"
-        -o "Dir::Etc::Preferences=$work/apt/none"
-        -o "Dir::Etc::PreferencesParts=$work/apt/none"
+        -o "Dir::Etc::SourceParts=$work/apt/empty.d"
+        -o "Dir::Etc::Preferences=$work/apt/preferences"
+        -o "Dir::Etc::PreferencesParts=$work/apt/empty.d"
         -o "Dir::State=$work/apt"
         -o "Dir::State::Lists=$work/apt/lists"
         -o "Dir::State::status=$work/apt/status"
@@ -219,7 +221,8 @@ download_docker26() {
         -o "Debug::NoLocking=1"
     )
     say "downloading Debian 13 ($D26_SUITE) packages ${D26_PACKAGES[*]} from $MIRROR (about 80 MB, once)"
-    if ! apt-get "${apt_opts[@]}" -qq update >"$work/apt.log" 2>&1; then
+    # --error-on=any: a list that cannot be fetched is an error, not a warning.
+    if ! apt-get "${apt_opts[@]}" -qq --error-on=any update >"$work/apt.log" 2>&1; then
         tail -n 20 "$work/apt.log" >&2
         die "docker26: could not read the Debian 13 ($D26_SUITE) package lists from $MIRROR (see above); the docker26 engine needs them"
     fi
