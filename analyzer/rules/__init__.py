@@ -14,6 +14,7 @@ from analyzer.model import Finding
 from analyzer.rules import (
     add_instead_of_copy,
     added_size,
+    base_waste,
     cache_busting,
     context_size,
     copy_up,
@@ -38,6 +39,7 @@ RULES: tuple[Rule, ...] = tuple(
         deleted_later,
         overwritten_later,
         copy_up,
+        base_waste,
         secret_in_layer,
         cache_busting,
         add_instead_of_copy,

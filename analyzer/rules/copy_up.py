@@ -14,7 +14,7 @@ from analyzer.rules.waste import pair_hits
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    return pair_hits(ctx, "copy-up", at_added_line=False)
+    return pair_hits(ctx, ("copy-up",), at_added_line=False)
 
 
 RULE = Rule(

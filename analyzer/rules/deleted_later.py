@@ -13,7 +13,7 @@ from analyzer.rules.waste import pair_hits
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    return pair_hits(ctx, "deleted", at_added_line=True)
+    return pair_hits(ctx, ("deleted",), at_added_line=True)
 
 
 RULE = Rule(

@@ -12,7 +12,7 @@ from analyzer.rules.waste import pair_hits
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    return pair_hits(ctx, "overwritten", at_added_line=True)
+    return pair_hits(ctx, ("overwritten",), at_added_line=True)
 
 
 RULE = Rule(

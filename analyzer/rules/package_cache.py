@@ -20,7 +20,7 @@ from analyzer.rules.waste import shown
 # (/root/.cache/pip, /home/app/.cache/pip) counts.
 CACHES: tuple[tuple[str, str, str], ...] = (
     ("apt package lists", "/var/lib/apt/lists/", "rm -rf /var/lib/apt/lists/* in the same RUN"),
-    ("apt package archives", "/var/cache/apt/", "apt-get clean in the same RUN"),
+    ("apt cache (/var/cache/apt)", "/var/cache/apt/", "apt-get clean in the same RUN"),
     ("pip cache", "/.cache/pip/", "pip install --no-cache-dir"),
     ("npm cache", "/.npm/_cacache/", "npm cache clean --force in the same RUN"),
     ("yarn cache", "/.cache/yarn/", "yarn cache clean in the same RUN"),

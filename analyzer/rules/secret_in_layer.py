@@ -22,6 +22,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         extra = dict(found.extra)
         path = extra.pop("path", None)
         paths = tuple(extra.pop("paths", ()) or ((path,) if isinstance(path, str) else ()))
+        removed = extra.get("removed_line")
         step = ctx.step_at(found.line) if found.line is not None else None
         yield Hit(
             line=found.line,
@@ -29,6 +30,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             message=found.message,
             bytes=extra.pop("bytes", None),
             evidence="contents",
+            related_lines=(removed,) if isinstance(removed, int) else (),
             paths=paths,
             data=extra,
         )

@@ -27,25 +27,24 @@ def shown(paths: tuple[str, ...], count: int | None = None) -> str:
     return f"{head} and {more} more" if more > 0 else head
 
 
-def pair_hits(ctx: RuleContext, kind: str, at_added_line: bool) -> Iterator[Hit]:
-    """One hit per waste pair of ``kind``, at the adding (or removing) line.
+def pair_hits(
+    ctx: RuleContext, kinds: tuple[str, ...], at_added_line: bool, base: bool = False
+) -> Iterator[Hit]:
+    """One hit per waste pair of ``kinds``, at the adding (or removing) line.
 
-    Bytes that came with the base image have no adding line: the finding then sits at the line that
-    removed them, the only line of this Dockerfile involved.
+    ``base`` selects the pairs whose bytes came with the base image (no adding line): those sit at the
+    line that removed them, the only line of this Dockerfile involved; the other rules skip them.
     """
     if ctx.contents is None:
         return
     for pair in ctx.contents.pairs:
-        if pair.kind != kind or pair.bytes <= 0:
+        if pair.kind not in kinds or pair.bytes <= 0 or (pair.added_line is None) is not base:
             continue
-        first, second = (
-            (pair.added_line, pair.removed_line) if at_added_line else (pair.removed_line, pair.added_line)
-        )
-        line = first if first is not None else second
+        line = pair.removed_line if base or not at_added_line else pair.added_line
+        other = None if base else (pair.removed_line if at_added_line else pair.added_line)
         if line is None:
-            continue  # neither line is in the Dockerfile (an image mapped without one)
+            continue  # no Dockerfile line involved (an image mapped without one)
         step = ctx.step_at(line)
-        other = second if line == first else None
         yield Hit(
             line=line,
             end_line=step.end_line if step else None,
@@ -62,10 +61,10 @@ def _message(pair: WastePair) -> str:
     size = human_size(pair.bytes)
     what = shown(pair.paths, pair.path_count)
     if pair.added_line is None:
-        verb = {"deleted": "deletes", "overwritten": "overwrites"}.get(pair.kind, "copies up")
+        verb = {"deleted": "deletes", "overwritten": "replaces"}.get(pair.kind, "copies up")
         return (
-            f"this line {verb} {size} of the base image ({what}); the base's layers still ship them: "
-            "change the base image instead"
+            f"this line {verb} {size} of the base image's files ({what}); the base's layers still ship "
+            "the old versions"
         )
     if pair.kind == "deleted":
         return (

@@ -173,8 +173,12 @@ def test_contents_of_reads_the_contract_shape_from_objects_or_mappings() -> None
 
 def test_base_image_bytes_removed_by_a_line_are_reported_at_that_line() -> None:
     base = WastePair(None, 5, 4096, "deleted", ("/bin/vi",), path_count=40)
-    (hit,) = hits("deleted-later", context(DELETED, SIZES, contents=waste(base)))
-    assert (hit.line, hit.related_lines, hit.data) == (5, (), {"kind": "deleted", "path_count": 40})
-    assert "deletes 4.1 kB of the base image (/bin/vi and 39 more)" in hit.message
+    status = WastePair(None, 2, 70_000, "overwritten", ("/var/lib/dpkg/status",))
+    ctx = context(DELETED, SIZES, contents=waste(base, status))
+    assert hits("deleted-later", ctx) == [] and hits("overwritten-later", ctx) == []
+    first, second = hits("base-image-waste", ctx)
+    assert (first.line, first.related_lines, first.data) == (5, (), {"kind": "deleted", "path_count": 40})
+    assert "deletes 4.1 kB of the base image's files (/bin/vi and 39 more)" in first.message
+    assert (second.line, second.data["kind"]) == (2, "overwritten") and "replaces 70 kB" in second.message
     unmapped = WastePair(None, None, 4096, "deleted", ("/x",))
-    assert hits("deleted-later", context(DELETED, SIZES, contents=waste(unmapped))) == []
+    assert hits("base-image-waste", context(DELETED, SIZES, contents=waste(unmapped))) == []
