@@ -17,6 +17,7 @@ engine duplicated the whole file into the new layer.
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -88,12 +89,15 @@ class WalkResult:
 
 
 class _Blob:
-    """A stored file content, shared by the names hard-linked to it."""
+    """A stored file content, shared by the names hard-linked to it (and by the copies of a repeated
+    layer, which is stored once)."""
 
-    __slots__ = ("layer", "mtime", "names", "size")
+    __slots__ = ("hidden", "layer", "mtime", "names", "size")
 
     def __init__(self, layer: int, size: int, mtime: float) -> None:
         self.layer, self.size, self.mtime, self.names = layer, size, mtime, 1
+        self.hidden: tuple[str, int, str] | None = None
+        """(path, layer, kind) of the removal that last left it without a visible name."""
 
 
 class _Node:
@@ -107,21 +111,27 @@ def walk(
     listings: Sequence[LayerListing], top_n: int = 10, watch: Collection[tuple[int, str]] = ()
 ) -> WalkResult:
     """Apply ``listings`` bottom-up; ``watch`` names (layer, path) pairs whose removal to report."""
-    state = _Walker(top_n, set(watch))
+    counts = Counter(listing.diff_id for listing in listings)
+    repeated = {diff_id for diff_id, count in counts.items() if count > 1}
+    state = _Walker(top_n, set(watch), repeated)
     for index, listing in enumerate(listings):
-        state.apply_layer(index, listing.entries)
-    wasted = sum(r.size for r in state.removals)
-    return WalkResult(state.layers, state.removals, state.stored, state.stored - wasted, state.removed_at)
+        state.apply_layer(index, listing)
+    removals = state.removals()
+    wasted = sum(r.size for r in removals)
+    return WalkResult(state.layers, removals, state.stored, state.stored - wasted, state.removed_at)
 
 
 class _Walker:
-    def __init__(self, top_n: int, watch: set[tuple[int, str]]) -> None:
+    def __init__(self, top_n: int, watch: set[tuple[int, str]], repeated: set[str]) -> None:
         self.root = _Node(-1, {})
         self.top_n = top_n
         self.watch = watch
         self.watched_paths = {path for _, path in watch}
+        self.repeated = repeated
+        self.shared: dict[tuple[str, str], _Blob] = {}  # (diff_id, path) of repeated layers' files
+        self.diff_id = ""
         self.layers: list[LayerChanges] = []
-        self.removals: list[Removal] = []
+        self.hidden: list[_Blob] = []
         self.removed_at: dict[tuple[int, str], int] = {}
         self.stored = 0
         self.layer = 0
@@ -129,12 +139,12 @@ class _Walker:
         self._order = 0
         self._parent_cache: tuple[str, _Node] | None = None
 
-    def apply_layer(self, index: int, entries: Sequence[Entry]) -> None:
-        self.layer, self.now = index, LayerChanges()
+    def apply_layer(self, index: int, listing: LayerListing) -> None:
+        self.layer, self.now, self.diff_id = index, LayerChanges(), listing.diff_id
         self.layers.append(self.now)
         self._parent_cache = None
         opaque: list[str] = []
-        for entry in entries:
+        for entry in listing.entries:
             if entry.kind == OPAQUE_KIND:
                 opaque.append(entry.path)
             else:
@@ -179,15 +189,38 @@ class _Walker:
             return _Node(self.layer, {})
         blob = None
         if entry.kind == FILE:
-            blob = _Blob(self.layer, entry.size, entry.mtime)
-            self.stored += entry.size
-            self.now.payload += entry.size
+            blob = self._blob(entry)
         elif entry.kind == HARDLINK:
             target = self._lookup(entry.link)
             if target is not None and target.blob is not None:
                 blob = target.blob
                 blob.names += 1
         return _Node(self.layer, None, blob)
+
+    def _blob(self, entry: Entry) -> _Blob:
+        """A new stored content, or for a repeated layer the one its first copy stored (a registry
+        and ``docker save`` keep a repeated layer once, so its files cost nothing more)."""
+        key = (self.diff_id, entry.path)
+        blob = self.shared.get(key) if self.diff_id in self.repeated else None
+        if blob is not None:
+            blob.names += 1
+            return blob
+        blob = _Blob(self.layer, entry.size, entry.mtime)
+        self.stored += entry.size
+        self.now.payload += entry.size
+        if self.diff_id in self.repeated:
+            self.shared[key] = blob
+        return blob
+
+    def removals(self) -> list[Removal]:
+        """Each stored content without a visible name at the end, charged to its last removal."""
+        out = [
+            Removal(blob.hidden[0], blob.size, blob.layer, blob.hidden[1], blob.hidden[2])
+            for blob in self.hidden
+            if blob.names == 0 and blob.hidden is not None
+        ]
+        out.sort(key=lambda r: (r.removed_layer, r.path))
+        return out
 
     def _top(self, size: int, path: str, change: str) -> None:
         if self.top_n <= 0:
@@ -240,7 +273,9 @@ class _Walker:
                 continue
             blob.names -= 1
             if blob.names == 0:
-                self.removals.append(Removal(sub_path, blob.size, blob.layer, self.layer, kind))
+                if blob.hidden is None:
+                    self.hidden.append(blob)
+                blob.hidden = (sub_path, self.layer, kind)
                 freed += blob.size
         return freed
 

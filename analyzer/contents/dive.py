@@ -20,6 +20,8 @@ Where that differs from what is really wasted (``changes.py`` computes that):
 4. The efficiency takes each path's *smallest* version as the useful one, not the visible one.
 5. Only layer 0 is treated as the base, even when the base image has several layers.
 6. Sizes are tar header sizes: symlinks count 0 (``docker history`` counts their target's length).
+7. A repeated layer (same diff_id as a lower one: ``COPY`` of the same file again, a chmod back to
+   the original mode) is read as empty, since ``docker save`` stores it as a symlink to its first copy.
 
 Not reproduced: dive aborts a layer's visit when a whiteout names a path absent below (it logs an
 error); such layers do not occur in images built by an engine.
@@ -65,8 +67,13 @@ def dive_figures(listings: Sequence[LayerListing]) -> DiveFigures:
     stacked = _Node(0, True)
     seen: dict[str, list[int]] = {}  # path -> [visits, cumulative, smallest]
     sizes = []
+    read: set[str] = set()
     for listing in listings:
-        leaves, implicit = _leaves(listing.entries)
+        # A repeated layer is a symlink to its first copy in a ``docker save``: dive reads the link's
+        # empty body as an empty layer.
+        entries = () if listing.diff_id in read else listing.entries
+        read.add(listing.diff_id)
+        leaves, implicit = _leaves(entries)
         for entry in leaves:
             size = _whiteout_size(stacked, entry.path) if entry.kind == WHITEOUT_KIND else _size(entry)
             item = seen.get(entry.path)
@@ -76,8 +83,8 @@ def dive_figures(listings: Sequence[LayerListing]) -> DiveFigures:
                 item[0] += 1
                 item[1] += size
                 item[2] = min(item[2], size)
-        _stack(stacked, listing.entries, implicit)
-        sizes.append(sum(entry.size for entry in listing.entries))
+        _stack(stacked, entries, implicit)
+        sizes.append(sum(entry.size for entry in entries))
     wasted = sum(item[1] for item in seen.values() if item[0] > 1)
     smallest = sum(item[2] for item in seen.values())
     cumulative = sum(item[1] for item in seen.values())

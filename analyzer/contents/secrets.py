@@ -11,7 +11,6 @@ The rules are versioned (:data:`RULES_VERSION`): cached per-layer results are re
 
 from __future__ import annotations
 
-import posixpath
 import re
 from typing import NamedTuple
 

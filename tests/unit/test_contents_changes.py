@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_contents_support import MTIME, layer_tar
+from test_contents_support import MTIME, diff_id, layer_tar
 
 from analyzer.contents.changes import Removal, TopEntry, walk
 from analyzer.contents.listing import LayerListing, build_listing
@@ -14,8 +14,9 @@ KB = b"k" * 1024
 def layers(*specs: list[tuple[object, ...]]) -> list[LayerListing]:
     out = []
     for spec in specs:
-        reader = TarReader(ChunkFeed([layer_tar(spec)]))
-        out.append(build_listing("sha256:x", reader, lambda _e, n, r=reader: r.head(n)))
+        data = layer_tar(spec)
+        reader = TarReader(ChunkFeed([data]))
+        out.append(build_listing(diff_id(data), reader, lambda _e, n, r=reader: r.head(n)))
     return out
 
 
@@ -134,3 +135,14 @@ def test_watched_paths_report_the_layer_that_removed_them() -> None:
         watch={(0, "/k/id_rsa"), (0, "/s/.git"), (1, "/other")},
     )
     assert result.removed_at == {(0, "/k/id_rsa"): 2, (0, "/s/.git"): 2}
+
+
+def test_a_repeated_layer_is_stored_once() -> None:
+    """``COPY f`` then ``chmod 600 f`` then ``chmod 644 f``: the last layer's tar is the first one's
+    again (same diff_id), kept once by a registry or a save: only the middle version is wasted."""
+    first, middle = layers([("f", "f", KB)], [("f", "f", KB, MTIME + 0)])
+    middle = middle.__class__("sha256:middle", middle.entries)  # chmod 600: a different header
+    result = walk([first, middle, first])
+    assert result.stored_bytes == 2048 and result.visible_bytes == 1024
+    assert result.removals == [Removal("/f", 1024, 1, 2, "copy-up")]
+    assert [layer.modified for layer in result.layers] == [0, 1, 1]

@@ -80,3 +80,11 @@ def test_only_layer_zero_is_dive_s_base() -> None:
     assert figures.user_size_bytes == 11 * 1024
     assert figures.user_wasted_percent == 2 / 11
     assert dive_figures(layers([("f", "a", KB)])).user_wasted_percent is None  # dive prints NaN
+
+
+def test_a_repeated_layer_is_empty_for_dive() -> None:
+    """In a ``docker save`` the repeat is a symlink to the first copy; dive reads an empty layer."""
+    first = layers([("f", "f", KB)])[0]
+    middle = LayerListing("sha256:middle", first.entries)
+    figures = dive_figures([first, middle, first])
+    assert (figures.wasted_bytes, figures.size_bytes) == (2048, 2048)
