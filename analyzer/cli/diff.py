@@ -46,6 +46,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--network", metavar="MODE", help="network for RUN steps of built sides (e.g. host)")
     p.add_argument("--no-cache", action="store_true")
     p.add_argument(
+        "--contents", action="store_true", help="read layer contents, so the waste rules can name new waste"
+    )
+    p.add_argument(
         "--max-growth", metavar="BYTES|PERCENT", help="fail (exit 1) if the image grows by more (5MB, 10%%)"
     )
     p.add_argument("--format", choices=sorted(FORMATS), default="table")
@@ -82,10 +85,13 @@ class _Sides:
 
     def _image(self, spec: str, is_file: bool) -> tuple[Mapping[str, Any], Config]:
         from analyzer import imagemap
+        from analyzer.contents import DEFAULT_TOP
 
         source = imagemap.load_image(spec, is_file, self.connect)
         config = gate.config_for(None, self.args.config)
         report = imagemap.image_report(source, None, None, None)
+        if self.args.contents:
+            report = imagemap.with_contents(report, source, spec, DEFAULT_TOP)
         return _reviewed(gate.review(report, None, config)), config
 
     def _build(self, spec: str) -> tuple[Mapping[str, Any], Config]:
@@ -102,6 +108,7 @@ class _Sides:
             target=self.args.target,
             network=self.args.network,
             no_cache=self.args.no_cache,
+            contents=self.args.contents,
         )
         parsed = load(dockerfile, request.build_args or {})
         pipeline.check_target(parsed, self.args.target)

@@ -75,6 +75,11 @@ def test_deleted_file_and_the_growth_gate(
     assert changes == [(2, 3, "same"), (3, 4, "changed"), (None, 6, "added"), (None, 7, "added")]
     assert [layer["head_line"] for layer in data["layers_added"]] == [4, 7]
     assert run(capsys, "diff", fixed, dirty, "--max-growth", "9MB")[0] == 0
+    code, data = run(capsys, "diff", fixed, dirty, "--contents", "--fail-on", "warning")
+    assert code == 1 and data["gate"]["reasons"] == ["new warning finding deleted-later at line 4"]
+    assert [(f["rule"], f["line"], f["bytes"]) for f in data["new_findings"]] == [
+        ("deleted-later", 4, 8 * 1024 * 1024)
+    ]
 
 
 def test_sides_as_saved_reports_and_images(

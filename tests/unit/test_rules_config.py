@@ -158,3 +158,10 @@ COPY b /b
     ignored, warnings = inline_ignores(text, BY_ID)
     assert ignored == {3: {"add-instead-of-copy"}, 6: {"tiny-layers", "cache-busting-copy"}, 12: {"made-up"}}
     assert warnings == ["line 11: layermap ignore=made-up: unknown rule"]
+
+
+def test_the_documented_example_config_is_valid() -> None:
+    example = Path(__file__).parents[2] / "examples/layermap.toml"
+    config = load_config(example, BY_ID)
+    assert config.fail_on == "error" and config.ignore == {"tiny-layers"}
+    assert config.thresholds["min_efficiency"] == 0.95 and config.severities["package-cache"] == "error"
