@@ -252,11 +252,12 @@ def _only_in(side: Side, other: Side) -> tuple[tuple[str, int, int | None], ...]
 
 
 def _new_findings(lines: Sequence[LineDelta], base: Sequence[Json], head: Sequence[Json]) -> tuple[Json, ...]:
-    """Head findings with no finding of the same rule at the matching base line (or image-wide)."""
+    """Head findings with no finding of the same rule at the paired base line (or, image-wide, none)."""
     to_base = {d.head.line: d.base.line for d in lines if d.head and d.base and d.head.line is not None}
     seen = {(f.get("rule"), f.get("line")) for f in base}
-    return tuple(
-        f
-        for f in head
-        if (f.get("rule"), to_base.get(f["line"]) if f.get("line") is not None else None) not in seen
-    )
+
+    def base_line(finding: Json) -> int | None:
+        line = finding.get("line")
+        return None if line is None else to_base.get(line, -1)  # -1: a head line without a partner
+
+    return tuple(f for f in head if (f.get("rule"), base_line(f)) not in seen)

@@ -76,7 +76,7 @@ def review(
 ) -> Review:
     """Evaluate the rules on ``report`` and the gate on their findings."""
     contents = contents_of(report)
-    context = measure_context(context_dir) if context_dir is not None else None
+    context = measure_context(context_dir) if context_dir is not None and _wants_context(config) else None
     ctx = RuleContext(report, dockerfile, config, contents, context)
     evaluation = evaluate(ctx)
     level = fail_on or config.fail_on or FAIL_ON_DEFAULT
@@ -97,6 +97,13 @@ def review(
     failing = tuple(f for f in findings if f.extra["fails_gate"])
     verdict = Verdict(level, not failing, failing, evaluation.skipped, config.source)
     return Review(out, verdict)
+
+
+def _wants_context(config: Config) -> bool:
+    """Whether the one rule that needs the context's size will run (walking a big context costs time)."""
+    rule = "large-context"
+    off = config.severities.get(rule) == "off" or rule in config.ignore
+    return not off and config.thresholds.get("max_context_size") is not None
 
 
 def summary_line(verdict: Verdict, total: int) -> str:

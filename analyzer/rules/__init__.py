@@ -73,26 +73,26 @@ class Evaluation:
 
 
 def evaluate(ctx: RuleContext) -> Evaluation:
-    """Run every rule; keep findings the report already had from rules that did not run."""
+    """Run every rule; keep the findings the report already had from rules that could not run (the
+    configuration's ``off``/``ignore`` and the inline comments apply to those too)."""
     text = ctx.dockerfile.text if ctx.dockerfile is not None else ""
     ignored_at, warnings = inline_ignores(text, BY_ID)
     findings: list[Finding] = []
     skipped: list[Skipped] = []
-    ran: set[str] = set()
+    handled: set[str] = set(ctx.config.ignore)
     for rule in RULES:
         severity = ctx.config.severities.get(rule.id, rule.severity)
         reason = _off_reason(rule, severity, ctx)
         if reason is not None:
             skipped.append(Skipped(rule.id, reason))
+            if severity == "off":
+                handled.add(rule.id)
             continue
-        ran.add(rule.id)
-        findings.extend(
-            _finding(rule, severity, hit)
-            for hit in rule.check(ctx)
-            if hit.line is None or rule.id not in ignored_at.get(hit.line, set())
-        )
-    kept = [f for f in ctx.report.findings if f.rule not in ran and f.rule not in ctx.config.ignore]
-    return Evaluation(tuple(kept + findings), tuple(skipped), tuple(warnings))
+        handled.add(rule.id)
+        findings.extend(_finding(rule, severity, hit) for hit in rule.check(ctx))
+    findings = [f for f in ctx.report.findings if f.rule not in handled] + findings
+    kept = [f for f in findings if f.line is None or f.rule not in ignored_at.get(f.line, set())]
+    return Evaluation(tuple(kept), tuple(skipped), tuple(warnings))
 
 
 def _off_reason(rule: Rule, severity: str, ctx: RuleContext) -> str | None:

@@ -92,3 +92,17 @@ def test_review_reports_a_large_context(tmp_path: Path) -> None:
     result = review(report, df, Config(thresholds={"max_context_size": 1000}), context_dir=tmp_path)
     (found,) = [f for f in result.report.findings if f.rule == "large-context"]
     assert found.extra["bytes"] == 2048 and found.line is None
+
+
+def test_context_not_walked_when_its_rule_is_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def walk(folder: Path) -> None:
+        raise AssertionError(f"{folder} walked")
+
+    monkeypatch.setattr("analyzer.gate.measure_context", walk)
+    report, df = make_report(TEXT, SIZES)
+    config = Config(thresholds={"max_context_size": 1000}, severities={"large-context": "off"})
+    result = review(report, df, config, context_dir=tmp_path)
+    assert ("large-context", "turned off by the configuration") in {
+        (s.rule, s.reason) for s in result.verdict.skipped
+    }
+    assert not [f for f in result.report.findings if f.rule == "large-context"]

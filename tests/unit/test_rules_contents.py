@@ -182,3 +182,14 @@ def test_base_image_bytes_removed_by_a_line_are_reported_at_that_line() -> None:
     assert (second.line, second.data["kind"]) == (2, "overwritten") and "replaces 70 kB" in second.message
     unmapped = WastePair(None, None, 4096, "deleted", ("/x",))
     assert hits("base-image-waste", context(DELETED, SIZES, contents=waste(unmapped))) == []
+
+
+def test_secret_findings_follow_off_ignore_and_inline_comments_even_when_the_rule_cannot_run() -> None:
+    off = context(DELETED, SIZES, findings=[SECRET], config=Config(severities={"secret-in-layer": "off"}))
+    ignored = context(DELETED, SIZES, findings=[SECRET], config=Config(ignore=frozenset({"secret-in-layer"})))
+    assert [f for f in evaluate(off).findings if f.rule == "secret-in-layer"] == []
+    assert [f for f in evaluate(ignored).findings if f.rule == "secret-in-layer"] == []
+    commented = DELETED.replace("RUN mkdir", "# layermap ignore=secret-in-layer\nRUN mkdir")
+    moved = replace(SECRET, line=3)  # the RUN moved one line down under the comment
+    ctx = context(commented, {3: 8_388_608}, findings=[moved])
+    assert [f for f in evaluate(ctx).findings if f.rule == "secret-in-layer"] == []
