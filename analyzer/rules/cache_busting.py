@@ -42,8 +42,11 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             continue
         later = [s for s in ctx.report.steps if s.stage == stage.index and s.line > copy.line]
         sized = [s.layer.size for s in later if s.layer is not None]
-        timed = [s.duration_s for s in later if s.duration_s is not None]
-        cost = [f"{human_size(sum(sized))} in {len(sized)} layers"] if sized else []
+        # Build time only when every later step really ran: a cache hit's duration says nothing.
+        ran = all(s.cached is False and s.duration_s is not None for s in later)
+        timed = [s.duration_s for s in later if s.duration_s is not None] if ran and later else []
+        layers = f"{len(sized)} layer{'' if len(sized) == 1 else 's'}"
+        cost = [f"{human_size(sum(sized))} in {layers}"] if sized else []
         cost += [f"{sum(timed):.1f}s to build"] if timed else []
         costs = f" ({', '.join(cost)})" if cost else ""
         yield Hit(

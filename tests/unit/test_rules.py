@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from test_rules_support import context
 
 from analyzer.rules import BY_ID, RULES, RuleContext, evaluate
@@ -44,7 +46,15 @@ def test_cache_busting_fires_on_whole_context_copy_before_install() -> None:
     assert (hit.line, hit.related_lines) == (3, (4,))
     assert hit.bytes == 786_432 and hit.evidence == "history"
     assert hit.data["rebuilt_seconds"] == 3.3
-    assert "line 4" in hit.message and "786 kB in 1 layers" in hit.message
+    assert "line 4" in hit.message and "(786 kB in 1 layer, 3.3s to build)" in hit.message
+
+
+def test_cache_busting_reports_no_time_when_the_later_steps_came_from_the_cache() -> None:
+    ctx = context(CACHE_BUST, {2: 0, 3: 300, 4: 786_432}, durations={4: 0.01, 5: 0.01})
+    steps = tuple(replace(s, cached=True) if s.line > 3 else s for s in ctx.report.steps)
+    cached = replace(ctx, report=replace(ctx.report, steps=steps))
+    (hit,) = hits("cache-busting-copy", cached)
+    assert "rebuilt_seconds" not in hit.data and "(786 kB in 1 layer)" in hit.message
 
 
 def test_cache_busting_silent_when_install_comes_first() -> None:
