@@ -37,7 +37,8 @@ _RUNNING = re.compile(r" ---> Running in ([0-9a-f]{12})")
 _SHORT_ID = re.compile(r" ---> ([0-9a-f]{12})")
 _CACHE = " ---> Using cache"
 # Search, not match: output without a trailing newline glues itself in front of the real line.
-_CLOSE = re.compile(r"Removing intermediate container ([0-9a-f]{12})$")
+# 20.10 prints "Removing intermediate container <cid>"; 26.1 " ---> Removed intermediate container <cid>".
+_CLOSE = re.compile(r"(?: ---> )?(?:Removing|Removed) intermediate container ([0-9a-f]{12})$")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from analyzer.align.common import stage_infos, summarize
+from analyzer.align.common import size_notes, stage_infos, summarize
 from analyzer.align.history import align_history
 from analyzer.engine import Engine
 from analyzer.errors import ImageNotFound
@@ -88,6 +88,7 @@ def image_report(
             stages=(),
             steps=(),
             summary=summarize(image, None, ()),
+            warnings=size_notes(engine_info),
         )
     writer = history_writer(image)
     return history_report(
@@ -133,17 +134,18 @@ def history_report(
     if base is None and image is not None:
         base = _inferred_base(image, result.base_history_count)
     steps = _with_inherited(result.steps, base) if base is not None else result.steps
+    info = engine.info() if engine else None
     return Report(
         dockerfile_path=shown_path,
         dockerfile_sha256=dockerfile.sha256,
         builder=builder,
-        engine=engine.info() if engine else None,
+        engine=info,
         image=image,
         base=base,
         stages=stage_infos(dockerfile, target),
         steps=tuple(steps),
         summary=summarize(image, base, steps),
-        warnings=tuple(result.warnings),
+        warnings=(*size_notes(info), *result.warnings),
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import align
+from analyzer.align.common import size_notes
 from analyzer.contents import DEFAULT_TOP, engine_contents
 from analyzer.engine import Engine
 from analyzer.errors import BuildFailed, ImageNotFound, UsageError
@@ -195,17 +196,18 @@ def assemble(
     by_index = {b.index: b for b in stage_builds}
     root = by_index.get(chain[0])
     base = root.base if root else None
+    info = engine.info()
     return Report(
         dockerfile_path=shown_path,
         dockerfile_sha256=dockerfile.sha256,
         builder="classic",
-        engine=engine.info(),
+        engine=info,
         image=final,
         base=base,
         stages=align.stage_infos(dockerfile, target),
         steps=tuple(steps),
         summary=align.summarize(final, base, steps),
-        warnings=tuple(warnings),
+        warnings=(*size_notes(info), *warnings),
     )
 
 

@@ -9,6 +9,7 @@ from analyzer.model import (
     BaseInfo,
     BuildFailure,
     Dockerfile,
+    EngineInfo,
     Image,
     Instruction,
     StageInfo,
@@ -77,4 +78,14 @@ def summarize(image: Image | None, base: BaseInfo | None, steps: Sequence[Step])
         added_size=final_size - base_size if image else 0,
         layers_added=(len(image.layers) - base_layers) if image else 0,
         largest_step_line=largest.line if largest else None,
+    )
+
+
+def size_notes(engine: EngineInfo | None) -> tuple[str, ...]:
+    """Say which sizes the report shows when the engine does not count bytes like overlay2."""
+    if engine is None or engine.storage != "containerd":
+        return ()
+    return (
+        "containerd image store: layer sizes are the engine's snapshot disk usage and the image and "
+        "base sizes its compressed size, so they do not add up as byte counts do on overlay2",
     )
