@@ -150,12 +150,17 @@ def test_engine_facts_edge_cases(
     steps = by_line(report)
     layer = {line: steps[line]["creates_layer"] for line in steps}
     expected = [False, False, True, True, False, True, False, True, True, True]
+    if engine.storage == "containerd":
+        # Measured on 26.1: a COPY that leaves the snapshot unchanged (the same bytes again) is an
+        # empty_layer entry there, where overlay2 keeps an identical layer.
+        expected[9] = False
     assert layer == dict(enumerate(expected, start=1))
     if engine.storage == "overlay2":  # the containerd store reports disk usage: never 0 for a layer
         assert steps[4]["layer"]["size"] == 0, "RUN rm: a 0-byte layer that still exists"
         assert steps[6]["layer"]["size"] == 0, "WORKDIR of a new dir: a 0-byte layer"
-    assert steps[9]["layer"]["diff_id"] == steps[10]["layer"]["diff_id"], "identical layers, same diff_id"
-    assert steps[9]["layer"]["index"] + 1 == steps[10]["layer"]["index"]
+    if engine.storage == "overlay2":
+        assert steps[9]["layer"]["diff_id"] == steps[10]["layer"]["diff_id"], "identical layers, same diff_id"
+        assert steps[9]["layer"]["index"] + 1 == steps[10]["layer"]["index"]
     assert all(s["cached"] is False for s in report["steps"] if s["line"] > 1)
 
 
