@@ -28,12 +28,11 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-import docker
 import requests
-from docker.utils.build import exclude_paths
 
 from analyzer.buildstream import BuildProgress
 from analyzer.buildtrace import TraceParser
+from analyzer.dockersdk import docker, exclude_paths
 from analyzer.errors import EngineError, UsageError
 from analyzer.model import BuildResult, Dockerfile
 

@@ -19,13 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import docker
-import docker.errors
 import requests.exceptions
 import urllib3.exceptions
-from docker.utils import kwargs_from_env
 
 from analyzer.buildstream import BuildProgress, StreamParser, command_matches, failing_stage_steps
+from analyzer.dockersdk import docker, kwargs_from_env
 from analyzer.errors import DockerfileError, EngineError, ImageNotFound, UsageError
 from analyzer.imagedata import ChunkReader, config_from_save, id_hex, image_from_engine, json_object
 from analyzer.model import BuildResult, Dockerfile, EngineInfo, Image, ImageLink
@@ -122,11 +120,33 @@ class Engine:
         dockerfile_path: Path,
         **options: Any,
     ) -> BuildResult:
-        """Build with BuildKit through the Engine API (see :mod:`analyzer.buildkit`); same options as
-        :meth:`build_classic`. A failing step is data (``result.failure``)."""
+        """Build with BuildKit; same options as :meth:`build_classic`. A failing step is data
+        (``result.failure``).
+
+        Through the Engine API (:mod:`analyzer.buildkit`) where the engine builds an uploaded context
+        (overlay2 store), else through ``docker buildx build`` (:mod:`analyzer.buildx`): on the
+        containerd image store, or when the engine refuses the upload. ``LAYERMAP_BUILDKIT=api|buildx``
+        forces one path.
+        """
+        from analyzer import buildx
         from analyzer.buildkit import build_buildkit
 
-        return build_buildkit(self._client, self.address, dockerfile, context, dockerfile_path, **options)
+        forced = buildx.forced_path()
+        why = "its containerd image store cannot build an uploaded context, moby/moby#47717"
+        if forced == "buildx":
+            why = f"{buildx.PATH_VARIABLE}=buildx"
+        elif forced == "api" or self.info().storage != "containerd":
+            try:
+                return build_buildkit(
+                    self._client, self.address, dockerfile, context, dockerfile_path, **options
+                )
+            except EngineError as exc:
+                # Nothing was built yet (the context never reached BuildKit): buildx can try.
+                if forced == "api" or not buildx.upload_refused(exc):
+                    raise
+                why = "it refused the uploaded context, moby/moby#47717"
+        tool = buildx.require_buildx(self.address, why)
+        return buildx.build_with_buildx(tool, self.address, dockerfile, context, dockerfile_path, **options)
 
     def build_classic(
         self,

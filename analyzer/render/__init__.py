@@ -1,19 +1,36 @@
-"""Renderers: each is a pure ``render(report) -> str``."""
+"""Renderers: each is a pure ``render(report) -> str`` in its own module, loaded on first use.
+
+The registry is lazy so that a command pays only for the format it writes (the HTML renderer and
+its assets, for one, are not needed by ``--format json``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 
 from analyzer.model import Report
-from analyzer.render import annotated, github, html, markdown, sarif, table
-from analyzer.render import json as json_render
 
-RENDERERS: dict[str, Callable[[Report], str]] = {
-    "table": table.render,
-    "json": json_render.render,
-    "markdown": markdown.render,
-    "annotated": annotated.render,
-    "html": html.render,
-    "sarif": sarif.render,
-    "github": github.render,
-}
+Renderer = Callable[[Report], str]
+
+FORMATS = ("table", "json", "markdown", "annotated", "html", "sarif", "github")
+
+
+class _Registry(Mapping[str, Renderer]):
+    """``RENDERERS[name]`` imports ``analyzer.render.<name>`` and returns its ``render``."""
+
+    def __getitem__(self, name: str) -> Renderer:
+        if name not in FORMATS:
+            raise KeyError(name)
+        module = importlib.import_module(f"analyzer.render.{name}")
+        render: Renderer = module.render
+        return render
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FORMATS)
+
+    def __len__(self) -> int:
+        return len(FORMATS)
+
+
+RENDERERS: Mapping[str, Renderer] = _Registry()
