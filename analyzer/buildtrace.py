@@ -396,7 +396,8 @@ def metadata_steps(dockerfile: Dockerfile, name: str) -> list[int]:
 
 _EXIT_CODE = re.compile(r"exit code: (\d+)")
 _CANCELLED = ("context canceled", "cancelled", "canceled")
-_PARSE_ERROR = re.compile(r"dockerfile parse error line (\d+): (.*)", re.S)
+# 20.10's frontend says "parse error line 3", 26.1's "parse error on line 3".
+_PARSE_ERROR = re.compile(r"dockerfile parse error (?:on )?line (\d+): (.*)", re.S)
 _BAD_TARGET = re.compile(r"target stage \S+ could not be found")
 _LLB = "failed to create LLB definition: "
 _CONTEXT = "[internal] load remote build context"
@@ -524,11 +525,21 @@ class TraceParser:
 
     # ------------------------------------------------------------------ trace
 
+    def apply(self, updates: Sequence[VertexUpdate], logs: Sequence[LogChunk]) -> list[BuildProgress]:
+        """Handle vertex snapshots and output read from another progress format (buildx's plain
+        text); return the progress events they completed."""
+        self._apply(updates, logs)
+        events, self._events = self._events, []
+        return events
+
     def _trace(self, aux: str) -> None:
         try:
             updates, logs = decode_trace(aux)
         except ValueError:
             return  # progress only: the result and the error come in their own messages
+        self._apply(updates, logs)
+
+    def _apply(self, updates: Sequence[VertexUpdate], logs: Sequence[LogChunk]) -> None:
         renamed = False
         for update in updates:
             vertex = self._vertices.setdefault(update.digest, _Vertex(update.digest))
