@@ -130,6 +130,7 @@ class _Walker:
         self.repeated = repeated
         self.shared: dict[tuple[str, str], _Blob] = {}  # (diff_id, path) of repeated layers' files
         self.diff_id = ""
+        self.repeat = False
         self.layers: list[LayerChanges] = []
         self.hidden: list[_Blob] = []
         self.removed_at: dict[tuple[int, str], int] = {}
@@ -141,6 +142,7 @@ class _Walker:
 
     def apply_layer(self, index: int, listing: LayerListing) -> None:
         self.layer, self.now, self.diff_id = index, LayerChanges(), listing.diff_id
+        self.repeat = listing.diff_id in self.repeated
         self.layers.append(self.now)
         self._parent_cache = None
         opaque: list[str] = []
@@ -200,16 +202,16 @@ class _Walker:
     def _blob(self, entry: Entry) -> _Blob:
         """A new stored content, or for a repeated layer the one its first copy stored (a registry
         and ``docker save`` keep a repeated layer once, so its files cost nothing more)."""
-        key = (self.diff_id, entry.path)
-        blob = self.shared.get(key) if self.diff_id in self.repeated else None
-        if blob is not None:
-            blob.names += 1
-            return blob
+        if self.repeat:
+            blob = self.shared.get((self.diff_id, entry.path))
+            if blob is not None:
+                blob.names += 1
+                return blob
         blob = _Blob(self.layer, entry.size, entry.mtime)
         self.stored += entry.size
         self.now.payload += entry.size
-        if self.diff_id in self.repeated:
-            self.shared[key] = blob
+        if self.repeat:
+            self.shared[(self.diff_id, entry.path)] = blob
         return blob
 
     def removals(self) -> list[Removal]:
@@ -223,14 +225,12 @@ class _Walker:
         return out
 
     def _top(self, size: int, path: str, change: str) -> None:
-        if self.top_n <= 0:
-            return
+        top = self.now.top
         self._order += 1
-        item = (size, -self._order, path, change)
-        if len(self.now.top) < self.top_n:
-            heapq.heappush(self.now.top, item)
-        elif item > self.now.top[0]:
-            heapq.heapreplace(self.now.top, item)
+        if len(top) < self.top_n:
+            heapq.heappush(top, (size, -self._order, path, change))
+        elif top and size > top[0][0]:  # equal sizes: the earlier entry stays
+            heapq.heapreplace(top, (size, -self._order, path, change))
 
     # ------------------------------------------------------------------ tree
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from analyzer.contents.listing import DIR, OPAQUE_KIND, WHITEOUT_KIND, Entry, LayerListing
 
@@ -54,17 +55,57 @@ class DiveFigures:
         return self.wasted_bytes / self.user_size_bytes if self.user_size_bytes else None
 
 
-class _Node:
-    __slots__ = ("children", "is_dir", "size")
+class _Stacked:
+    """dive's stacked tree of the layers below the current one: nodes by path (``""`` is the root),
+    each ``[size, is_dir, child paths or None]``, so a lookup is one dict probe."""
 
-    def __init__(self, size: int, is_dir: bool) -> None:
-        self.size, self.is_dir = size, is_dir
-        self.children: dict[str, _Node] = {}
+    def __init__(self) -> None:
+        self.nodes: dict[str, list[Any]] = {"": [0, True, None]}
+
+    def add(self, path: str, size: int, is_dir: bool) -> None:
+        """dive's ``AddPath``: a new node, or a new payload for an existing one (children kept)."""
+        node = self.nodes.get(path)
+        if node is not None:
+            node[0], node[1] = size, is_dir
+            return
+        parent = path.rpartition("/")[0]
+        if parent not in self.nodes:
+            self.add(parent, 0, False)  # an intermediate node gets an empty payload
+        siblings: set[str] | None = self.nodes[parent][2]
+        if siblings is None:
+            siblings = self.nodes[parent][2] = set()
+        siblings.add(path)
+        self.nodes[path] = [size, is_dir, None]
+
+    def remove(self, path: str) -> None:
+        node = self.nodes.get(path)
+        if node is None or not path:
+            return
+        self.nodes[path.rpartition("/")[0]][2].discard(path)
+        for sub in self._subtree(path):
+            del self.nodes[sub]
+
+    def whiteout_size(self, path: str) -> int:
+        """What dive counts for a whiteout: the sizes below a directory, 0 for anything else."""
+        node = self.nodes.get(path)
+        if node is None or not node[1]:
+            return 0
+        return sum(self.nodes[sub][0] for sub in self._subtree(path))
+
+    def _subtree(self, path: str) -> list[str]:
+        out, todo = [], [path]
+        while todo:
+            current = todo.pop()
+            out.append(current)
+            children = self.nodes[current][2]
+            if children:
+                todo.extend(children)
+        return out
 
 
 def dive_figures(listings: Sequence[LayerListing]) -> DiveFigures:
     """dive's figures for an image made of ``listings``, bottom layer first."""
-    stacked = _Node(0, True)
+    stacked = _Stacked()
     seen: dict[str, list[int]] = {}  # path -> [visits, cumulative, smallest]
     sizes = []
     read: set[str] = set()
@@ -75,7 +116,7 @@ def dive_figures(listings: Sequence[LayerListing]) -> DiveFigures:
         read.add(listing.diff_id)
         leaves, implicit = _leaves(entries)
         for entry in leaves:
-            size = _whiteout_size(stacked, entry.path) if entry.kind == WHITEOUT_KIND else _size(entry)
+            size = stacked.whiteout_size(entry.path) if entry.kind == WHITEOUT_KIND else _size(entry)
             item = seen.get(entry.path)
             if item is None:
                 seen[entry.path] = [1, size, size]
@@ -100,13 +141,6 @@ def _size(entry: Entry) -> int:
     return 0 if entry.kind == DIR else entry.size
 
 
-def _ancestors(path: str) -> list[str]:
-    out = []
-    while (path := path.rpartition("/")[0]) != "":
-        out.append(path)
-    return out
-
-
 def _leaves(entries: Sequence[Entry]) -> tuple[list[Entry], Sequence[str]]:
     """The entries without children in this layer's own tree, and the directories dive makes up.
 
@@ -119,60 +153,31 @@ def _leaves(entries: Sequence[Entry]) -> tuple[list[Entry], Sequence[str]]:
     for entry in entries:
         if entry.kind == OPAQUE_KIND and entry.path not in listed and entry.path != "/":
             implicit[entry.path] = None
-        for parent in _ancestors(entry.path):
-            if parent in parents:
-                break
+        parent = entry.path.rpartition("/")[0]
+        while parent and parent not in parents:  # a known parent's own parents are known too
             parents.add(parent)
             if parent not in listed:
                 implicit[parent] = None
+            parent = parent.rpartition("/")[0]
     leaves = [e for e in entries if e.kind != OPAQUE_KIND and e.path not in parents]
     leaves.extend(Entry(path, "c", 0, 0, "") for path in implicit if path not in parents)
     return leaves, list(implicit)
 
 
-def _find(root: _Node, path: str) -> _Node | None:
-    node: _Node | None = root
-    for name in path.split("/")[1:]:
-        if node is None:
-            return None
-        node = node.children.get(name)
-    return node
-
-
-def _whiteout_size(stacked: _Node, path: str) -> int:
-    node = _find(stacked, path)
-    if node is None or not node.is_dir:
-        return 0
-    total = 0
-    todo = [node]
-    while todo:
-        current = todo.pop()
-        total += current.size
-        todo.extend(current.children.values())
-    return total
-
-
-def _stack(root: _Node, entries: Sequence[Entry], implicit: Sequence[str]) -> None:
+def _stack(stacked: _Stacked, entries: Sequence[Entry], implicit: Sequence[str]) -> None:
     """dive's ``Stack``: whiteouts remove, everything else replaces the payload and keeps children
     (so a file that replaces a directory keeps the directory's old children, and opaque markers are
     ignored)."""
     for path in implicit:
-        _add(root, path, 0, False)
+        stacked.add(path, 0, False)
+    nodes = stacked.nodes
     for entry in entries:
-        if entry.kind == WHITEOUT_KIND:
-            parent_path, _, name = entry.path.rpartition("/")
-            parent = _find(root, parent_path)
-            if parent is not None:
-                parent.children.pop(name, None)
-        elif entry.kind != OPAQUE_KIND:
-            _add(root, entry.path, _size(entry), entry.kind == DIR)
-
-
-def _add(root: _Node, path: str, size: int, is_dir: bool) -> None:
-    node = root
-    for name in path.split("/")[1:]:
-        child = node.children.get(name)
-        if child is None:
-            child = node.children[name] = _Node(0, False)
-        node = child
-    node.size, node.is_dir = size, is_dir
+        kind = entry.kind
+        if kind == WHITEOUT_KIND:
+            stacked.remove(entry.path)
+        elif kind != OPAQUE_KIND:
+            node = nodes.get(entry.path)
+            if node is None:
+                stacked.add(entry.path, _size(entry), kind == DIR)
+            else:  # most paths of a layer exist below already (its directories): a new payload
+                node[0], node[1] = _size(entry), kind == DIR

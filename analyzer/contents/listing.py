@@ -67,7 +67,7 @@ def docker_size(entry: Entry) -> int:
 def _normal(name: str) -> str:
     """``./usr/bin/`` → ``/usr/bin``; ``..`` cannot climb above ``/``."""
     path = "/" + name.strip("/").removeprefix("./")
-    if "//" in path or "/." in path:
+    if "//" in path or "/./" in path or "/../" in path or path.endswith(("/.", "/..")):
         path = posixpath.normpath(path).replace("//", "/")
         if path.startswith("/.."):
             path = "/" + path.lstrip("/.")
@@ -112,9 +112,10 @@ def build_listing(diff_id: str, headers: Iterable[Header], head: HeadReader) -> 
         if entry is None:
             continue
         entries.append(entry)
-        git = secrets.git_dir(entry.path)
-        if git is not None and entry.kind not in (WHITEOUT_KIND, OPAQUE_KIND):
-            hits.setdefault(git, "git repository directory")
+        if ".git" in entry.path:  # checked inline: this loop runs for every entry of every layer
+            git = secrets.git_dir(entry.path)
+            if git is not None and entry.kind not in (WHITEOUT_KIND, OPAQUE_KIND):
+                hits.setdefault(git, "git repository directory")
         if entry.kind != FILE:
             continue
         found = secrets.candidate(entry.path)

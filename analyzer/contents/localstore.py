@@ -21,10 +21,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from analyzer.contents.listing import Entry, LayerListing, build_listing
-from analyzer.contents.tarstream import ChunkFeed, TarFormatError, TarReader
+from analyzer.contents.tarstream import (
+    BLOCK,
+    ChunkFeed,
+    Header,
+    TarFormatError,
+    TarReader,
+    padding_after,
+    plain_header,
+)
 from analyzer.model import EngineInfo, Image
 
 _SEGMENT = b'{"type":2,"payload":"'
+_START = len(_SEGMENT)
 _FILE_RECORD = b'{"type":1,'
 _BATCH = 1 << 18
 
@@ -63,49 +72,88 @@ def read_layer(root: Path, chain_id: str, diff_id: str) -> LayerListing:
             raise LocalStoreError(f"{folder} does not hold {diff_id}")
         cache_id = (folder / "cache-id").read_text().strip()
         diff_dir = root / "overlay2" / cache_id / "diff"
-        reader = TarReader(ChunkFeed(segments(gzip_lines(folder / "tar-split.json.gz"))), bodies=False)
-        return build_listing(diff_id, reader, lambda entry, n: read_head(diff_dir, entry, n))
+        headers = tar_split_headers(line_blocks(folder / "tar-split.json.gz"))
+        return build_listing(diff_id, headers, lambda entry, n: read_head(diff_dir, entry, n))
     except (OSError, EOFError, ValueError, zlib.error, TarFormatError) as exc:
         raise LocalStoreError(f"{folder}: {exc}") from None
 
 
-def segments(lines: Iterable[bytes]) -> Iterator[bytes]:
-    """The raw tar bytes (headers and padding) recorded in tar-split lines, in order, in batches."""
-    batch: list[bytes] = []
-    size = 0
-    for line in lines:
-        if line.startswith(_FILE_RECORD):  # a body's checksum record: the body is not stored anyway
-            continue
-        if line.startswith(_SEGMENT):  # the common shape, sliced without a JSON parse
-            data = a2b_base64(line[len(_SEGMENT) : line.index(b'"', len(_SEGMENT))])
-        elif line.strip():
-            record = json.loads(line)
-            if record.get("type") != 2 or not record.get("payload"):
+def tar_split_headers(blocks: Iterable[bytes]) -> Iterator[Header]:
+    """The members recorded in tar-split data (blocks of whole lines), in tar order.
+
+    Each file record closes the raw bytes gathered since the previous one: that member's padding, then
+    its header block (and extended headers before it, when it has some). A lone header block is
+    decoded directly; anything longer goes through the general reader, so both give what an export
+    gives.
+    """
+    region = b""
+    skip = 0  # the previous member's padding, which starts the next segment
+    for block in blocks:
+        for line in block.split(b"\n"):
+            if line.startswith(_SEGMENT):  # the engine's own layout, sliced without a JSON parse
+                payload = line[_START : line.index(b'"', _START)]
+            elif line.startswith(_FILE_RECORD):
+                header = _header_in(region)
+                skip, region = padding_after(header), b""
+                yield header
                 continue
-            data = a2b_base64(record["payload"])
-        else:
-            continue
-        batch.append(data)
-        size += len(data)
-        if size >= _BATCH:  # a few large chunks keep the header reader on its fast path
-            yield b"".join(batch)
-            batch, size = [], 0
-    if batch:
-        yield b"".join(batch)
+            elif line.strip():
+                record = json.loads(line)  # another writer's key order or escapes
+                if record.get("type") == 1:
+                    header = _header_in(region)
+                    skip, region = padding_after(header), b""
+                    yield header
+                if record.get("type") != 2:
+                    continue
+                payload = (record.get("payload") or "").encode()
+            else:
+                continue
+            data, skip = _decoded(payload, skip)
+            region += data
 
 
-def gzip_lines(path: Path) -> Iterator[bytes]:
-    """The lines of a gzip file, decompressed in large blocks (several times faster than GzipFile)."""
+def _decoded(payload: bytes, skip: int) -> tuple[bytes, int]:
+    """The base64 ``payload`` decoded without its first ``skip`` bytes (padding nobody reads: half of
+    each segment); returns what is left to skip."""
+    if not skip:
+        return a2b_base64(payload), 0
+    size = len(payload) // 4 * 3 - payload[-2:].count(b"=")
+    if skip >= size:
+        return b"", skip - size
+    start = skip // 3  # whole 4-character groups of base64 decode to whole 3-byte groups
+    return a2b_base64(payload[start * 4 :])[skip - start * 3 :], 0
+
+
+def _header_in(data: bytes) -> Header:
+    if len(data) == BLOCK:
+        return plain_header(data)
+    # Extended headers first: the general reader, stopped at the member (its body is not there).
+    header = next(iter(TarReader(ChunkFeed([data]), bodies=False)), None)
+    if header is None:
+        raise TarFormatError("a tar-split file record without a header")
+    return header
+
+
+def line_blocks(path: Path) -> Iterator[bytes]:
+    """A gzip file's content in blocks of whole lines of about ``_BATCH`` bytes (memory stays bounded
+    however well it compressed: tar-split data shrinks 50-fold)."""
     inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
     rest = b""
     with path.open("rb") as raw:
-        while block := raw.read(_BATCH):
-            *lines, rest = (rest + inflate.decompress(block)).split(b"\n")
-            yield from lines
-    tail = rest + inflate.flush()
+        while True:
+            data = inflate.unconsumed_tail or raw.read(_BATCH // 8)
+            if not data:
+                break
+            rest += inflate.decompress(data, _BATCH)
+            cut = rest.rfind(b"\n") + 1
+            if cut:
+                yield rest[:cut]
+                rest = rest[cut:]
     if not inflate.eof:
         raise EOFError(f"{path}: truncated gzip data")
-    yield from tail.split(b"\n")
+    rest += inflate.flush()
+    if rest:
+        yield rest if rest.endswith(b"\n") else rest + b"\n"
 
 
 def read_head(diff_dir: Path, entry: Entry, size: int) -> bytes:

@@ -21,6 +21,8 @@ BLOCK = 512
 _ZERO_BLOCK = bytes(BLOCK)
 _SKIP_PIECE = 1 << 20
 _HEADER_ONLY = frozenset("123456")
+_META = frozenset("xgLK")  # PAX records (per file, global), GNU long name and long link target
+_KIND = ["0"] + [chr(i) for i in range(1, 256)]  # typeflag byte -> str; NUL is an old regular file
 
 Sink = Callable[[memoryview], object]
 
@@ -84,6 +86,9 @@ class ChunkFeed:
         return b"".join(parts)
 
     def skip(self, n: int, sink: Sink | None = None) -> int:
+        if sink is None and self._pos + n <= len(self._buf):  # padding inside the current chunk
+            self._pos += n
+            return n
         left = n
         while left > 0:
             avail = len(self._buf) - self._pos
@@ -208,11 +213,14 @@ class FeedFile:
 
 def _number(field: bytes) -> int:
     """A numeric header field: octal text, or GNU base-256 when the first byte has its high bit set."""
-    if field and field[0] & 0x80:
+    if field[0] & 0x80:
         value = int.from_bytes(field[1:], "big")
         return -value if field[0] & 0x40 else value
-    text = field.split(b"\0", 1)[0].strip()
-    return int(text, 8) if text else 0
+    try:
+        return int(field.rstrip(b"\0 ") or b"0", 8)  # the usual "0000644\0": one C call
+    except ValueError:
+        text = field.split(b"\0", 1)[0].strip()  # text after a NUL is ignored, as tar does
+        return int(text, 8) if text else 0
 
 
 def _text(field: bytes) -> str:
@@ -289,7 +297,7 @@ class TarReader:
         self._left = self._pad = 0
 
     def _next_header(self) -> Header | None:
-        pax: dict[str, str] = dict(self._globals)
+        pax: dict[str, str] | None = None  # made only when an extended header comes: most have none
         long_name = long_link = None
         while True:
             block = self._feed.read(BLOCK)
@@ -298,21 +306,21 @@ class TarReader:
                     raise TarFormatError("truncated tar archive (a header is cut off)")
                 return None
             _check(block)
-            kind = chr(block[156]) if block[156] else "0"
-            size = _number(block[124:136])
-            if kind in "xgLK":
-                data = self._meta(size)
-                if kind == "x":
-                    pax.update(_pax_records(data))
-                elif kind == "g":
-                    self._globals.update(_pax_records(data))
-                    pax.update(self._globals)
-                elif kind == "L":
-                    long_name = _text(data)
-                else:
-                    long_link = _text(data)
-                continue
-            return self._member(block, kind, size, pax, long_name, long_link)
+            kind = _KIND[block[156]]
+            if kind not in _META:
+                if pax is None and self._globals:
+                    pax = dict(self._globals)
+                return self._member(block, kind, pax, long_name, long_link)
+            data = self._meta(_number(block[124:136]))
+            if kind in "xg":
+                records = _pax_records(data)
+                if kind == "g":
+                    self._globals.update(records)
+                pax = {**self._globals, **(pax or {}), **records}
+            elif kind == "L":
+                long_name = _text(data)
+            else:
+                long_link = _text(data)
 
     def _meta(self, size: int) -> bytes:
         data = self._feed.read(size)
@@ -322,24 +330,47 @@ class TarReader:
         return data
 
     def _member(
-        self, block: bytes, kind: str, size: int, pax: dict[str, str], name: str | None, link: str | None
+        self, block: bytes, kind: str, pax: dict[str, str] | None, name: str | None, link: str | None
     ) -> Header:
-        if name is None:
-            name = _text(block[0:100])
-            if block[257:263] == b"ustar\0":  # POSIX ustar: a prefix field holds the leading directories
-                prefix = _text(block[345:500])
-                name = f"{prefix}/{name}" if prefix else name
-        if link is None:
-            link = _text(block[157:257])
-        mtime: float = _number(block[136:148])
-        if pax:
-            name = pax.get("path", name)
-            link = pax.get("linkpath", link)
-            size = int(pax.get("size", size))
-            mtime = float(pax["mtime"]) if "mtime" in pax else mtime
+        header = _decode(block, kind)
+        if name is not None or link is not None or pax:
+            header = _extended(header, pax or {}, name, link)
         # Links, devices, directories and FIFOs never have a body, whatever their size field says
         # (Go's archive/tar, which wrote these layers, reads them the same way).
-        size_in_archive = 0 if kind in _HEADER_ONLY else size
+        size_in_archive = 0 if kind in _HEADER_ONLY else header.size
         self._left = size_in_archive
         self._pad = -size_in_archive % BLOCK
-        return Header(name, kind, size, mtime, link)
+        return header
+
+
+def padding_after(header: Header) -> int:
+    """The zero bytes between this member's body and the next header."""
+    return 0 if header.type in _HEADER_ONLY else -header.size % BLOCK
+
+
+def plain_header(block: bytes) -> Header:
+    """One header block that has no extended header before it (checked like any other)."""
+    _check(block)
+    kind = _KIND[block[156]]
+    if kind in _META:
+        raise TarFormatError("an extended header without the member it describes")
+    return _decode(block, kind)
+
+
+def _decode(block: bytes, kind: str) -> Header:
+    name = _text(block[0:100])
+    # POSIX ustar: a prefix field may hold the leading directories (GNU tars use those bytes for times).
+    if block[345] and block[257:263] == b"ustar\0":
+        name = f"{_text(block[345:500])}/{name}"
+    link = _text(block[157:257]) if block[157] else ""
+    return Header(name, kind, _number(block[124:136]), _number(block[136:148]), link)
+
+
+def _extended(header: Header, pax: dict[str, str], name: str | None, link: str | None) -> Header:
+    """Apply GNU long names and PAX records (which win) to a decoded header."""
+    return header._replace(
+        name=pax.get("path", name if name is not None else header.name),
+        linkname=pax.get("linkpath", link if link is not None else header.linkname),
+        size=int(pax["size"]) if "size" in pax else header.size,
+        mtime=float(pax["mtime"]) if "mtime" in pax else header.mtime,
+    )

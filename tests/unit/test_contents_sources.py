@@ -163,3 +163,29 @@ def test_cache_location_follows_xdg_and_can_be_turned_off() -> None:
     assert cache_root({"XDG_CACHE_HOME": "/x/cache"}) == Path("/x/cache/layermap/contents/v1")
     assert cache_root({"XDG_CACHE_HOME": "relative"}) == Path.home() / ".cache/layermap/contents/v1"
     assert cache_root({"LAYERMAP_NO_CACHE": "1", "XDG_CACHE_HOME": "/x"}) is None
+
+
+def test_layer_store_with_extended_headers_and_another_json_layout(tmp_path: Path) -> None:
+    """PAX records (long and non-ASCII names, a long link) before some headers, and tar-split lines
+    written with another key order (parsed as JSON): still what an export gives."""
+    long_dir = "usr/share/" + "x" * 120
+    layer = layer_tar(
+        [
+            ("d", "usr"),
+            ("f", f"{long_dir}/f.txt", b"long name" * 100),
+            ("f", "etc/caf\u00e9", b"non-ascii"),
+            ("l", "etc/link", "/" + long_dir + "/f.txt"),
+            ("h", "etc/hard", f"{long_dir}/f.txt"),
+            ("f", "etc/x", b"x" * 513),
+        ]
+    )
+    layer_store(tmp_path, [layer])
+    engine = FakeEngine([layer], data_root=tmp_path)
+    exported = engine_listings(engine, image_of([layer]), ListingCache(None), via="export")
+    assert engine_listings(engine, image_of([layer]), ListingCache(None), via="layerdb") == exported
+    (split,) = tmp_path.rglob("tar-split.json.gz")
+    lines = gzip.decompress(split.read_bytes()).splitlines()
+    reordered = [json.dumps(dict(reversed(list(json.loads(line).items())))).encode() for line in lines]
+    split.write_bytes(gzip.compress(b"\n".join(reordered) + b"\n"))
+    assert engine_listings(engine, image_of([layer]), ListingCache(None), via="layerdb") == exported
+    assert [e.path for e in exported[0].entries][1] == f"/{long_dir}/f.txt"
