@@ -7,11 +7,12 @@ Public API:
   ``secret-in-layer`` findings added, its image's layers read from the engine or from an archive;
 - :func:`~analyzer.contents.report.add_contents` — the same from listings already at hand (pure).
 
-Modules: ``tarstream`` (streaming tar headers), ``listing`` (one layer's normalised entries and
-secret hits: what is cached), ``secrets`` (the rules), ``sources`` (cache → layer store → export or
-archive), ``localstore`` (overlay2 ``tar-split.json.gz``), ``cache`` (per diff_id, on disk),
-``changes`` (layers applied in order: what each changed, what got hidden), ``waste`` (pairs and
-efficiency), ``dive`` (dive 0.13's figures, reproduced for comparison), ``report`` (into the Report).
+Modules: ``tarstream`` (streaming tar headers) over ``feeds`` (byte sources); ``listing`` (one layer's
+normalised entries and secret hits: what is cached); ``secrets`` (the rules); ``sources`` (cache →
+layer store → export or archive); ``localstore`` (overlay2 ``tar-split.json.gz``); ``cache`` (per
+diff_id, on disk); ``changes`` (layers applied in order: what each changed, what got hidden, as
+``records``); ``waste`` (pairs and efficiency); ``dive`` (dive 0.13's figures, reproduced for
+comparison); ``report`` (into the Report).
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from analyzer.contents import waste as waste_mod
-from analyzer.contents.changes import LayerChanges, walk
+from analyzer.contents.changes import walk
 from analyzer.contents.dive import dive_figures
 from analyzer.contents.listing import LayerListing
+from analyzer.contents.records import LayerChanges
 from analyzer.model import FileChange, FileSummary, Finding, Report
 
 SECRET_RULE = "secret-in-layer"

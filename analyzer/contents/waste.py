@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from analyzer.contents.changes import Removal, WalkResult
 from analyzer.contents.dive import DiveFigures
+from analyzer.contents.records import Removal, WalkResult
 from analyzer.model import DiveCompatible, Waste, WastePair
 
 MAX_PATHS = 20
