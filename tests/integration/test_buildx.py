@@ -20,7 +20,7 @@ from typing import Any
 
 import docker
 import pytest
-from test_build_map import SavedConfig, check_report, layermap
+from test_build_map import SavedConfig, check_report, check_steps_against, layermap
 from test_samples_build import CASES, SAMPLES, _case_id
 
 from analyzer import buildkit, buildx
@@ -111,6 +111,25 @@ def test_every_sample_maps_exactly_through_buildx(
         assert [m[:4] for m in mapping(api_report)] == [m[:4] for m in mapping(report)]
         ignored = (SAMPLES / sample / ".dockerignore").is_file()
         assert ignored or api_report["image"]["id"] == report["image"]["id"]
+
+
+def test_side_stage_lines_match_the_stage_image(
+    bx: Any, capsys: pytest.CaptureFixture[str], saved_config: SavedConfig
+) -> None:
+    """Lines of a named stage outside the final image get layer data from a re-build of that stage as
+    the target (through buildx too); it must agree with that stage's own image."""
+    sample = str(SAMPLES / "multi-stage")
+    code, full, err = layermap(capsys, sample, "--builder", "buildkit", "--network", "host")
+    assert code == 0, err
+    code, builder, err = layermap(
+        capsys, sample, "--builder", "buildkit", "--network", "host", "--target", "builder"
+    )
+    assert code == 0, err
+    assert full is not None and builder is not None
+    side = [s for s in full["steps"] if s["stage"] == 0]
+    assert [s["creates_layer"] for s in side] == [False, True, True, True]
+    check_steps_against(saved_config(bx.client, builder["image"]["id"]), side, "buildkit")
+    assert mapping(builder)[: len(side)] == [m for m in mapping(full) if m[0] in {s["line"] for s in side}]
 
 
 def test_the_path_is_chosen_by_the_engine(
