@@ -32,7 +32,7 @@ from analyzer.contents.tarstream import (
     TarFormatError,
     TarReader,
 )
-from analyzer.errors import ArchiveError, EngineError
+from analyzer.errors import ArchiveError, EngineError, UsageError
 from analyzer.model import EngineInfo, Image
 
 SOURCE_ENV = "LAYERMAP_CONTENTS_SOURCE"
@@ -44,6 +44,8 @@ _DECOMPRESS_ERRORS = (OSError, EOFError, zstandard.ZstdError)
 
 class Exporter(Protocol):
     """What sources need from :class:`~analyzer.engine.Engine`."""
+
+    address: str
 
     def info(self) -> EngineInfo: ...
 
@@ -57,7 +59,7 @@ def engine_listings(
     export, in that order of preference; new listings are cached."""
     via = (via or os.environ.get(SOURCE_ENV) or "auto").strip().lower()
     if via not in ("auto", "layerdb", "export"):
-        raise ValueError(f"{SOURCE_ENV}={via}: expected auto, layerdb or export")
+        raise UsageError(f"{SOURCE_ENV}={via}: expected auto, layerdb or export")
     found = _cached(image.diff_ids, cache)
     missing = _missing(image.diff_ids, found)
     if missing and via != "export":
@@ -67,18 +69,21 @@ def engine_listings(
         _store(local, found, cache)
         missing = _missing(image.diff_ids, found)
     if missing:
-        where = f"the export of {image.id} from {getattr(engine, 'address', 'the engine')}"
-        chunks = engine.export(image.id)
-        try:
-            _store(scan_save(ChunkFeed(chunks), missing), found, cache)
-        except ArchiveError as exc:
-            raise EngineError(f"{where}: {exc.message}") from None
-        finally:
-            close = getattr(chunks, "close", None)
-            if callable(close):
-                close()  # stop the download when the wanted layers came before the end
-        _require(found, image.diff_ids, where, EngineError)
+        _store(_exported(engine, image.id, missing), found, cache)
+        _require(found, image.diff_ids, f"the export of {image.id} from {engine.address}", EngineError)
     return [found[diff_id] for diff_id in image.diff_ids]
+
+
+def _exported(engine: Exporter, image_id: str, wanted: Sequence[str]) -> dict[str, LayerListing]:
+    chunks = engine.export(image_id)
+    try:
+        return scan_save(ChunkFeed(chunks), wanted)
+    except ArchiveError as exc:
+        raise EngineError(f"the export of {image_id} from {engine.address}: {exc.message}") from None
+    finally:
+        close = getattr(chunks, "close", None)
+        if callable(close):
+            close()  # stop the download when the wanted layers came before the end
 
 
 def archive_listings(path: str | Path, image: Image, cache: ListingCache) -> list[LayerListing]:

@@ -16,7 +16,7 @@ from analyzer.contents.cache import ListingCache, cache_root
 from analyzer.contents.listing import SecretHit
 from analyzer.contents.sources import archive_listings, engine_listings, scan_save
 from analyzer.contents.tarstream import ChunkFeed
-from analyzer.errors import ArchiveError, EngineError
+from analyzer.errors import ArchiveError, EngineError, UsageError
 from analyzer.imagedata import chain_ids
 from analyzer.model import EngineInfo, Image, Layer
 
@@ -189,3 +189,9 @@ def test_layer_store_with_extended_headers_and_another_json_layout(tmp_path: Pat
     split.write_bytes(gzip.compress(b"\n".join(reordered) + b"\n"))
     assert engine_listings(engine, image_of([layer]), ListingCache(None), via="layerdb") == exported
     assert [e.path for e in exported[0].entries][1] == f"/{long_dir}/f.txt"
+
+
+def test_an_unknown_source_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAYERMAP_CONTENTS_SOURCE", "ftp")
+    with pytest.raises(UsageError, match="expected auto, layerdb or export"):
+        engine_listings(FakeEngine([L0]), image_of([L0]), ListingCache(None))
