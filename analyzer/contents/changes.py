@@ -95,11 +95,13 @@ class _Walker:
         self.layer = 0
         self.now = LayerChanges()
         self._order = 0
-        self._parent_cache: tuple[str, _Node] | None = None
+        self._parent_cache: tuple[str, dict[str, _Node]] | None = None
+        self._floor: float = -1  # a new entry must be larger to enter this layer's top list
 
     def apply_layer(self, index: int, listing: LayerListing) -> None:
         self.layer, self.now, self.diff_id = index, LayerChanges(), listing.diff_id
         self.repeat = listing.diff_id in self.repeated
+        self._floor = -1 if self.top_n > 0 else float("inf")
         self.layers.append(self.now)
         self._parent_cache = None
         opaque: list[str] = []
@@ -116,32 +118,40 @@ class _Walker:
     # ------------------------------------------------------------------ entries
 
     def _apply(self, entry: Entry) -> None:
-        parent_path, _, name = entry.path.rpartition("/")
-        parent = self._parent(parent_path)
-        children = parent.children
-        assert children is not None
+        path, kind = entry.path, entry.kind
+        parent_path, _, name = path.rpartition("/")
+        children = self._parent(parent_path)
         existing = children.get(name)
-        if entry.kind == WHITEOUT_KIND:
+        if existing is None and kind == FILE and not self.repeat:  # most entries: kept short
+            size, now = entry.size, self.now
+            children[name] = _Node(self.layer, None, _Blob(self.layer, size, entry.mtime))
+            self.stored += size
+            now.payload += size
+            now.bytes_added += size
+            now.added += 1
+            if size > self._floor:
+                self._top(size, path, ADDED)
+            return
+        if kind == WHITEOUT_KIND:
             if existing is not None and existing.layer < self.layer:
                 del children[name]
-                freed = self._remove(existing, entry.path, DELETED)
+                freed = self._remove(existing, path, DELETED)
                 self.now.deleted += 1
-                self._top(freed, entry.path, DELETED)
+                self._top(freed, path, DELETED)
             return
-        if entry.kind == DIR and existing is not None and existing.children is not None:
+        if kind == DIR and existing is not None and existing.children is not None:
             existing.layer = self.layer  # listed again (its mtime changed): not a change of its own
             return
         if existing is not None:
-            kind = COPY_UP if _is_copy_up(existing, entry) else OVERWRITTEN
-            self._remove(existing, entry.path, kind)
+            self._remove(existing, path, COPY_UP if _is_copy_up(existing, entry) else OVERWRITTEN)
             self.now.modified += 1
         else:
             self.now.added += 1
         children[name] = self._node_for(entry)
         size = docker_size(entry)
         self.now.bytes_added += size
-        if entry.kind != DIR:
-            self._top(size, entry.path, MODIFIED if existing is not None else ADDED)
+        if kind != DIR:
+            self._top(size, path, MODIFIED if existing is not None else ADDED)
 
     def _node_for(self, entry: Entry) -> _Node:
         if entry.kind == DIR:
@@ -188,11 +198,14 @@ class _Walker:
             heapq.heappush(top, (size, -self._order, path, change))
         elif top and size > top[0][0]:  # equal sizes: the earlier entry stays
             heapq.heapreplace(top, (size, -self._order, path, change))
+        if len(top) >= self.top_n:
+            self._floor = top[0][0] if top else float("inf")  # smaller entries cannot get in
 
     # ------------------------------------------------------------------ tree
 
-    def _parent(self, path: str) -> _Node:
-        """The directory at ``path`` (``""`` is the root), made when missing, as the engine would."""
+    def _parent(self, path: str) -> dict[str, _Node]:
+        """The entries of the directory at ``path`` (``""`` is the root), made when missing, as the
+        engine would."""
         cached = self._parent_cache
         if cached is not None and cached[0] == path:
             return cached[1]
@@ -207,8 +220,9 @@ class _Walker:
                     self._remove(child, walked, OVERWRITTEN)
                 child = node.children[name] = _Node(self.layer, {})
             node = child
-        self._parent_cache = (path, node)
-        return node
+        assert node.children is not None
+        self._parent_cache = (path, node.children)
+        return node.children
 
     def _lookup(self, path: str) -> _Node | None:
         node: _Node | None = self.root

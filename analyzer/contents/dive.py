@@ -116,14 +116,19 @@ def dive_figures(listings: Sequence[LayerListing]) -> DiveFigures:
         read.add(listing.diff_id)
         leaves, implicit = _leaves(entries)
         for entry in leaves:
-            size = stacked.whiteout_size(entry.path) if entry.kind == WHITEOUT_KIND else _size(entry)
+            kind = entry.kind
+            if kind == WHITEOUT_KIND:
+                size = stacked.whiteout_size(entry.path)
+            else:
+                size = 0 if kind == DIR else entry.size
             item = seen.get(entry.path)
             if item is None:
                 seen[entry.path] = [1, size, size]
             else:
                 item[0] += 1
                 item[1] += size
-                item[2] = min(item[2], size)
+                if size < item[2]:
+                    item[2] = size
         _stack(stacked, entries, implicit)
         sizes.append(sum(entry.size for entry in entries))
     wasted = sum(item[1] for item in seen.values() if item[0] > 1)
