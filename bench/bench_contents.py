@@ -9,11 +9,12 @@ its size and file count. Then each round runs, in a rotating order so no side al
 - the same again right after, with the cache it filled (nothing is exported);
 - layermap through the engine's overlay2 layer store (``tar-split.json.gz``), cache off.
 
-Wall time and peak RSS are measured per process (``os.wait4``). The figures that matter are ratios of
-medians measured in the same run; absolute times depend on the machine and its load. One unmeasured
-run of each tool comes first (page cache, and Python's bytecode cache: layermap's runs get a private
+Wall time and peak RSS (GNU ``/usr/bin/time``) are measured per process. The figures that matter are
+ratios of medians measured in the same run; absolute times depend on the machine and its load. One
+unmeasured round comes first (page cache, and Python's bytecode cache: layermap's runs get a private
 ``PYTHONPYCACHEPREFIX``, so an environment with ``PYTHONDONTWRITEBYTECODE`` does not make every run
-recompile the package, which an installed layermap never does).
+recompile the package, which an installed layermap never does). "warm/first" compares the cached run
+with the cold export run that filled the cache; "warm/layerdb" with the cold layer-store run.
 
     eval "$(bash scripts/dev-engine.sh env)"
     .venv/bin/python bench/bench_contents.py --runs 3 [--json] [--keep-image]
@@ -40,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 CONTEXT = HERE / "contents"
 IMAGE = "lmtest-contents-bench"
 MIN_BYTES, MIN_FILES = 700_000_000, 20_000
+GNU_TIME = "/usr/bin/time"  # Debian: apt-get install time
 GOALS = {"export_vs_dive": 1.0, "export_rss_mib": 80.0, "layerdb_vs_dive": 0.1, "warm_vs_first": 0.5}
 
 
@@ -64,17 +66,25 @@ def ensure_image(client: docker.APIClient) -> None:
 
 
 def measure(cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one run of ``cmd``."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        code = os.waitstatus_to_exitcode(status)
-        if code not in ok:
-            err.seek(0)
-            sys.exit(f"bench: {' '.join(cmd)} exited {code}: {err.read().decode()[-600:]}")
-    return wall, usage.ru_maxrss / 1024  # Linux: KiB
+    """(wall seconds, peak RSS MiB) of one run of ``cmd``.
+
+    The RSS comes from GNU time: a child forked from this (large) Python process starts as a copy of
+    it, so ``wait4``'s ``ru_maxrss`` would report at least this process's size.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        rss_file = Path(tmp) / "rss"
+        timed = [GNU_TIME, "-f", "%M", "-o", str(rss_file), *cmd]
+        with (Path(tmp) / "err").open("w+b") as err:
+            start = time.perf_counter()
+            code = subprocess.run(
+                timed, env=env, stdout=subprocess.DEVNULL, stderr=err, check=False
+            ).returncode
+            wall = time.perf_counter() - start
+            if code not in ok:
+                err.seek(0)
+                sys.exit(f"bench: {' '.join(cmd)} exited {code}: {err.read().decode()[-600:]}")
+        rss_kib = int(rss_file.read_text().split()[-1])
+    return wall, rss_kib / 1024
 
 
 def layermap_cmd(out: Path) -> list[str]:
