@@ -21,7 +21,6 @@ import hashlib
 import io
 import json
 import os
-import signal
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -32,7 +31,7 @@ import requests
 
 from analyzer.buildstream import BuildProgress
 from analyzer.buildtrace import TraceParser
-from analyzer.dockersdk import docker, exclude_paths
+from analyzer.dockersdk import docker, error_reason, exclude_paths, sigint_deferred
 from analyzer.errors import EngineError, UsageError
 from analyzer.model import BuildResult, Dockerfile
 
@@ -127,7 +126,7 @@ def build_messages(
         yield _messages(response, address)
     finally:
         # A second Ctrl-C must not leave the connection open.
-        with _sigint_deferred(), contextlib.suppress(Exception):
+        with sigint_deferred(), contextlib.suppress(Exception):
             response.close()
 
 
@@ -214,7 +213,7 @@ def _post(client: docker.APIClient, address: str, body: IO[bytes], params: Mappi
         response = client.post(url, params=params, data=body, headers=headers, stream=True, timeout=None)
     except _TRANSPORT_ERRORS as exc:
         raise EngineError(
-            f"lost the Docker engine at {address} while trying to build the image: {_reason(exc)}"
+            f"lost the Docker engine at {address} while trying to build the image: {error_reason(exc)}"
         ) from None
     if response.status_code != 200:
         message = _error_text(response)
@@ -246,7 +245,9 @@ def _messages(response: Any, address: str) -> Iterator[dict[str, Any]]:
                 if line.strip():
                     yield _decode(line, address)
     except _TRANSPORT_ERRORS as exc:
-        raise EngineError(f"lost the Docker engine at {address} during the build: {_reason(exc)}") from None
+        raise EngineError(
+            f"lost the Docker engine at {address} during the build: {error_reason(exc)}"
+        ) from None
     if buffer.strip():
         yield _decode(buffer, address)
 
@@ -257,32 +258,3 @@ def _decode(line: bytes, address: str) -> dict[str, Any]:
     except ValueError:
         raise EngineError(f"the Docker engine at {address} sent a build message that is not JSON") from None
     return value if isinstance(value, dict) else {}
-
-
-@contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Ignore SIGINT for a moment (main thread only; elsewhere signals cannot be changed anyway)."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _reason(exc: BaseException) -> str:
-    """The innermost OS error's text (``Connection refused``), else the exception's, on one line."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    found = ""
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.strerror:
-            found = str(current.strerror)
-        nested = [getattr(current, "reason", None), current.__cause__, current.__context__, *current.args]
-        current = next((item for item in nested if isinstance(item, BaseException)), None)
-    text = found or " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."

@@ -29,9 +29,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer.buildkit import _deliver, _sigint_deferred
+from analyzer.buildkit import _deliver
 from analyzer.buildstream import BuildProgress
 from analyzer.buildx_progress import PlainProgress
+from analyzer.dockersdk import sigint_deferred
 from analyzer.errors import EngineError, UsageError
 from analyzer.model import BuildResult, Dockerfile
 
@@ -254,7 +255,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     The terminal's Ctrl-C reached buildx too (same process group); a second SIGINT does no harm, and
     it is needed when the interrupt came from elsewhere (a progress callback, a test).
     """
-    with _sigint_deferred():
+    with sigint_deferred():
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(signal.SIGINT)
         try:

@@ -7,8 +7,11 @@ even for a local engine. Hiding paramiko while the SDK loads makes it skip the s
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 
 
 def _hide_paramiko() -> bool:
@@ -28,4 +31,54 @@ finally:
     if _hidden:
         del sys.modules["paramiko"]
 
-__all__ = ["docker", "exclude_paths", "kwargs_from_env"]
+
+@contextlib.contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Ignore SIGINT for a moment (main thread only; elsewhere signals cannot be changed anyway)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def error_reason(exc: BaseException) -> str:
+    """A short, one-line reason: the engine's explanation, or the innermost OS error."""
+    if isinstance(exc, docker.errors.APIError) and exc.explanation:
+        return " ".join(str(exc.explanation).split())
+    innermost = innermost_os_error(exc)
+    if innermost is not None:
+        return str(innermost.strerror)
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def innermost_os_error(exc: BaseException) -> OSError | None:
+    """Walk causes, contexts, ``args`` and ``reason`` (urllib3) to the deepest OS error with a message."""
+    todo: list[BaseException] = [exc]
+    seen: set[int] = set()
+    found: OSError | None = None
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            found = current
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        todo.extend(item for item in linked if isinstance(item, BaseException))
+    return found
+
+
+__all__ = [
+    "docker",
+    "error_reason",
+    "exclude_paths",
+    "innermost_os_error",
+    "kwargs_from_env",
+    "sigint_deferred",
+]

@@ -12,7 +12,6 @@ import hashlib
 import io
 import os
 import re
-import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -23,7 +22,7 @@ import requests.exceptions
 import urllib3.exceptions
 
 from analyzer.buildstream import BuildProgress, StreamParser, command_matches, failing_stage_steps
-from analyzer.dockersdk import docker, kwargs_from_env
+from analyzer.dockersdk import docker, error_reason, kwargs_from_env, sigint_deferred
 from analyzer.errors import DockerfileError, EngineError, ImageNotFound, UsageError
 from analyzer.imagedata import ChunkReader, config_from_save, id_hex, image_from_engine, json_object
 from analyzer.model import BuildResult, Dockerfile, EngineInfo, Image, ImageLink
@@ -50,7 +49,7 @@ def connect(base_url: str | None = None) -> Engine:
         client = docker.APIClient(version="auto", timeout=_CONNECT_TIMEOUT, **kwargs)
         client.ping()
     except (*_TRANSPORT_ERRORS, ValueError) as exc:
-        reason = _reason(exc)
+        reason = error_reason(exc)
         if isinstance(exc, docker.errors.TLSParameterError):
             where = os.environ.get("DOCKER_CERT_PATH") or "~/.docker"
             reason = f"TLS is on but {where} lacks ca.pem, cert.pem or key.pem"
@@ -108,8 +107,10 @@ class Engine:
 
     def _engine_error(self, what: str, exc: BaseException) -> EngineError:
         if isinstance(exc, docker.errors.APIError):
-            return EngineError(f"the Docker engine at {self.address} could not {what}: {_reason(exc)}")
-        return EngineError(f"lost the Docker engine at {self.address} while trying to {what}: {_reason(exc)}")
+            return EngineError(f"the Docker engine at {self.address} could not {what}: {error_reason(exc)}")
+        return EngineError(
+            f"lost the Docker engine at {self.address} while trying to {what}: {error_reason(exc)}"
+        )
 
     # ------------------------------------------------------------------ build
 
@@ -226,7 +227,7 @@ class Engine:
 
     def _abort_build(self, response: Any, stream: Iterator[Any], cids: Sequence[str], started: float) -> None:
         """After Ctrl-C: drop the connection (the daemon cancels the build), then remove its containers."""
-        with _sigint_deferred():  # a second Ctrl-C must not cut the clean-up short
+        with sigint_deferred():  # a second Ctrl-C must not cut the clean-up short
             with contextlib.suppress(Exception):
                 response.close()
             close = getattr(stream, "close", None)
@@ -381,23 +382,9 @@ class Engine:
 # ---------------------------------------------------------------------- helpers
 
 
-@contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Ignore SIGINT for a moment (main thread only; elsewhere signals cannot be changed anyway)."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _rejected(exc: docker.errors.APIError, dockerfile: Path) -> DockerfileError | UsageError:
     """A 400 before the build starts: a Dockerfile syntax error (names the line), else a bad option."""
-    message = _reason(exc)
+    message = error_reason(exc)
     line = re.search(r"\bline (\d+)", message)
     if line or "dockerfile" in message.lower():
         return DockerfileError(message, str(dockerfile), int(line[1]) if line else None)
@@ -411,34 +398,6 @@ def _response_of(stream: Any) -> Any:
     """
     frame = getattr(stream, "gi_frame", None)
     return frame.f_locals.get("response") if frame is not None else None
-
-
-def _reason(exc: BaseException) -> str:
-    """A short, one-line reason: the engine's explanation, or the innermost OS error."""
-    if isinstance(exc, docker.errors.APIError) and exc.explanation:
-        return " ".join(str(exc.explanation).split())
-    innermost = _innermost_os_error(exc)
-    if innermost is not None:
-        return str(innermost.strerror)
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _innermost_os_error(exc: BaseException) -> OSError | None:
-    """Walk causes, contexts, ``args`` and ``reason`` (urllib3) to the deepest OS error with a message."""
-    todo: list[BaseException] = [exc]
-    seen: set[int] = set()
-    found: OSError | None = None
-    while todo:
-        current = todo.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.strerror:
-            found = current
-        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
-        todo.extend(item for item in linked if isinstance(item, BaseException))
-    return found
 
 
 def _parse_time(value: Any) -> float | None:
