@@ -20,7 +20,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         if found.rule != ID:
             continue
         extra = dict(found.extra)
-        path = extra.pop("path", None)
+        path = extra.get("path")  # the contract's field: kept beside the rules' common `paths`
         paths = tuple(extra.pop("paths", ()) or ((path,) if isinstance(path, str) else ()))
         removed = extra.get("removed_line")
         step = ctx.step_at(found.line) if found.line is not None else None

@@ -132,6 +132,7 @@ def test_secret_findings_get_configured_severity_and_the_gate_fields() -> None:
         ["/root/.ssh/id_rsa"],
         3,
     )
+    assert found.extra["path"] == "/root/.ssh/id_rsa"  # the contract's field survives the gate
 
 
 def test_secret_findings_kept_as_they_are_when_the_rule_cannot_run() -> None:
