@@ -10,16 +10,6 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, TextIO
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-
 
 def _short(text: str, width: int = 60) -> str:
     text = " ".join(text.split())
@@ -59,6 +49,17 @@ class LiveProgress(QuietProgress):
     """A transient spinner + bar with the current step, its last output line and the elapsed time."""
 
     def __init__(self, stream: TextIO) -> None:
+        # rich loads only for a terminal: piped and quiet runs skip its import time.
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),

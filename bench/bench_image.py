@@ -4,7 +4,8 @@ Same image as ``bench_contents.py`` (over 700 MB and 20,000 files, built from ``
 engine lacks it). layermap needs only inspect, history and the image configuration (the engine's own
 store, or the exact rule on history sizes and layer count), so it never exports; dive exports the
 whole image and reads every layer. Rounds alternate which side goes first; one unmeasured round warms
-the page cache. The figure is the ratio of medians, measured in the same run (goal: at most 0.1).
+the page cache, and each run starts after a sync and a short pause. The figure is the ratio of
+medians, measured in the same run (goal: at most 0.1).
 
     eval "$(bash scripts/dev-engine.sh env)"
     .venv/bin/python bench/bench_image.py --runs 5 [--json]
@@ -17,12 +18,20 @@ import json
 import os
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
 import docker
 from bench_contents import IMAGE, ensure_image, measure, tool
 
 GOAL = 0.1
+
+
+def settle() -> None:
+    """Let the previous run's aftermath pass (dive's 700 MB export is still being written back and
+    removed when it exits), so that neither side is timed on a machine busy with the other's I/O."""
+    os.sync()
+    time.sleep(2)
 
 
 def main() -> None:
@@ -62,6 +71,7 @@ def main() -> None:
             order = list(sides) if index % 2 == 0 else list(sides)[::-1]
             for name in order:
                 cmd, env, ok = sides[name]
+                settle()
                 wall, _ = measure(cmd, env, ok)
                 if index > 0:  # round 0 only warms the page cache and the bytecode cache
                     times[name].append(wall)
