@@ -46,7 +46,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # A private bytecode cache: an environment with PYTHONDONTWRITEBYTECODE would otherwise make
         # every run recompile the package, which an installed layermap never does.
-        ours_env = {**base_env, "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}
+        ours_env = {k: v for k, v in base_env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        ours_env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         sides = {
             "dive --ci": ([tool("dive"), IMAGE, "--ci"], {**base_env, "CI": "true"}, (0, 1)),
             "layermap image": (
