@@ -66,8 +66,8 @@ def main() -> None:
     # A private bytecode cache: where PYTHONDONTWRITEBYTECODE is set, every run would otherwise
     # recompile the package, which an installed layermap (compiled at install time) never does.
     pycache = tempfile.mkdtemp(prefix="layermap-bench-pycache-")
-    ours = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    envs = {"docker build": None, "layermap build": {**ours, "PYTHONPYCACHEPREFIX": pycache}}
+    our_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    envs = {"docker build": None, "layermap build": {**our_env, "PYTHONPYCACHEPREFIX": pycache}}
     try:
         for i in range(args.runs + 1):
             pair = [("docker build", baseline), ("layermap build", ours)]
