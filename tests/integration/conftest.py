@@ -25,6 +25,7 @@ says) skips the test, or fails it under ``LAYERMAP_TEST_ENGINE=required``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tarfile
@@ -109,7 +110,9 @@ def docker_client(engine_url: str) -> Iterator[docker.APIClient]:
 
 @pytest.fixture(scope="session")
 def tcp_engine_url(docker_client: docker.APIClient) -> str:
-    """``LAYERMAP_TEST_TCP_HOST``: the same engine over ``tcp://127.0.0.1:PORT`` (fails/skips if unset or dead)."""
+    """``LAYERMAP_TEST_TCP_HOST``: the same engine over ``tcp://127.0.0.1:PORT``.
+
+    Fails (or skips) if unset or dead."""
     url = os.environ.get("LAYERMAP_TEST_TCP_HOST", "")
     if not url:
         no_engine("LAYERMAP_TEST_TCP_HOST is not set (scripts/test.sh sets it)")
@@ -134,12 +137,25 @@ def tcp_docker_client(tcp_engine_url: str) -> Iterator[docker.APIClient]:
 def seeded_images(docker_client: docker.APIClient) -> dict[str, str]:
     """Tag → image id of the seeded base images; fails if one is missing (run scripts/dev-engine.sh seed)."""
     ids: dict[str, str] = {}
+    missing = []
     for ref in SEEDED_IMAGES:
-        try:
-            ids[ref] = docker_client.inspect_image(ref)["Id"]
-        except DockerException:
-            pytest.fail(f"base image {ref} is missing from the engine (run: scripts/dev-engine.sh seed)")
+        found = _image_id(docker_client, ref)
+        if found is None:
+            missing.append(ref)
+        else:
+            ids[ref] = found
+    if missing:
+        pytest.fail(
+            f"base images {', '.join(missing)} missing from the engine (run: scripts/dev-engine.sh seed)"
+        )
     return ids
+
+
+def _image_id(client: docker.APIClient, ref: str) -> str | None:
+    try:
+        return str(client.inspect_image(ref)["Id"])
+    except DockerException:
+        return None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -292,12 +308,12 @@ def no_leftover_containers(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     left = [c for c in client.containers(all=True) if c["Id"] not in before]
     for c in left:
-        try:
+        with contextlib.suppress(DockerException):
             client.remove_container(c["Id"], force=True, v=True)
-        except DockerException:
-            pass
     if left:
-        desc = ", ".join(f"{c['Id'][:12]} ({c.get('Image')}: {c.get('Command')}, {c.get('Status')})" for c in left)
+        desc = ", ".join(
+            f"{c['Id'][:12]} ({c.get('Image')}: {c.get('Command')}, {c.get('Status')})" for c in left
+        )
         pytest.fail(f"test left {len(left)} container(s) behind: {desc}", pytrace=False)
 
 
@@ -350,9 +366,16 @@ def saved_config() -> Callable[[docker.APIClient, str], dict[str, Any]]:
 
 
 def run_container(
-    client: docker.APIClient, image: str, command: list[str], *, network_mode: str = "none", timeout: int = 120
+    client: docker.APIClient,
+    image: str,
+    command: list[str],
+    *,
+    network_mode: str = "none",
+    timeout: int = 120,
 ) -> tuple[int, str]:
-    """Run ``command`` in a new container of ``image``; return (exit code, stdout+stderr). Always removes it."""
+    """Run ``command`` in a new container of ``image``; return (exit code, stdout+stderr).
+
+    Always removes the container."""
     host_config = client.create_host_config(network_mode=network_mode)
     container = client.create_container(image, command=command, host_config=host_config)
     cid = container["Id"]
@@ -420,5 +443,7 @@ def plain_classic_build(
 
 @pytest.fixture(scope="session")
 def classic_build() -> Callable[..., str]:
-    """``classic_build(client, context, dockerfile=None, buildargs=…, target=…) -> image id`` (plain SDK build)."""
+    """A plain SDK build without layermap, for comparisons.
+
+    ``classic_build(client, context, dockerfile=None, buildargs=…, target=…) -> image id``."""
     return plain_classic_build

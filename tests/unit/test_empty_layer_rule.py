@@ -15,7 +15,7 @@ def flags(result: tuple[HistoryEntry, ...] | None) -> list[bool | None] | None:
 
 
 def test_sizes_and_metadata_decide_everything() -> None:
-    history = entries(("/bin/sh -c #(nop) ADD file:1 in / ", 5), ("/bin/sh -c #(nop)  CMD [\"sh\"]", 0))
+    history = entries(("/bin/sh -c #(nop) ADD file:1 in / ", 5), ('/bin/sh -c #(nop)  CMD ["sh"]', 0))
     assert flags(infer_empty_layers(history, 1)) == [False, True]
 
 
