@@ -68,6 +68,7 @@ class Engine:
         self.address = address
         self._info: EngineInfo | None = None
         self._driver: str | None = None
+        self._images: dict[str, Image] = {}
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -296,14 +297,23 @@ class Engine:
         return True
 
     def image(self, ref: str, *, need_config: bool = False) -> Image:
-        """Inspect + history (+ the configuration when cheap, or when ``need_config``)."""
+        """Inspect + history (+ the configuration when cheap, or when ``need_config``).
+
+        Remembered for the life of this Engine (one layermap run): a build's report asks for the
+        same base and stage images several times, and an image id names immutable content.
+        """
+        cached = self._images.get(ref)
+        if cached is not None and (cached.config is not None or not need_config):
+            return cached
         with self._errors("inspect an image", ref):
             inspect = self._client.inspect_image(ref)
             history = self._client.history(inspect["Id"])
         config = self._local_config(inspect["Id"])
         if config is None and need_config:
             config = self.save_config(inspect["Id"])
-        return image_from_engine(inspect, history, config)
+        image = image_from_engine(inspect, history, config)
+        self._images[ref] = self._images[image.id] = image
+        return image
 
     def _local_config(self, image_id: str) -> dict[str, Any] | None:
         """The config from the engine's own image store, when this machine can read it (local overlay2)."""
