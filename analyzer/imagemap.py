@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from analyzer.align.common import size_notes, stage_infos, summarize
 from analyzer.align.history import align_history
-from analyzer.engine import Engine
+from analyzer.engine.client import Engine
 from analyzer.errors import ImageNotFound
 from analyzer.model import BaseInfo, BuildFailure, Dockerfile, EngineInfo, Image, Report, Step, StepEvent
 

@@ -13,7 +13,7 @@ from typing import Any
 from analyzer import align
 from analyzer.align.common import size_notes
 from analyzer.contents import DEFAULT_TOP, engine_contents
-from analyzer.engine import Engine
+from analyzer.engine.client import Engine
 from analyzer.errors import BuildFailed, ImageNotFound, UsageError
 from analyzer.model import BaseInfo, BuildResult, Dockerfile, Image, ImageLink, Report, Stage, Step
 

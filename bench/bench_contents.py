@@ -153,7 +153,7 @@ def image_facts(client: docker.APIClient) -> dict[str, int]:
     sys.path.insert(0, str(HERE.parent))
     from analyzer.contents.cache import ListingCache
     from analyzer.contents.sources import engine_listings
-    from analyzer.engine import connect
+    from analyzer.engine.client import connect
 
     engine = connect()
     listings = engine_listings(engine, engine.image(IMAGE), ListingCache(None))

@@ -26,7 +26,7 @@ from analyzer.render.common import human_size
 from analyzer.rules.config import Config
 
 if TYPE_CHECKING:  # the docker SDK loads only when an engine is needed
-    from analyzer.engine import Engine
+    from analyzer.engine.client import Engine
 
 FORMATS: dict[str, Callable[[DiffResult], str]] = {
     "table": diff_table.render,
@@ -70,7 +70,7 @@ class _Sides:
 
     def connect(self) -> Engine:
         if self.engine is None:
-            from analyzer import engine as engine_mod
+            from analyzer.engine import client as engine_mod
 
             self.engine = engine_mod.connect()
         return self.engine

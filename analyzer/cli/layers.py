@@ -27,10 +27,10 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from analyzer import engine as engine_mod
     from analyzer import imagemap
     from analyzer.archive import is_archive_path
     from analyzer.cli.output import write_text
+    from analyzer.engine import client as engine_mod
     from analyzer.layerdb_view import layer_db
     from analyzer.render import teaching
 

@@ -43,7 +43,7 @@ _DECOMPRESS_ERRORS = (OSError, EOFError, zstandard.ZstdError)
 
 
 class Exporter(Protocol):
-    """What sources need from :class:`~analyzer.engine.Engine`."""
+    """What sources need from :class:`~analyzer.engine.client.Engine`."""
 
     address: str
 

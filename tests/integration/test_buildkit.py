@@ -1,4 +1,4 @@
-"""BuildKit builds through ``analyzer.buildkit`` on the real engines (Docker 20.10, and 26.1 when present).
+"""BuildKit builds through ``analyzer.engine.buildkit_api`` on the real engines (Docker 20.10, and 26.1 when present).
 
 The truths come from the engine, independently of layermap: the image id from inspect, and the image
 configuration from ``docker save`` (its sha256 is the image id; ``history[].empty_layer`` says which
@@ -23,10 +23,10 @@ from typing import Any
 import docker
 import pytest
 
-from analyzer.buildkit import build_buildkit
-from analyzer.buildstream import BuildProgress
-from analyzer.buildtrace import VERTEX_KEYWORDS, needed_stages
 from analyzer.dockerfile import load, parse
+from analyzer.engine.buildkit_api import build_buildkit
+from analyzer.engine.buildkit_trace import VERTEX_KEYWORDS, needed_stages
+from analyzer.engine.classic_stream import BuildProgress
 from analyzer.errors import DockerfileError, EngineError
 from analyzer.model import BuildResult, Dockerfile
 

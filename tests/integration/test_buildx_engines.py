@@ -23,9 +23,10 @@ import pytest
 from test_build_map import SavedConfig, check_report, check_steps_against, layermap
 from test_samples_build import CASES, SAMPLES, _case_id
 
-from analyzer import buildkit, buildx
-from analyzer.buildstream import BuildProgress
 from analyzer.dockerfile import parse
+from analyzer.engine import buildkit_api as buildkit
+from analyzer.engine import buildx
+from analyzer.engine.classic_stream import BuildProgress
 from analyzer.errors import EngineError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from test_contents_dive import Report, layermap
 
 from analyzer.contents.cache import ListingCache
 from analyzer.contents.sources import engine_listings
-from analyzer.engine import Engine, connect
+from analyzer.engine.client import Engine, connect
 
 # Made at run time: a file that looks like a private key must not sit in the repository.
 FAKE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEgcmVhbCBrZXk=\n-----END OPENSSH PRIVATE KEY-----\n"

@@ -1,4 +1,4 @@
-"""``analyzer.engine`` against a real engine: builds checked against ``docker save`` and the Parent chain,
+"""``analyzer.engine.client`` against a real engine: builds checked against ``docker save`` and the Parent chain,
 spoofing RUN output, a failing step, Ctrl-C, and connection errors."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import docker
 import docker.errors
 import pytest
 
-from analyzer.buildstream import BuildProgress
-from analyzer.engine import Engine, connect
+from analyzer.engine.classic_stream import BuildProgress
+from analyzer.engine.client import Engine, connect
 from analyzer.errors import DockerfileError, EngineError, ImageNotFound
 
 pytestmark = pytest.mark.integration

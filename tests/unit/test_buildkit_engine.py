@@ -1,4 +1,4 @@
-"""``analyzer.buildkit.build_buildkit`` against a fake ``APIClient``: the upload (GNU tar, .dockerignore,
+"""``analyzer.engine.buildkit_api.build_buildkit`` against a fake ``APIClient``: the upload (GNU tar, .dockerignore,
 a Dockerfile outside the context), the query parameters, recorded streams split at any byte, and the
 translation of HTTP / transport errors, Ctrl-C and streams that end early."""
 
@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import requests
 
-from analyzer.buildkit import build_buildkit, build_params
-from analyzer.buildstream import BuildProgress
 from analyzer.dockerfile import parse
+from analyzer.engine.buildkit_api import build_buildkit, build_params
+from analyzer.engine.classic_stream import BuildProgress
 from analyzer.errors import DockerfileError, EngineError, UsageError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "buildkit" / "docker20"
@@ -246,7 +246,7 @@ def test_unreadable_context_file_is_a_usage_error(tmp_path: Path, monkeypatch: p
         raise PermissionError(13, "Permission denied", str(path))
 
     # Root reads any file whatever its mode: make the module's open() refuse instead.
-    monkeypatch.setattr("analyzer.buildkit.open", refuse, raising=False)
+    monkeypatch.setattr("analyzer.engine.buildkit_api.open", refuse, raising=False)
     client = FakeClient(FakeResponse(200, []))
     with pytest.raises(UsageError, match="cannot read the build context .*Permission denied"):
         run(client, context)

@@ -1,5 +1,5 @@
 """BuildKit build streams recorded from real engines (tests/fixtures/buildkit/record.py), replayed through
-the pure decoder ``analyzer.buildtrace``; plus the vertex → instruction mapping on hand-made names.
+the pure decoder ``analyzer.engine.buildkit_trace``; plus the vertex → instruction mapping on hand-made names.
 
 The recorded facts this pins down (Docker 20.10.24's built-in Dockerfile frontend): metadata instructions
 have no vertex; ``k`` skips ``WORKDIR /`` and counts ONBUILD triggers; a single-stage Dockerfile has no
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from analyzer.buildstream import BuildProgress
-from analyzer.buildtrace import (
+from analyzer.dockerfile import parse
+from analyzer.engine.buildkit_trace import (
     TraceParser,
     decode_trace,
     map_vertices,
@@ -26,7 +26,7 @@ from analyzer.buildtrace import (
     parse_vertex_name,
     step_total,
 )
-from analyzer.dockerfile import parse
+from analyzer.engine.classic_stream import BuildProgress
 from analyzer.errors import DockerfileError, EngineError, UsageError
 from analyzer.model import BuildFailure, BuildResult, Dockerfile, StepEvent
 
@@ -269,7 +269,7 @@ def test_stream_cut_short_is_not_complete() -> None:
 
 def encode(vertexes: list[dict[str, Any]], logs: list[dict[str, Any]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
     """A trace message as the daemon sends it, built with the decoder's own message class."""
-    from analyzer.buildtrace import _status_response
+    from analyzer.engine.buildkit_trace import _status_response
 
     status = _status_response()()
     for v in vertexes:
@@ -498,7 +498,7 @@ def test_containerd_store_cannot_fetch_an_uploaded_context() -> None:
 
 def test_names_of_newer_frontends_match_fully() -> None:
     """Docker 26.1 (via buildx) names FROM with the resolved digest and a heredoc with its first line."""
-    from analyzer.buildtrace import _align, _plan, step_numbers
+    from analyzer.engine.buildkit_trace import _align, _plan, step_numbers
 
     df = parse("FROM busybox AS base\nRUN <<EOF\necho one > /one\necho two\nEOF\nCOPY --link a /a\n")
     names = [

@@ -1,4 +1,4 @@
-"""``analyzer.buildx`` without an engine: the command line and environment, finding buildx, and the
+"""``analyzer.engine.buildx`` without an engine: the command line and environment, finding buildx, and the
 subprocess plumbing (through a stand-in binary that replays real recordings, hangs, or ignores SIGINT).
 How ``Engine.build_buildkit`` chooses between the Engine API and buildx: test_buildx_path.py."""
 
@@ -15,10 +15,17 @@ from typing import Any
 
 import pytest
 
-from analyzer import buildx
-from analyzer.buildstream import BuildProgress
-from analyzer.buildx import Buildx, build_command, build_with_buildx, environment, find_buildx, forced_path
 from analyzer.dockerfile import parse
+from analyzer.engine import buildx
+from analyzer.engine.buildx import (
+    Buildx,
+    build_command,
+    build_with_buildx,
+    environment,
+    find_buildx,
+    forced_path,
+)
+from analyzer.engine.classic_stream import BuildProgress
 from analyzer.errors import DockerfileError, EngineError, UsageError
 from analyzer.model import BuildResult
 

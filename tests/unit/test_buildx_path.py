@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from analyzer import buildx
-from analyzer.buildx import Buildx
 from analyzer.dockerfile import parse
-from analyzer.engine import Engine
+from analyzer.engine import buildx
+from analyzer.engine.buildx import Buildx
+from analyzer.engine.client import Engine
 from analyzer.errors import EngineError
 from analyzer.model import BuildResult
 
@@ -67,7 +67,7 @@ def test_engine_chooses_the_path(
         assert address == ADDRESS and kwargs == {"network": "host"}
         return result
 
-    monkeypatch.setattr("analyzer.buildkit.build_buildkit", api)
+    monkeypatch.setattr("analyzer.engine.buildkit_api.build_buildkit", api)
     monkeypatch.setattr(buildx, "build_with_buildx", via_buildx)
     monkeypatch.setattr(buildx, "find_buildx", lambda: Buildx(("b",), "buildx 0.13.1", "t"))
     if forced is None:

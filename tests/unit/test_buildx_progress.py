@@ -1,5 +1,5 @@
 """buildx's plain progress output, recorded from real engines (tests/fixtures/buildx/record.py), replayed
-through the pure parser ``analyzer.buildx_progress``; plus hand-made lines for what a recording cannot
+through the pure parser ``analyzer.engine.buildx_plain``; plus hand-made lines for what a recording cannot
 pin down (pauses, partial lines, cancelled vertices, errors before any vertex).
 
 The recorded facts (buildx 0.13.1 with the engine's ``docker`` driver): Docker 26.1's frontend names FROM
@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from analyzer.buildstream import BuildProgress
-from analyzer.buildx_progress import PlainProgress
 from analyzer.dockerfile import parse
+from analyzer.engine.buildx_plain import PlainProgress
+from analyzer.engine.classic_stream import BuildProgress
 from analyzer.errors import DockerfileError, EngineError, UsageError
 from analyzer.model import BuildResult, Dockerfile
 

@@ -17,8 +17,8 @@ import docker.errors
 import pytest
 import requests
 
-from analyzer.buildstream import StreamParser
-from analyzer.engine import Engine, connect
+from analyzer.engine.classic_stream import StreamParser
+from analyzer.engine.client import Engine, connect
 from analyzer.errors import EngineError, ImageNotFound
 from analyzer.imagedata import ChunkReader, chain_ids, config_from_save, image_from_engine
 from analyzer.model import BuildResult, StepEvent

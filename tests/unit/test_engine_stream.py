@@ -15,8 +15,8 @@ import pytest
 import requests
 import urllib3.exceptions
 
-from analyzer.buildstream import BuildProgress, StreamParser
-from analyzer.engine import Engine
+from analyzer.engine.classic_stream import BuildProgress, StreamParser
+from analyzer.engine.client import Engine
 from analyzer.errors import DockerfileError, EngineError, UsageError
 from analyzer.model import BuildResult
 

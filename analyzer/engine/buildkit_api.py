@@ -29,9 +29,9 @@ from typing import IO, Any
 
 import requests
 
-from analyzer.buildstream import BuildProgress
-from analyzer.buildtrace import TraceParser
-from analyzer.dockersdk import docker, error_reason, exclude_paths, sigint_deferred
+from analyzer.engine.buildkit_trace import TraceParser
+from analyzer.engine.classic_stream import BuildProgress
+from analyzer.engine.sdk import docker, error_reason, exclude_paths, sigint_deferred
 from analyzer.errors import EngineError, UsageError
 from analyzer.model import BuildResult, Dockerfile
 

@@ -35,7 +35,7 @@ from google.protobuf import (  # type: ignore[import-untyped]
     timestamp_pb2,
 )
 
-from analyzer.buildstream import OUTPUT_TAIL, BuildProgress
+from analyzer.engine.classic_stream import OUTPUT_TAIL, BuildProgress
 from analyzer.errors import DockerfileError, EngineError, LayermapError, UsageError
 from analyzer.model import BuildFailure, BuildResult, Dockerfile, Instruction, Stage, StepEvent
 

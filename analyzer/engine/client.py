@@ -21,8 +21,8 @@ from typing import Any
 import requests.exceptions
 import urllib3.exceptions
 
-from analyzer.buildstream import BuildProgress, StreamParser, command_matches, failing_stage_steps
-from analyzer.dockersdk import docker, error_reason, kwargs_from_env, sigint_deferred
+from analyzer.engine.classic_stream import BuildProgress, StreamParser, command_matches, failing_stage_steps
+from analyzer.engine.sdk import docker, error_reason, kwargs_from_env, sigint_deferred
 from analyzer.errors import DockerfileError, EngineError, ImageNotFound, UsageError
 from analyzer.imagedata import ChunkReader, config_from_save, id_hex, image_from_engine, json_object
 from analyzer.model import BuildResult, Dockerfile, EngineInfo, Image, ImageLink
@@ -125,13 +125,13 @@ class Engine:
         """Build with BuildKit; same options as :meth:`build_classic`. A failing step is data
         (``result.failure``).
 
-        Through the Engine API (:mod:`analyzer.buildkit`) where the engine builds an uploaded context
-        (overlay2 store), else through ``docker buildx build`` (:mod:`analyzer.buildx`): on the
+        Through the Engine API (:mod:`analyzer.engine.buildkit_api`) where the engine builds an uploaded context
+        (overlay2 store), else through ``docker buildx build`` (:mod:`analyzer.engine.buildx`): on the
         containerd image store, or when the engine refuses the upload. ``LAYERMAP_BUILDKIT=api|buildx``
         forces one path.
         """
-        from analyzer import buildx
-        from analyzer.buildkit import build_buildkit
+        from analyzer.engine import buildx
+        from analyzer.engine.buildkit_api import build_buildkit
 
         forced = buildx.forced_path()
         why = "its containerd image store cannot build an uploaded context, moby/moby#47717"

@@ -10,7 +10,7 @@ of the engine named by ``DOCKER_HOST``, which builds inside that engine and stor
 single manifest instead of an index with an attestation manifest. The image id comes from
 ``--metadata-file`` (``containerimage.digest``): on the containerd store ``--iidfile`` names the
 *config* digest, which the engine cannot look up; ``--iidfile`` is the fallback for a buildx that
-writes no metadata. Progress is the plain text on stderr, parsed by :mod:`analyzer.buildx_progress`.
+writes no metadata. Progress is the plain text on stderr, parsed by :mod:`analyzer.engine.buildx_plain`.
 Ctrl-C sends SIGINT to buildx, which cancels the build in the daemon (no process is left behind).
 """
 
@@ -29,10 +29,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer.buildkit import _deliver
-from analyzer.buildstream import BuildProgress
-from analyzer.buildx_progress import PlainProgress
-from analyzer.dockersdk import sigint_deferred
+from analyzer.engine.buildkit_api import _deliver
+from analyzer.engine.buildx_plain import PlainProgress
+from analyzer.engine.classic_stream import BuildProgress
+from analyzer.engine.sdk import sigint_deferred
 from analyzer.errors import EngineError, UsageError
 from analyzer.model import BuildResult, Dockerfile
 
@@ -84,7 +84,7 @@ def forced_path(env: Mapping[str, str] | None = None) -> str | None:
 
 def upload_refused(exc: EngineError) -> bool:
     """Whether the Engine API path failed because the engine cannot build an uploaded context."""
-    return "moby/moby#47717" in str(exc)  # the marker analyzer.buildtrace puts in that error
+    return "moby/moby#47717" in str(exc)  # the marker analyzer.engine.buildkit_trace puts in that error
 
 
 def require_buildx(address: str, why: str) -> Buildx:
