@@ -32,7 +32,7 @@ class ImageSource:
 def load_image(ref: str, is_file: bool, connect: Callable[[], Engine]) -> ImageSource:
     """Read ``ref`` from a file (no engine) or from the engine, with ``empty_layer`` known."""
     if is_file:
-        from analyzer.archive import read_image
+        from analyzer.image.archive import read_image
 
         return ImageSource(read_image(ref), None)
     engine = connect()

@@ -76,7 +76,7 @@ class _Sides:
         return self.engine
 
     def load(self, spec: str) -> tuple[Mapping[str, Any], Config | None]:
-        from analyzer.archive import is_archive_path
+        from analyzer.image.archive import is_archive_path
 
         path = Path(spec)
         if path.is_file() and path.suffix == ".json":

@@ -30,9 +30,9 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analyzer import imagemap, pipeline
-    from analyzer.archive import is_archive_path
     from analyzer.dockerfile import load, parse_build_args
     from analyzer.engine import client as engine_mod
+    from analyzer.image.archive import is_archive_path
 
     if args.files is not None and (args.files < 0 or not args.contents):
         raise UsageError("--files N needs --contents and N >= 0")

@@ -28,10 +28,10 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from analyzer import imagemap
-    from analyzer.archive import is_archive_path
     from analyzer.cli.output import write_text
     from analyzer.engine import client as engine_mod
-    from analyzer.layerdb_view import layer_db
+    from analyzer.image.archive import is_archive_path
+    from analyzer.image.layerstore import layer_db
     from analyzer.render import teaching
 
     source = imagemap.load_image(args.image, is_archive_path(args.image), engine_mod.connect)

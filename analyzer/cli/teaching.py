@@ -26,7 +26,7 @@ def enrich(report: Report, dockerfile: Dockerfile | None, args: argparse.Namespa
     """``report`` plus what the flags (and the HTML format, which always explains) ask for."""
     from analyzer.errors import UsageError
     from analyzer.explain import explain
-    from analyzer.layerdb_view import layer_db
+    from analyzer.image.layerstore import layer_db
 
     if dockerfile is None and args.explain:
         raise UsageError("--explain needs --dockerfile: the lines to explain")

@@ -24,7 +24,7 @@ import urllib3.exceptions
 from analyzer.engine.classic_stream import BuildProgress, StreamParser, command_matches, failing_stage_steps
 from analyzer.engine.sdk import docker, error_reason, kwargs_from_env, sigint_deferred
 from analyzer.errors import DockerfileError, EngineError, ImageNotFound, UsageError
-from analyzer.imagedata import ChunkReader, config_from_save, id_hex, image_from_engine, json_object
+from analyzer.image.config import ChunkReader, config_from_save, id_hex, image_from_engine, json_object
 from analyzer.model import BuildResult, Dockerfile, EngineInfo, Image, ImageLink
 
 __all__ = ["BuildProgress", "Engine", "connect"]

@@ -1,4 +1,4 @@
-"""analyzer.archive on real Docker-format saves (Docker 20.10), plain and compressed.
+"""analyzer.image.archive on real Docker-format saves (Docker 20.10), plain and compressed.
 
 The expected values (ids, diff_ids, per-entry ``docker history`` sizes, empty_layer flags) are what the
 engine itself reported when the fixtures were recorded: tests/fixtures/archives/engine.json.
@@ -25,9 +25,9 @@ from test_archive_support import (
     write_tar,
 )
 
-from analyzer.archive import chain_ids, entry_size, is_archive_path, iter_layer_members, read_image
-from analyzer.archive.layers import scan_layer
 from analyzer.errors import ArchiveError
+from analyzer.image.archive import chain_ids, entry_size, is_archive_path, iter_layer_members, read_image
+from analyzer.image.archive.layers import scan_layer
 
 ENGINE = engine_record()["images"]
 

@@ -25,8 +25,8 @@ from test_archive_support import (
     write_tar,
 )
 
-from analyzer.archive import iter_layer_members, read_image
 from analyzer.errors import EXIT_USAGE, ArchiveError
+from analyzer.image.archive import iter_layer_members, read_image
 
 IMAGE = read_docker_save(SMALL)
 CONFIG_NAME = hashlib.sha256(IMAGE.config).hexdigest() + ".json"

@@ -1,4 +1,4 @@
-"""analyzer.archive on the OCI format: Docker 25+ saves and OCI layout directories.
+"""analyzer.image.archive on the OCI format: Docker 25+ saves and OCI layout directories.
 
 Docker 20.10 cannot write them, so each test converts the real Docker-format fixture (see
 test_archive_support.docker_to_oci): the image read back must be exactly the one read from the
@@ -28,8 +28,8 @@ from test_archive_support import (
     write_tar,
 )
 
-from analyzer.archive import iter_layer_members, read_image
 from analyzer.errors import ArchiveError
+from analyzer.image.archive import iter_layer_members, read_image
 from analyzer.model import Image
 
 EXPECTED = read_image(SMALL)

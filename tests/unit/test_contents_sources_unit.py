@@ -17,7 +17,7 @@ from analyzer.contents.listing import SecretHit
 from analyzer.contents.sources import archive_listings, engine_listings, scan_save
 from analyzer.contents.tarstream import ChunkFeed
 from analyzer.errors import ArchiveError, EngineError, UsageError
-from analyzer.imagedata import chain_ids
+from analyzer.image.config import chain_ids
 from analyzer.model import EngineInfo, Image, Layer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -137,7 +137,7 @@ def layer_store(
 ) -> list[str]:
     """A fake overlay2 data root holding ``layers`` (tar-split, diff, cache-id and the diff dirs with
     ``files``); returns the chain ids."""
-    from analyzer.imagedata import chain_ids
+    from analyzer.image.config import chain_ids
 
     chains = chain_ids([diff_id(x) for x in layers])
     for index, (layer, chain) in enumerate(zip(layers, chains, strict=True)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.imagedata import infer_empty_layers
+from analyzer.image.config import infer_empty_layers
 from analyzer.model import HistoryEntry
 
 

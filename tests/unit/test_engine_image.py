@@ -20,7 +20,7 @@ import requests
 from analyzer.engine.classic_stream import StreamParser
 from analyzer.engine.client import Engine, connect
 from analyzer.errors import EngineError, ImageNotFound
-from analyzer.imagedata import ChunkReader, chain_ids, config_from_save, image_from_engine
+from analyzer.image.config import ChunkReader, chain_ids, config_from_save, image_from_engine
 from analyzer.model import BuildResult, StepEvent
 
 STREAMS = Path(__file__).resolve().parents[1] / "fixtures" / "streams"

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from analyzer.layerdb_view import (
+from analyzer.image.layerstore import (
     CONTAINERD,
     MISMATCH,
     NO_ENGINE,

@@ -8,7 +8,7 @@ Public API:
 - :func:`iter_layer_members` — every tar entry of every layer, in layer order, streamed;
 - :func:`is_archive_path` — does a command-line argument name an archive rather than an image?
 
-Modules: ``source``/``streamed`` (blobs by path in a plain tar, a directory or a compressed tar),
+Modules: ``blobs``/``streamed`` (blobs by path in a plain tar, a directory or a compressed tar),
 ``compression`` (by magic bytes), ``manifest`` (which images, where their blobs are), ``layers`` (one
 layer blob: entries, size, digest), ``reader`` (the above, assembled).
 """
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer.archive.layers import entry_size
-from analyzer.archive.reader import iter_layer_members, read_image
-from analyzer.imagedata import chain_ids
+from analyzer.image.archive.layers import entry_size
+from analyzer.image.archive.reader import iter_layer_members, read_image
+from analyzer.image.config import chain_ids
 
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst")
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from analyzer.archive.compression import decompressed
-from analyzer.archive.source import (
+from analyzer.errors import ArchiveError
+from analyzer.image.archive.blobs import (
     MAX_JSON_BYTES,
     MAX_JSON_TOTAL,
     Guard,
@@ -24,7 +24,7 @@ from analyzer.archive.source import (
     open_tar_stream,
     stream_members,
 )
-from analyzer.errors import ArchiveError
+from analyzer.image.archive.compression import decompressed
 
 
 class TarStreamSource(Source):

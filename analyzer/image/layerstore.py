@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlparse
 
-from analyzer.imagedata import chain_ids
+from analyzer.image.config import chain_ids
 from analyzer.model import EngineInfo, Image, LayerDb, LayerDbEntry
 
 VERIFIED = "verified"

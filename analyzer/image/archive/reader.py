@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from analyzer.archive.compression import compression_of
-from analyzer.archive.layers import LayerScan, layer_entries, scan_layer
-from analyzer.archive.manifest import Candidate, choose, find_candidates, load_json
-from analyzer.archive.source import DirectorySource, Source, TarIndexSource
-from analyzer.archive.streamed import TarStreamSource
 from analyzer.errors import ArchiveError
-from analyzer.imagedata import chain_ids
+from analyzer.image.archive.blobs import DirectorySource, Source, TarIndexSource
+from analyzer.image.archive.compression import compression_of
+from analyzer.image.archive.layers import LayerScan, layer_entries, scan_layer
+from analyzer.image.archive.manifest import Candidate, choose, find_candidates, load_json
+from analyzer.image.archive.streamed import TarStreamSource
+from analyzer.image.config import chain_ids
 from analyzer.model import HistoryEntry, Image, Layer
 
 Progress = Callable[[int, int], None]

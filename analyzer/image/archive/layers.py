@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, cast
 
-from analyzer.archive.compression import decompressed
-from analyzer.archive.source import Guard, open_tar_stream, stream_members
+from analyzer.image.archive.blobs import Guard, open_tar_stream, stream_members
+from analyzer.image.archive.compression import decompressed
 
 WHITEOUT_PREFIX = ".wh."
 

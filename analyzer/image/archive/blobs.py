@@ -18,8 +18,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from analyzer.archive.compression import DECOMPRESSION_ERRORS
 from analyzer.errors import ArchiveError
+from analyzer.image.archive.compression import DECOMPRESSION_ERRORS
 
 MAX_JSON_BYTES = 16 << 20
 """Largest metadata blob (manifest, index, config) read into memory; real ones are a few KiB."""
