@@ -37,9 +37,9 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so `layermap --version` and usage errors never load the docker SDK.
-    from analyzer import pipeline
     from analyzer.dockerfile import load, parse_build_args
     from analyzer.engine import client as engine_mod
+    from analyzer.mapping import build as pipeline
 
     if args.files is not None and (args.files < 0 or not args.contents):
         raise UsageError("--files N needs --contents and N >= 0")

@@ -86,19 +86,20 @@ class _Sides:
         return self._build(spec)
 
     def _image(self, spec: str, is_file: bool) -> tuple[Mapping[str, Any], Config]:
-        from analyzer import imagemap
         from analyzer.contents import DEFAULT_TOP
+        from analyzer.image.source import open_image
+        from analyzer.mapping import existing as imagemap
 
-        source = imagemap.load_image(spec, is_file, self.connect)
+        source = open_image(spec, is_file, self.connect)
         config = gate.config_for(None, self.args.config)
         report = imagemap.image_report(source, None, None, None)
         if self.args.contents:
-            report = imagemap.with_contents(report, source, spec, DEFAULT_TOP)
+            report = source.with_contents(report, DEFAULT_TOP)
         return _reviewed(gate.review(report, None, config)), config
 
     def _build(self, spec: str) -> tuple[Mapping[str, Any], Config]:
-        from analyzer import pipeline
         from analyzer.dockerfile import load, parse_build_args
+        from analyzer.mapping import build as pipeline
         from analyzer.progress import make_progress
 
         context, dockerfile = pipeline.resolve_context(spec, None)

@@ -29,10 +29,12 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analyzer import imagemap, pipeline
     from analyzer.dockerfile import load, parse_build_args
     from analyzer.engine import client as engine_mod
     from analyzer.image.archive import is_archive_path
+    from analyzer.image.source import open_image
+    from analyzer.mapping import build as pipeline
+    from analyzer.mapping import existing as imagemap
 
     if args.files is not None and (args.files < 0 or not args.contents):
         raise UsageError("--files N needs --contents and N >= 0")
@@ -43,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
         pipeline.check_target(dockerfile, args.target)
     elif args.target or args.build_args:
         raise UsageError("--target and --build-arg need --dockerfile")
-    source = imagemap.load_image(args.image, is_archive_path(args.image), engine_mod.connect)
+    source = open_image(args.image, is_archive_path(args.image), engine_mod.connect)
     report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)
     if args.contents:
         top = 10 if args.files is None else args.files
-        report = imagemap.with_contents(report, source, args.image, top)
+        report = source.with_contents(report, top)
     report = enrich(report, dockerfile, args, written_by(report))
     return finish(gate.review(report, dockerfile, config, fail_on=args.fail_on), args)

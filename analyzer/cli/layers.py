@@ -27,14 +27,14 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from analyzer import imagemap
     from analyzer.cli.output import write_text
     from analyzer.engine import client as engine_mod
     from analyzer.image.archive import is_archive_path
     from analyzer.image.layerstore import layer_db
+    from analyzer.image.source import open_image
     from analyzer.render import teaching
 
-    source = imagemap.load_image(args.image, is_archive_path(args.image), engine_mod.connect)
+    source = open_image(args.image, is_archive_path(args.image), engine_mod.connect)
     info = source.engine.info() if source.engine else None
     db = layer_db(source.image, info)
     image = source.image

@@ -22,9 +22,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analyzer import pipeline
-    from analyzer.align.common import stage_infos, summarize
     from analyzer.dockerfile import load, parse_build_args
+    from analyzer.mapping import build as pipeline
+    from analyzer.mapping.align.common import stage_infos, summarize
     from analyzer.model import Report
     from analyzer.predict import predict
 

@@ -43,7 +43,7 @@ def written_by(report: Report) -> str:
     """The builder whose rules to predict with: the build's, or the one that wrote the image's history."""
     if report.builder in ("classic", "buildkit"):
         return report.builder
-    from analyzer.imagemap import history_writer
+    from analyzer.mapping.existing import history_writer
 
     writer = history_writer(report.image) if report.image is not None else "unknown"
     return "buildkit" if writer == "buildkit" else "classic"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from analyzer.align import StageBuild, align_classic, stage_infos, summarize
 from analyzer.dockerfile import parse
+from analyzer.mapping.align import StageBuild, align_classic, stage_infos, summarize
 from analyzer.model import BaseInfo, BuildFailure, HistoryEntry, ImageLink, StepEvent
 
 DOCKERFILE = """\

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from test_align import BUSYBOX, DOCKERFILE, digest, events, hist, stages
 
-from analyzer.align import align_classic
-from analyzer.align.history import align_history, created_by_matches, planned_entries
 from analyzer.dockerfile import parse
+from analyzer.mapping.align import align_classic
+from analyzer.mapping.align.history import align_history, created_by_matches, planned_entries
 from analyzer.model import BaseInfo, BuildFailure, Image, Layer
 
 

@@ -8,8 +8,8 @@ from importlib import resources
 import jsonschema
 from test_align import BUSYBOX, DOCKERFILE, digest, events, stages
 
-from analyzer.align import align_classic, stage_infos, summarize
 from analyzer.dockerfile import parse
+from analyzer.mapping.align import align_classic, stage_infos, summarize
 from analyzer.model import EngineInfo, Image, Layer, Report
 from analyzer.render import json as json_render
 from analyzer.render import markdown, table

@@ -11,8 +11,8 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from analyzer.align import stage_infos, summarize
 from analyzer.dockerfile import parse
+from analyzer.mapping.align import stage_infos, summarize
 from analyzer.model import (
     BaseInfo,
     Dockerfile,

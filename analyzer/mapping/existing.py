@@ -9,37 +9,17 @@ when none of those answers — an export of the image.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
-from analyzer.align.common import size_notes, stage_infos, summarize
-from analyzer.align.history import align_history
 from analyzer.engine.client import Engine
 from analyzer.errors import ImageNotFound
+from analyzer.image.source import ImageSource
+from analyzer.mapping.align.common import size_notes, stage_infos, summarize
+from analyzer.mapping.align.history import align_history
 from analyzer.model import BaseInfo, BuildFailure, Dockerfile, EngineInfo, Image, Report, Step, StepEvent
 
 BUILDKIT_COMMENT = "buildkit.dockerfile.v0"
-
-
-@dataclass(frozen=True)
-class ImageSource:
-    """Where the image came from: an engine (``engine`` set) or a file (``engine`` None)."""
-
-    image: Image
-    engine: Engine | None
-
-
-def load_image(ref: str, is_file: bool, connect: Callable[[], Engine]) -> ImageSource:
-    """Read ``ref`` from a file (no engine) or from the engine, with ``empty_layer`` known."""
-    if is_file:
-        from analyzer.image.archive import read_image
-
-        return ImageSource(read_image(ref), None)
-    engine = connect()
-    image = engine.image(ref)
-    if any(entry.empty_layer is None for entry in image.history):
-        image = engine.image(ref, need_config=True)  # neither local nor cheap: export once
-    return ImageSource(image, engine)
 
 
 def history_writer(image: Image) -> str:
@@ -149,15 +129,6 @@ def history_report(
     )
 
 
-def with_contents(report: Report, source: ImageSource, ref: str, top_n: int) -> Report:
-    """``--contents``: read the layers from the engine (layer store, else an export) or the archive."""
-    from analyzer.contents import archive_contents, engine_contents
-
-    if source.engine is not None:
-        return engine_contents(report, source.engine, top_n=top_n)
-    return archive_contents(report, ref, top_n=top_n)
-
-
 def _inferred_base(image: Image, base_count: int) -> BaseInfo:
     """The base as the entries below the Dockerfile's: its layers and their sizes."""
     layers = sum(1 for entry in image.history[:base_count] if entry.empty_layer is False)
@@ -182,4 +153,4 @@ def _with_inherited(steps: list[Step], base: BaseInfo) -> list[Step]:
     return out
 
 
-__all__ = ["ImageSource", "history_writer", "image_report", "load_image", "with_contents"]
+__all__ = ["history_writer", "image_report"]

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analyzer import align
-from analyzer.align.common import size_notes
 from analyzer.contents import DEFAULT_TOP, engine_contents
 from analyzer.engine.client import Engine
 from analyzer.errors import BuildFailed, ImageNotFound, UsageError
+from analyzer.mapping import align
+from analyzer.mapping.align.common import size_notes
 from analyzer.model import BaseInfo, BuildResult, Dockerfile, Image, ImageLink, Report, Stage, Step
 
 SCRATCH = "scratch"
@@ -119,7 +119,7 @@ def _buildkit_report(
     on_progress: Callable[[Any], None] | None,
 ) -> Report:
     """BuildKit keeps no step images: align by position in the final image's history."""
-    from analyzer.imagemap import history_report
+    from analyzer.mapping.existing import history_report
 
     result = engine.build_buildkit(
         dockerfile, request.context, request.dockerfile, **_options(request), on_progress=on_progress

@@ -8,7 +8,7 @@ aligns by position in the final image's history (BuildKit, or an image built by 
 
 from __future__ import annotations
 
-from analyzer.align.classic import StageBuild, align_classic, built_stages
-from analyzer.align.common import stage_infos, step_numbers, summarize
+from analyzer.mapping.align.classic import StageBuild, align_classic, built_stages
+from analyzer.mapping.align.common import stage_infos, step_numbers, summarize
 
 __all__ = ["StageBuild", "align_classic", "built_stages", "stage_infos", "step_numbers", "summarize"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from analyzer.align.common import error_for, events_by_line, failed_line, timed, trigger_text
+from analyzer.mapping.align.common import error_for, events_by_line, failed_line, timed, trigger_text
 from analyzer.model import (
     BaseInfo,
     BuildFailure,

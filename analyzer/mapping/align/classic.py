@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from analyzer.align.common import (
+from analyzer.mapping.align.common import (
     error_for,
     events_by_line,
     failed_line,
