@@ -6,12 +6,12 @@ import argparse
 import sys
 from typing import Any
 
-from analyzer import gate
 from analyzer.cli.output import add_gate_args, add_output_args, finish
 from analyzer.cli.teaching import add_teaching_args, enrich
 from analyzer.errors import BuildFailed, UsageError
 from analyzer.model import Report
 from analyzer.progress import make_progress
+from analyzer.review import gate
 
 
 def add_parser(sub: Any) -> None:

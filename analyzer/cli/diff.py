@@ -17,13 +17,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer import gate
 from analyzer.cli.output import add_gate_args, write_text
-from analyzer.diff import DiffResult, diff
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
 from analyzer.render import diff_json, diff_markdown, diff_table, github
 from analyzer.render.common import human_size
-from analyzer.rules.config import Config
+from analyzer.review import gate
+from analyzer.review.diff import DiffResult, diff
+from analyzer.review.rulekit.config import Config
 
 if TYPE_CHECKING:  # the docker SDK loads only when an engine is needed
     from analyzer.engine.client import Engine

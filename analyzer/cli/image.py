@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from analyzer import gate
 from analyzer.cli.output import add_gate_args, add_output_args, finish
 from analyzer.cli.teaching import add_teaching_args, enrich, written_by
 from analyzer.errors import UsageError
+from analyzer.review import gate
 
 
 def add_parser(sub: Any) -> None:

@@ -9,12 +9,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from analyzer import gate
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
 from analyzer.model import Report
 from analyzer.render import RENDERERS, github
 from analyzer.render.common import human_size
 from analyzer.render.teaching import compose, is_prediction
+from analyzer.review import gate
 
 
 def add_output_args(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from analyzer import __version__
-from analyzer.diff import DiffResult, LineDelta, Side
+from analyzer.review.diff import DiffResult, LineDelta, Side
 
 SCHEMA_VERSION = 1
 

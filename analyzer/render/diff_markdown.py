@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from analyzer.diff import DiffResult
 from analyzer.render.common import human_size
 from analyzer.render.diff_table import HEADERS, cells, signed_size
+from analyzer.review.diff import DiffResult
 
 
 def _escape(cell: str) -> str:

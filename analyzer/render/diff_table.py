@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from analyzer.diff import DiffResult, LineDelta
 from analyzer.render.common import human_size, shorten
+from analyzer.review.diff import DiffResult, LineDelta
 
 HEADERS = ["Base", "Head", "Instruction", "Base size", "Head size", "Delta", "Change"]
 

@@ -21,7 +21,7 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 def _rules(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
     # Imported here: the rules use render.common's size formatting, and this package imports sarif.
-    from analyzer.rules import RULES
+    from analyzer.review.rules import RULES
 
     out = [
         {

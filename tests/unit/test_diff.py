@@ -13,11 +13,11 @@ from markdown_it import MarkdownIt
 from test_rules_support import make_report
 
 from analyzer.cli import main
-from analyzer.diff import diff
-from analyzer.gate import judge, parse_growth
 from analyzer.model import Finding
 from analyzer.render import diff_json, diff_markdown, diff_table
 from analyzer.render import json as json_render
+from analyzer.review.diff import diff
+from analyzer.review.gate import judge, parse_growth
 
 SCHEMA = json.loads(resources.files("analyzer").joinpath("schema/diff-v1.json").read_text())
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from test_rules_support import make_report
 
-from analyzer.gate import Review, review, summary_line
-from analyzer.rules.config import Config
-from analyzer.rules.evidence import measure_context
+from analyzer.review.gate import Review, review, summary_line
+from analyzer.review.rulekit.config import Config
+from analyzer.review.rulekit.evidence import measure_context
 
 TEXT = """FROM busybox:latest
 # layermap ignore=add-instead-of-copy
@@ -98,7 +98,7 @@ def test_context_not_walked_when_its_rule_is_off(tmp_path: Path, monkeypatch: py
     def walk(folder: Path) -> None:
         raise AssertionError(f"{folder} walked")
 
-    monkeypatch.setattr("analyzer.gate.measure_context", walk)
+    monkeypatch.setattr("analyzer.review.gate.measure_context", walk)
     report, df = make_report(TEXT, SIZES)
     config = Config(thresholds={"max_context_size": 1000}, severities={"large-context": "off"})
     result = review(report, df, config, context_dir=tmp_path)

@@ -7,10 +7,10 @@ import re
 from markdown_it import MarkdownIt
 from test_rules_support import make_report
 
-from analyzer.gate import review
 from analyzer.model import Finding, Report
 from analyzer.render import github, markdown
-from analyzer.rules.config import Config
+from analyzer.review.gate import review
+from analyzer.review.rulekit.config import Config
 
 TEXT = """FROM debian:bookworm-slim
 RUN apt-get update \\

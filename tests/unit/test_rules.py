@@ -6,10 +6,10 @@ from dataclasses import replace
 
 from test_rules_support import context
 
-from analyzer.rules import BY_ID, RULES, RuleContext, evaluate
-from analyzer.rules.base import SEVERITIES, Hit
-from analyzer.rules.config import Config
-from analyzer.rules.evidence import BuildContextInfo
+from analyzer.review.rulekit.base import SEVERITIES, Hit
+from analyzer.review.rulekit.config import Config
+from analyzer.review.rulekit.evidence import BuildContextInfo
+from analyzer.review.rules import BY_ID, RULES, RuleContext, evaluate
 
 
 def hits(rule: str, ctx: RuleContext) -> list[Hit]:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from analyzer.errors import EXIT_USAGE, UsageError
-from analyzer.gate import config_for
-from analyzer.rules import BY_ID
-from analyzer.rules.config import DEFAULT_THRESHOLDS, Config, from_table, load_config, parse_size
-from analyzer.rules.suppress import inline_ignores
+from analyzer.review.gate import config_for
+from analyzer.review.rulekit.config import DEFAULT_THRESHOLDS, Config, from_table, load_config, parse_size
+from analyzer.review.rulekit.suppress import inline_ignores
+from analyzer.review.rules import BY_ID
 
 
 @pytest.mark.parametrize(

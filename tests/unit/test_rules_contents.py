@@ -11,10 +11,10 @@ from dataclasses import replace
 from test_rules_support import ReportWithContents, StepWithFiles, context, make_report
 
 from analyzer.model import Finding
-from analyzer.rules import BY_ID, RuleContext, evaluate
-from analyzer.rules.base import Hit
-from analyzer.rules.config import Config
-from analyzer.rules.evidence import Contents, TopFile, WastePair, contents_of
+from analyzer.review.rulekit.base import Hit
+from analyzer.review.rulekit.config import Config
+from analyzer.review.rulekit.evidence import Contents, TopFile, WastePair, contents_of
+from analyzer.review.rules import BY_ID, RuleContext, evaluate
 
 DELETED = """FROM busybox:latest
 RUN mkdir -p /data \\

@@ -25,9 +25,9 @@ from analyzer.model import (
     StepHistory,
     StepLayer,
 )
-from analyzer.rules import RuleContext
-from analyzer.rules.config import Config
-from analyzer.rules.evidence import BuildContextInfo, Contents
+from analyzer.review.rulekit.config import Config
+from analyzer.review.rulekit.evidence import BuildContextInfo, Contents
+from analyzer.review.rules import RuleContext
 
 BASE_SIZE = 1_985_472
 

@@ -9,11 +9,11 @@ import jsonschema
 import pytest
 from test_rules_support import make_report
 
-from analyzer.gate import review
 from analyzer.model import Finding, Report
 from analyzer.render import RENDERERS, sarif
-from analyzer.rules import RULES
-from analyzer.rules.config import Config
+from analyzer.review.gate import review
+from analyzer.review.rulekit.config import Config
+from analyzer.review.rules import RULES
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "fixtures/sarif/sarif-schema-2.1.0.json").read_text())
 TEXT = """FROM busybox:latest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.model import Step
 from analyzer.render.common import human_size
-from analyzer.rules.base import RuleContext
+from analyzer.review.rulekit.base import RuleContext
 
 
 def largest_lines(ctx: RuleContext, count: int = 3) -> tuple[int, ...]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from analyzer.rules.base import NEEDS_IMAGE, Hit, Rule, RuleContext
-from analyzer.rules.budgets import over, threshold
+from analyzer.review.rulekit.base import NEEDS_IMAGE, Hit, Rule, RuleContext
+from analyzer.review.rules.budgets import over, threshold
 
 KEY = "max_layer_size"
 

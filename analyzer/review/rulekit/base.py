@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analyzer.model import Dockerfile, Report, Step
-from analyzer.rules.config import Config
-from analyzer.rules.evidence import BuildContextInfo, Contents
+from analyzer.review.rulekit.config import Config
+from analyzer.review.rulekit.evidence import BuildContextInfo, Contents
 
 SEVERITIES = ("error", "warning", "info")
 """Most to least severe. ``off`` (config only) disables a rule."""

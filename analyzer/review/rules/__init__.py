@@ -3,7 +3,7 @@
 :func:`evaluate` runs every rule on a :class:`RuleContext`, applies the configuration (severity
 overrides, ``off``, ``ignore``) and the inline ``# layermap ignore=ID`` comments, and returns the
 findings plus the rules it skipped and why. It decides nothing about passing or failing: that is the
-gate's job (``analyzer/gate.py``).
+gate's job (``analyzer/review/gate.py``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analyzer.model import Finding
-from analyzer.rules import (
+from analyzer.review.rulekit.base import Hit, Rule, RuleContext, missing_needs
+from analyzer.review.rulekit.suppress import inline_ignores
+from analyzer.review.rules import (
     add_instead_of_copy,
     added_size,
     base_waste,
@@ -29,8 +31,6 @@ from analyzer.rules import (
     tiny_layers,
     wasted_bytes,
 )
-from analyzer.rules.base import Hit, Rule, RuleContext, missing_needs
-from analyzer.rules.suppress import inline_ignores
 
 RULES: tuple[Rule, ...] = tuple(
     module.RULE

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from analyzer.rules.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
-from analyzer.rules.waste import pair_hits
+from analyzer.review.rulekit.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
+from analyzer.review.rulekit.waste import pair_hits
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:

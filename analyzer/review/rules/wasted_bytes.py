@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from analyzer.rules.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
-from analyzer.rules.budgets import over, threshold
-from analyzer.rules.waste import worst_lines
+from analyzer.review.rulekit.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
+from analyzer.review.rulekit.waste import worst_lines
+from analyzer.review.rules.budgets import over, threshold
 
 KEY = "max_wasted_bytes"
 

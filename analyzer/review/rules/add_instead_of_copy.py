@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator
 
 from analyzer.model import Instruction
-from analyzer.rules.base import NEEDS_DOCKERFILE, Hit, Rule, RuleContext
-from analyzer.rules.sources import sources
+from analyzer.review.rulekit.base import NEEDS_DOCKERFILE, Hit, Rule, RuleContext
+from analyzer.review.rulekit.operands import sources
 
 # What ADD unpacks: tar, optionally gzip/bzip2/xz-compressed (Docker detects it by content, so these
 # names are the usual ones, and such a source is assumed to be meant for unpacking).

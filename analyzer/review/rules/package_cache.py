@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from analyzer.render.common import human_size
-from analyzer.rules.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
-from analyzer.rules.evidence import TopFile
-from analyzer.rules.waste import shown
+from analyzer.review.rulekit.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
+from analyzer.review.rulekit.evidence import TopFile
+from analyzer.review.rulekit.waste import shown
 
 # (name, path fragment, how to avoid it). Fragments match anywhere in the path so every user's home
 # (/root/.cache/pip, /home/app/.cache/pip) counts.

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 from analyzer.model import Instruction, Stage
 from analyzer.render.common import human_size
-from analyzer.rules.base import NEEDS_DOCKERFILE, Hit, Rule, RuleContext
-from analyzer.rules.sources import copies_whole_context
+from analyzer.review.rulekit.base import NEEDS_DOCKERFILE, Hit, Rule, RuleContext
+from analyzer.review.rulekit.operands import copies_whole_context
 
 # A package manager's install/fetch subcommand, or a script named like an installer (install-deps.sh).
 INSTALL = re.compile(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from analyzer.rules.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
+from analyzer.review.rulekit.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
 
 ID = "secret-in-layer"
 

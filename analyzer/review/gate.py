@@ -3,7 +3,7 @@
 ``review`` is the one entry point the commands use: it measures what the rules need that the report
 does not hold (the build context on disk), evaluates the rules, marks each finding that fails the gate
 (``fails_gate``) and returns the report with its findings next to the verdict, so the JSON written and
-the exit code always come from the same run. Thresholds live in the rules (``analyzer/rules``) as dive's
+the exit code always come from the same run. Thresholds live in the rules (``analyzer/review/rules``) as dive's
 CI rules do; the gate only compares severities with ``--fail-on``.
 """
 
@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from analyzer.diff import DiffResult, DiffVerdict
 from analyzer.model import Dockerfile, Finding, Report
-from analyzer.rules import BY_ID, RuleContext, Skipped, evaluate
-from analyzer.rules.config import FAIL_ON, Config, find_config, load_config, parse_size
-from analyzer.rules.evidence import contents_of, measure_context
+from analyzer.review.diff import DiffResult, DiffVerdict
+from analyzer.review.rulekit.config import FAIL_ON, Config, find_config, load_config, parse_size
+from analyzer.review.rulekit.evidence import contents_of, measure_context
+from analyzer.review.rules import BY_ID, RuleContext, Skipped, evaluate
 
 FAIL_ON_DEFAULT = "error"
 __all__ = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from analyzer.render.common import human_size
-from analyzer.rules.base import Hit, RuleContext
-from analyzer.rules.evidence import Contents, WastePair
+from analyzer.review.rulekit.base import Hit, RuleContext
+from analyzer.review.rulekit.evidence import Contents, WastePair
 
 SHOWN_PATHS = 3
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from analyzer.model import Step
-from analyzer.rules.base import NEEDS_IMAGE, Hit, Rule, RuleContext
+from analyzer.review.rulekit.base import NEEDS_IMAGE, Hit, Rule, RuleContext
 
 TINY_BYTES = 4096
 MIN_RUN = 3

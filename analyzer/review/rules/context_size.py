@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from analyzer.render.common import human_size
-from analyzer.rules.base import NEEDS_CONTEXT, Hit, Rule, RuleContext
-from analyzer.rules.budgets import threshold
+from analyzer.review.rulekit.base import NEEDS_CONTEXT, Hit, Rule, RuleContext
+from analyzer.review.rules.budgets import threshold
 
 KEY = "max_context_size"
 
