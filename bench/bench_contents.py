@@ -152,7 +152,7 @@ def image_facts(client: docker.APIClient) -> dict[str, int]:
     """Size (as ``docker images``) and regular files over all layers, checked against the minimums."""
     sys.path.insert(0, str(HERE.parent))
     from analyzer.contents.cache import ListingCache
-    from analyzer.contents.sources import engine_listings
+    from analyzer.contents.fetch import engine_listings
     from analyzer.engine.client import connect
 
     engine = connect()

@@ -7,10 +7,10 @@ import sys
 from typing import Any
 
 from analyzer.cli.output import add_gate_args, add_output_args, finish
+from analyzer.cli.progress import make_progress
 from analyzer.cli.teaching import add_teaching_args, enrich
 from analyzer.errors import BuildFailed, UsageError
 from analyzer.model import Report
-from analyzer.progress import make_progress
 from analyzer.review import gate
 
 

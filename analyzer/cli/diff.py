@@ -19,8 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.cli.output import add_gate_args, write_text
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
-from analyzer.render import diff_json, diff_markdown, diff_table, github
 from analyzer.render.common import human_size
+from analyzer.render.diff import json as diff_json
+from analyzer.render.diff import markdown as diff_markdown
+from analyzer.render.diff import table as diff_table
+from analyzer.render.report import github
 from analyzer.review import gate
 from analyzer.review.diff import DiffResult, diff
 from analyzer.review.rulekit.config import Config
@@ -98,9 +101,9 @@ class _Sides:
         return _reviewed(gate.review(report, None, config)), config
 
     def _build(self, spec: str) -> tuple[Mapping[str, Any], Config]:
+        from analyzer.cli.progress import make_progress
         from analyzer.dockerfile import load, parse_build_args
         from analyzer.mapping import build as pipeline
-        from analyzer.progress import make_progress
 
         context, dockerfile = pipeline.resolve_context(spec, None)
         config = gate.config_for(dockerfile, self.args.config)
@@ -121,7 +124,7 @@ class _Sides:
 
 
 def _reviewed(review: gate.Review) -> Mapping[str, Any]:
-    from analyzer.render import json as json_render
+    from analyzer.render.report import json as json_render
 
     return json_render.to_dict(review.report)
 

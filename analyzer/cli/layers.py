@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from analyzer.image.archive import is_archive_path
     from analyzer.image.layerstore import layer_db
     from analyzer.image.source import open_image
-    from analyzer.render import teaching
+    from analyzer.render.report import teaching
 
     source = open_image(args.image, is_archive_path(args.image), engine_mod.connect)
     info = source.engine.info() if source.engine else None

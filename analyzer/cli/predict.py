@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from analyzer.mapping import build as pipeline
     from analyzer.mapping.align.common import stage_infos, summarize
     from analyzer.model import Report
-    from analyzer.predict import predict
+    from analyzer.teaching.predict import predict
 
     dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
     pipeline.check_target(dockerfile, args.target)

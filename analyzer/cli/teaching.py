@@ -25,8 +25,8 @@ def add_teaching_args(parser: argparse.ArgumentParser) -> None:
 def enrich(report: Report, dockerfile: Dockerfile | None, args: argparse.Namespace, builder: str) -> Report:
     """``report`` plus what the flags (and the HTML format, which always explains) ask for."""
     from analyzer.errors import UsageError
-    from analyzer.explain import explain
     from analyzer.image.layerstore import layer_db
+    from analyzer.teaching.explain import explain
 
     if dockerfile is None and args.explain:
         raise UsageError("--explain needs --dockerfile: the lines to explain")

@@ -23,8 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from analyzer.contents.cache import ListingCache
+from analyzer.contents.fetch import Exporter, archive_listings, engine_listings
 from analyzer.contents.report import add_contents
-from analyzer.contents.sources import Exporter, archive_listings, engine_listings
 from analyzer.model import Report
 
 DEFAULT_TOP = 10

@@ -17,12 +17,12 @@ FORMATS = ("table", "json", "markdown", "annotated", "html", "sarif", "github")
 
 
 class _Registry(Mapping[str, Renderer]):
-    """``RENDERERS[name]`` imports ``analyzer.render.<name>`` and returns its ``render``."""
+    """``RENDERERS[name]`` imports ``analyzer.render.report.<name>`` and returns its ``render``."""
 
     def __getitem__(self, name: str) -> Renderer:
         if name not in FORMATS:
             raise KeyError(name)
-        module = importlib.import_module(f"analyzer.render.{name}")
+        module = importlib.import_module(f"analyzer.render.report.{name}")
         render: Renderer = module.render
         return render
 

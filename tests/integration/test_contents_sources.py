@@ -14,7 +14,7 @@ import pytest
 from test_contents_dive import Report, layermap
 
 from analyzer.contents.cache import ListingCache
-from analyzer.contents.sources import engine_listings
+from analyzer.contents.fetch import engine_listings
 from analyzer.engine.client import Engine, connect
 
 # Made at run time: a file that looks like a private key must not sit in the repository.

@@ -25,7 +25,7 @@ import pytest
 
 from analyzer.dockerfile import load
 from analyzer.model import Dockerfile, Step
-from analyzer.predict import predict, predicted_history_count
+from analyzer.teaching.predict import predict, predicted_history_count
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ import pytest
 from test_explain import explained
 
 from analyzer.cli import main
-from analyzer.render import annotated
-from analyzer.render.annotated import BAR_WIDTH, bar
+from analyzer.render.report import annotated
+from analyzer.render.report.annotated import BAR_WIDTH, bar
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "golden"))

@@ -26,8 +26,8 @@ from analyzer.model import (
     StepLayer,
     Summary,
 )
-from analyzer.render import json as json_render
-from analyzer.render import markdown, table
+from analyzer.render.report import json as json_render
+from analyzer.render.report import markdown, table
 
 SCHEMA = json.loads(resources.files("analyzer").joinpath("schema/report-v1.json").read_text())
 LISTINGS = layers(

@@ -13,8 +13,8 @@ from test_contents_listing import PEM_KEY
 from test_contents_support import diff_id, layer_store, layer_tar, oci_blobs, save_stream, tar_of
 
 from analyzer.contents.cache import ListingCache, cache_root
+from analyzer.contents.fetch import archive_listings, engine_listings, scan_save
 from analyzer.contents.listing import SecretHit
-from analyzer.contents.sources import archive_listings, engine_listings, scan_save
 from analyzer.contents.tarstream import ChunkFeed
 from analyzer.errors import ArchiveError, EngineError, UsageError
 from analyzer.image.config import chain_ids

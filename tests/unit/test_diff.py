@@ -14,8 +14,10 @@ from test_rules_support import make_report
 
 from analyzer.cli import main
 from analyzer.model import Finding
-from analyzer.render import diff_json, diff_markdown, diff_table
-from analyzer.render import json as json_render
+from analyzer.render.diff import json as diff_json
+from analyzer.render.diff import markdown as diff_markdown
+from analyzer.render.diff import table as diff_table
+from analyzer.render.report import json as json_render
 from analyzer.review.diff import diff
 from analyzer.review.gate import judge, parse_growth
 

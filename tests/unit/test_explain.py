@@ -11,10 +11,10 @@ import jsonschema
 import pytest
 
 from analyzer.dockerfile import load
-from analyzer.explain import AS_PREDICTED, NOT_RUN, RESOLVED, WRONG, explain, pair_steps
 from analyzer.model import Report
-from analyzer.predict import predict
-from analyzer.render.teaching import compose, explain_text
+from analyzer.render.report.teaching import compose, explain_text
+from analyzer.teaching.explain import AS_PREDICTED, NOT_RUN, RESOLVED, WRONG, explain, pair_steps
+from analyzer.teaching.predict import predict
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "analyzer" / "schema" / "report-v1.json").read_text())

@@ -21,7 +21,7 @@ from analyzer.image.layerstore import (
     layer_db,
 )
 from analyzer.model import EngineInfo, Image, Layer
-from analyzer.render.teaching import compose, layerdb_text
+from analyzer.render.report.teaching import compose, layerdb_text
 
 D0 = "sha256:" + "a" * 64
 D1 = "sha256:" + "b" * 64

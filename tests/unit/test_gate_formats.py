@@ -8,7 +8,7 @@ from markdown_it import MarkdownIt
 from test_rules_support import make_report
 
 from analyzer.model import Finding, Report
-from analyzer.render import github, markdown
+from analyzer.render.report import github, markdown
 from analyzer.review.gate import review
 from analyzer.review.rulekit.config import Config
 

@@ -14,8 +14,8 @@ import pytest
 from test_explain import explained
 
 from analyzer.cli import main
-from analyzer.render import html
-from analyzer.render.strata import MIN_PX, heights
+from analyzer.render.report import html
+from analyzer.render.report.strata import MIN_PX, heights
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "golden"))

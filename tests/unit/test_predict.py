@@ -1,4 +1,4 @@
-"""analyzer.predict: the static layer prediction, per builder, on small inline Dockerfiles."""
+"""analyzer.teaching.predict: the static layer prediction, per builder, on small inline Dockerfiles."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from analyzer.dockerfile import load, parse
 from analyzer.model import Step
-from analyzer.predict import BUILDERS, predict, predicted_history_count
+from analyzer.teaching.predict import BUILDERS, predict, predicted_history_count
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(ROOT.glob("sample_dockerfiles/*/Dockerfile*"))

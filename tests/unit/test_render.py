@@ -11,9 +11,9 @@ from test_align import BUSYBOX, DOCKERFILE, digest, events, stages
 from analyzer.dockerfile import parse
 from analyzer.mapping.align import align_classic, stage_infos, summarize
 from analyzer.model import EngineInfo, Image, Layer, Report
-from analyzer.render import json as json_render
-from analyzer.render import markdown, table
 from analyzer.render.common import human_size
+from analyzer.render.report import json as json_render
+from analyzer.render.report import markdown, table
 
 SCHEMA = json.loads(resources.files("analyzer").joinpath("schema/report-v1.json").read_text())
 

@@ -10,7 +10,8 @@ import pytest
 from test_rules_support import make_report
 
 from analyzer.model import Finding, Report
-from analyzer.render import RENDERERS, sarif
+from analyzer.render import RENDERERS
+from analyzer.render.report import sarif
 from analyzer.review.gate import review
 from analyzer.review.rulekit.config import Config
 from analyzer.review.rules import RULES

@@ -14,8 +14,8 @@ from typing import Any
 from tabulate import tabulate
 
 from analyzer.model import Explanation, LayerDb, Report, Step
-from analyzer.render import json as json_render
 from analyzer.render.common import human_size, instruction_cell, lines_cell
+from analyzer.render.report import json as json_render
 
 WRAP = 100
 
@@ -40,7 +40,7 @@ def compose(report: Report, fmt: str, colour: bool = False) -> str:
             data["layerdb"] = layerdb_dict(report.layerdb)
         return json.dumps(data, indent=2) + "\n"
     if fmt == "annotated":
-        from analyzer.render import annotated
+        from analyzer.render.report import annotated
 
         return annotated.render(report, colour=colour)
     from analyzer.render import RENDERERS  # here: the registry imports the renderers that import this

@@ -7,8 +7,8 @@ from tabulate import tabulate
 
 from analyzer.model import Finding, Report
 from analyzer.render.common import human_size, rows, summary_lines
-from analyzer.render.table import cells, contents_cells, stage_title, waste_lines
-from analyzer.render.table import headers as table_headers
+from analyzer.render.report.table import cells, contents_cells, stage_title, waste_lines
+from analyzer.render.report.table import headers as table_headers
 
 
 def _escape(cell: str) -> str:

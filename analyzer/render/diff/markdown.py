@@ -6,7 +6,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from analyzer.render.common import human_size
-from analyzer.render.diff_table import HEADERS, cells, signed_size
+from analyzer.render.diff.table import HEADERS, cells, signed_size
 from analyzer.review.diff import DiffResult
 
 
