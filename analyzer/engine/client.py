@@ -125,7 +125,8 @@ class Engine:
         """Build with BuildKit; same options as :meth:`build_classic`. A failing step is data
         (``result.failure``).
 
-        Through the Engine API (:mod:`analyzer.engine.buildkit_api`) where the engine builds an uploaded context
+        Through the Engine API (:mod:`analyzer.engine.buildkit_api`) where the engine builds an uploaded
+        context
         (overlay2 store), else through ``docker buildx build`` (:mod:`analyzer.engine.buildx`): on the
         containerd image store, or when the engine refuses the upload. ``LAYERMAP_BUILDKIT=api|buildx``
         forces one path.

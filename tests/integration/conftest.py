@@ -33,28 +33,18 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import docker
 import pytest
 from docker.errors import DockerException
+from helpers.engines import no_engine
 
 HERE = Path(__file__).resolve().parent
 SEEDED_IMAGES = ("busybox:latest", "debian:bookworm-slim")
 # The engine the session started with: the `engine` fixture changes DOCKER_HOST during a test, and the
 # session fixtures below must keep meaning the default (20.10) engine whenever they are first used.
 START_DOCKER_HOST = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-
-
-def engine_required() -> bool:
-    return os.environ.get("LAYERMAP_TEST_ENGINE", "").strip().lower() in {"1", "yes", "true", "required"}
-
-
-def no_engine(message: str) -> NoReturn:
-    """Fail (CI, scripts/test.sh) or skip (a developer without an engine)."""
-    if engine_required():
-        pytest.fail(f"{message} (LAYERMAP_TEST_ENGINE=required; start one with scripts/dev-engine.sh start)")
-    pytest.skip(message)
 
 
 def api_client(base_url: str | None = None, timeout: int = 120) -> docker.APIClient:
