@@ -53,8 +53,8 @@ def connect(base_url: str | None = None) -> Engine:
         if isinstance(exc, docker.errors.TLSParameterError):
             where = os.environ.get("DOCKER_CERT_PATH") or "~/.docker"
             reason = f"TLS is on but {where} lacks ca.pem, cert.pem or key.pem"
-        elif "paramiko" in reason:  # the SDK's ssh:// transport needs it (docker[ssh] extra)
-            reason = "ssh:// needs the paramiko package (pip install 'docker[ssh]')"
+        elif "paramiko" in reason:  # the SDK's ssh:// transport needs it (layermap's ssh extra)
+            reason = "ssh:// needs the paramiko package (pip install 'layermap[ssh]')"
         raise EngineError(f"cannot reach the Docker engine at {address}: {reason}; {START_HINT}") from None
     client.timeout = _REQUEST_TIMEOUT
     return Engine(client, address)
