@@ -9,17 +9,20 @@ Each subcommand lives in its own module with ``add_parser(subparsers)`` and ``ru
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 
 from analyzer import __version__
-from analyzer.cli import build, diff, image, layers, predict
+from analyzer.cli import build, diff, image, layers, predict, samples
 from analyzer.cli.output import emit
 from analyzer.errors import EXIT_INTERRUPTED, EXIT_USAGE, BuildFailed, LayermapError
 from analyzer.model import Report
 
-COMMANDS = (build, image, predict, layers, diff)
+COMMANDS = (build, image, predict, layers, diff, samples)
+# The subcommands that may talk to an engine take --context, like the docker CLI's commands.
+ENGINE_COMMANDS = ("build", "image", "layers", "diff")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -31,6 +34,14 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)
+    for name in ENGINE_COMMANDS:
+        sub.choices[name].add_argument(
+            "--context",
+            dest="docker_context",
+            metavar="NAME",
+            help="the Docker context whose engine to use (default: DOCKER_CONTEXT, else the current context "
+            "of ~/.docker/config.json); DOCKER_HOST, when set, wins",
+        )
     return top
 
 
@@ -40,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser().print_usage(sys.stderr)
         return EXIT_USAGE
     debug = getattr(args, "debug", False)
+    _use_context(getattr(args, "docker_context", None))
     try:
         code: int = args.run(args)
         return code
@@ -58,3 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         return err.exit_code
+
+
+def _use_context(name: str | None) -> None:
+    """``--context NAME`` is DOCKER_CONTEXT for this run, so buildx, run as a child, follows it too."""
+    if not name:
+        return
+    if os.environ.get("DOCKER_HOST"):
+        print(f"layermap: warning: DOCKER_HOST is set, so --context {name} is not used", file=sys.stderr)
+    os.environ["DOCKER_CONTEXT"] = name

@@ -22,6 +22,8 @@ import requests.exceptions
 import urllib3.exceptions
 
 from analyzer.engine.classic_stream import BuildProgress, StreamParser, command_matches, failing_stage_steps
+from analyzer.engine.context import Endpoint
+from analyzer.engine.context import resolve as resolve_endpoint
 from analyzer.engine.sdk import docker, error_reason, kwargs_from_env, sigint_deferred
 from analyzer.errors import DockerfileError, EngineError, ImageNotFound, UsageError
 from analyzer.image.config import ChunkReader, config_from_save, id_hex, image_from_engine, json_object
@@ -29,23 +31,24 @@ from analyzer.model import BuildResult, Dockerfile, EngineInfo, Image, ImageLink
 
 __all__ = ["BuildProgress", "Engine", "connect"]
 
-DEFAULT_ADDRESS = "unix:///var/run/docker.sock"
 START_HINT = (
-    "start one (bash scripts/dev-engine.sh start; "
-    'eval "$(bash scripts/dev-engine.sh env)") or set DOCKER_HOST'
+    "is Docker running? Point layermap at an engine with DOCKER_HOST, --context NAME or DOCKER_CONTEXT"
 )
+# In a clone of the repository, a private throw-away engine is one command away.
+_DEV_ENGINE = Path(__file__).resolve().parents[2] / "scripts" / "dev-engine.sh"
 _CONNECT_TIMEOUT = 10
 _REQUEST_TIMEOUT = 300  # export (docker save) prepares the whole tar before its first byte
 _EXPORT_CHUNK = 1 << 20
 _TRANSPORT_ERRORS = (docker.errors.DockerException, urllib3.exceptions.HTTPError, OSError)
 
 
-def connect(base_url: str | None = None) -> Engine:
-    """Connect like the docker CLI (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), then ping."""
-    address = base_url or os.environ.get("DOCKER_HOST") or DEFAULT_ADDRESS
+def connect(base_url: str | None = None, context: str | None = None) -> Engine:
+    """Connect like the docker CLI (DOCKER_HOST with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, else the Docker
+    context: ``context``, DOCKER_CONTEXT or the current one), then ping."""
+    endpoint = Endpoint(base_url, "given") if base_url else resolve_endpoint(context=context)
+    address = endpoint.address
     try:
-        kwargs: dict[str, Any] = dict(kwargs_from_env())  # TLS files are checked here
-        kwargs["base_url"] = address
+        kwargs = _client_kwargs(endpoint)  # TLS files are checked here
         client = docker.APIClient(version="auto", timeout=_CONNECT_TIMEOUT, **kwargs)
         client.ping()
     except (*_TRANSPORT_ERRORS, ValueError) as exc:
@@ -55,9 +58,34 @@ def connect(base_url: str | None = None) -> Engine:
             reason = f"TLS is on but {where} lacks ca.pem, cert.pem or key.pem"
         elif "paramiko" in reason:  # the SDK's ssh:// transport needs it (layermap's ssh extra)
             reason = "ssh:// needs the paramiko package (pip install 'layermap[ssh]')"
-        raise EngineError(f"cannot reach the Docker engine at {address}: {reason}; {START_HINT}") from None
+        # A context's address is named with the context, so the user knows where it came from.
+        where = f"{address} (from {endpoint.origin})" if endpoint.origin.startswith("context ") else address
+        raise EngineError(f"cannot reach the Docker engine at {where}: {reason}; {_hint()}") from None
     client.timeout = _REQUEST_TIMEOUT
     return Engine(client, address)
+
+
+def _client_kwargs(endpoint: Endpoint) -> dict[str, Any]:
+    """DOCKER_HOST takes its TLS settings from the environment, a context from its own TLS folder."""
+    if not endpoint.origin.startswith("context "):
+        kwargs: dict[str, Any] = dict(kwargs_from_env())
+    else:
+        kwargs = {}
+        if endpoint.tls_dir is not None:
+            ca, cert, key = (endpoint.tls_dir / name for name in ("ca.pem", "cert.pem", "key.pem"))
+            kwargs["tls"] = docker.tls.TLSConfig(
+                client_cert=(str(cert), str(key)) if cert.is_file() and key.is_file() else None,
+                ca_cert=str(ca) if ca.is_file() else None,
+                verify=not endpoint.skip_tls_verify and ca.is_file(),
+            )
+    kwargs["base_url"] = endpoint.address
+    return kwargs
+
+
+def _hint() -> str:
+    if _DEV_ENGINE.is_file():
+        return f"{START_HINT}, or start a private one: bash {_DEV_ENGINE} start"
+    return START_HINT
 
 
 class Engine:
