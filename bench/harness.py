@@ -233,7 +233,8 @@ def tool(name: str) -> str:
     """A program on PATH or next to this Python (the venv's ``layermap`` and ``dive``)."""
     found = shutil.which(name) or str(Path(sys.executable).parent / name)
     if not Path(found).exists():
-        raise BenchError(f"{name} not found (pip install -e '.[test]')")
+        where = Path(sys.executable).parent
+        raise BenchError(f"{name} not found on PATH or in {where} (layermap, dive: pip install -e '.[test]')")
     return found
 
 
