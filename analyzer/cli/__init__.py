@@ -14,12 +14,12 @@ import traceback
 from collections.abc import Sequence
 
 from analyzer import __version__
-from analyzer.cli import build, diff, image, layers, predict
+from analyzer.cli import build, diff, image, layers, predict, pull
 from analyzer.cli.output import emit
 from analyzer.errors import EXIT_INTERRUPTED, EXIT_USAGE, BuildFailed, LayermapError
 from analyzer.model import Report
 
-COMMANDS = (build, image, predict, layers, diff)
+COMMANDS = (build, image, predict, layers, diff, pull)
 
 
 def parser() -> argparse.ArgumentParser:
