@@ -14,12 +14,12 @@ import traceback
 from collections.abc import Sequence
 
 from analyzer import __version__
-from analyzer.cli import build, diff, image, layers, predict, pull
+from analyzer.cli import build, diff, image, layers, predict, pull, store
 from analyzer.cli.output import emit
 from analyzer.errors import EXIT_INTERRUPTED, EXIT_USAGE, BuildFailed, LayermapError
 from analyzer.model import Report
 
-COMMANDS = (build, image, predict, layers, diff, pull)
+COMMANDS = (build, image, predict, layers, diff, pull, store)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -275,3 +275,85 @@ def present_chain_ids(engine: EngineInfo) -> frozenset[str] | None:
         return frozenset(f"sha256:{p.name}" for p in db.iterdir() if p.is_dir())
     except OSError:
         return None
+
+
+# ---------------------------------------------------------------------- the whole store (layermap store)
+
+
+@dataclass(frozen=True)
+class DbLayer:
+    """One folder of ``layerdb/sha256/``."""
+
+    chain_id: str
+    diff_id: str | None
+    parent: str | None
+    size: int | None
+
+
+@dataclass(frozen=True)
+class StoreCheck:
+    """The layer database read whole and set against the tree computed from the images."""
+
+    state: str
+    """``verified``, ``mismatch``, ``unreadable``, ``remote`` or ``containerd``."""
+    note: str
+    problems: tuple[str, ...] = ()
+    unreferenced: tuple[DbLayer, ...] = ()
+    """Folders no image uses (build cache, containers' image layers of deleted images)."""
+
+
+def read_layerdb(engine: EngineInfo) -> dict[str, DbLayer] | str:
+    """Every ``layerdb/sha256/<chainID>/`` folder (``diff``, ``parent``, ``size``); a reason if unreadable."""
+    if engine.storage == CONTAINERD:
+        return "the containerd image store has no layerdb: the tree comes from the images' diff_ids"
+    if not is_local(engine.address) or not engine.data_root:
+        return f"the engine at {engine.address} is not on this machine: its layer database cannot be read"
+    db = Path(engine.data_root) / "image" / engine.storage / "layerdb" / "sha256"
+    try:
+        folders = [p for p in db.iterdir() if p.is_dir()]
+    except OSError as err:
+        why = "permission denied" if isinstance(err, PermissionError) else "no such folder"
+        return f"could not read the layer database {db} ({why})"
+    out = {}
+    for folder in folders:
+        size = _read(folder / "size")
+        out["sha256:" + folder.name] = DbLayer(
+            "sha256:" + folder.name,
+            _read(folder / "diff"),
+            _read(folder / "parent"),
+            int(size) if size and size.isdigit() else None,
+        )
+    return out
+
+
+def check_store(
+    computed: dict[str, tuple[str, str | None, int]], db: dict[str, DbLayer] | str, storage: str
+) -> StoreCheck:
+    """``computed``: chain ID → (diff_id, parent, size) from the images. Each must be a folder whose
+    files agree; folders outside the computation are listed as unreferenced."""
+    if isinstance(db, str):
+        return StoreCheck(CONTAINERD if storage == CONTAINERD else UNREADABLE, db)
+    problems = []
+    for chain_id, (diff_id, parent, size) in computed.items():
+        found = db.get(chain_id)
+        if found is None:
+            problems.append(f"no folder for {chain_id}")
+            continue
+        if found.diff_id != diff_id:
+            problems.append(f"{chain_id}: diff is {found.diff_id}, expected {diff_id}")
+        if found.parent != parent:
+            problems.append(
+                f"{chain_id}: parent is {found.parent or 'absent'}, expected {parent or 'absent'}"
+            )
+        if found.size != size:
+            problems.append(f"{chain_id}: size is {found.size}, the image history says {size}")
+    extra = tuple(layer for chain_id, layer in sorted(db.items()) if chain_id not in computed)
+    if problems:
+        return StoreCheck(
+            MISMATCH, f"{len(problems)} disagreements with the layer database", tuple(problems), extra
+        )
+    note = (
+        f"every node is a layerdb folder whose diff, parent and size agree; {len(extra)} more folders "
+        "belong to no image (build cache or layers of deleted images)"
+    )
+    return StoreCheck(VERIFIED, note, (), extra)
