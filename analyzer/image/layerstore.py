@@ -211,6 +211,8 @@ def _distribution(image: Image, folder: Path) -> BlobRecords:
 def _content_store(image: Image, blobs: Path) -> BlobRecords:
     if not _listable(blobs):
         return BlobRecords(UNREADABLE, f"cannot read containerd's content store {blobs}")
+    if all(layer.blob_digest is None for layer in image.layers):
+        return BlobRecords("none", f"no blob digests known to look up in {blobs}")
     sizes: dict[str, int] = {}
     problems: dict[int, tuple[str, ...]] = {}
     for layer in image.layers:

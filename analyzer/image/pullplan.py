@@ -51,7 +51,7 @@ def plan(
         notes.append(f"engine records: {records.note}")
     if engine_note:
         notes.append(engine_note)
-    present = _present(engine, info) if engine is not None and info is not None else None
+    present = _present(engine, info, image, records) if engine is not None and info is not None else None
     problems = records.problems if records is not None and records.state != "none" else {}
     layers = pull_layers(image, present, lines, problems)
     return PullPlan(
@@ -91,7 +91,9 @@ def _from_repo_digests(image: Image, engine: Engine, options: Options) -> Gather
         except LayermapError as err:
             notes.append(f"{repo_digest}: {err.message}")
             continue
-        if remote.image.id != image.id:
+        # overlay2 names an image by its config digest, the containerd store by its manifest or index's.
+        names = {remote.image.id, remote.remote.manifest_digest, remote.remote.index_digest}
+        if image.id not in names:
             notes.append(f"{repo_digest} is now another image ({remote.image.id[:19]}) for this platform")
             continue
         merged = tuple(
@@ -117,8 +119,12 @@ def _with_records(image: Image, records: BlobRecords) -> Image:
     return replace(image, layers=tuple(layers))
 
 
-def _present(engine: Engine, info: EngineInfo) -> frozenset[str]:
-    """Chain IDs the engine has: its layer store's folders when readable, else every image's stack."""
+def _present(engine: Engine, info: EngineInfo, image: Image, records: BlobRecords | None) -> frozenset[str]:
+    """Chain IDs of the layers a pull would not download: on overlay2 the layer store's folders (when
+    readable); on the containerd store the layers whose blob is in the content store (containerd
+    fetches by blob digest); else every local image's stack."""
+    if info.storage == "containerd" and records is not None and records.state != "unreadable":
+        return frozenset(la.chain_id for la in image.layers if la.blob_digest in records.blob_sizes)
     stored = present_chain_ids(info)
     if stored is not None:
         return stored

@@ -69,7 +69,8 @@ class RegistryClient:
         self.options = options or Options()
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"layermap/{__version__}"
-        self._session.verify = _ca_bundle(ref.host, self.options.ca_cert)
+        # Passed on every request: a session-level value loses to REQUESTS_CA_BUNDLE in requests.
+        self._verify = _ca_bundle(ref.host, self.options.ca_cert)
         self._scheme = "https"
         self._connected = False
         self._authorization: str | None = None
@@ -152,7 +153,9 @@ class RegistryClient:
                 )
             timeout = (min(10.0, left), min(self.options.read_timeout, left))
             try:
-                response = self._session.get(self.base + path, headers=headers, stream=True, timeout=timeout)
+                response = self._session.get(
+                    self.base + path, headers=headers, stream=True, timeout=timeout, verify=self._verify
+                )
             except requests.exceptions.RequestException as exc:
                 if self._fall_back_to_http(exc):
                     continue
@@ -170,6 +173,9 @@ class RegistryClient:
             return False
         if not plain_http_allowed(self.ref.host, self.options.insecure):
             return False
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            return False  # a TLS registry whose CA we lack: say so rather than try HTTP
+
         self._scheme = "http"
         return True
 
@@ -206,7 +212,7 @@ class RegistryClient:
         basic = (creds.username, creds.password) if creds else None
         try:
             answer = self._session.get(
-                realm, params=params, auth=basic, timeout=(10, self.options.read_timeout)
+                realm, params=params, auth=basic, timeout=(10, self.options.read_timeout), verify=self._verify
             )
         except requests.exceptions.RequestException as exc:
             raise RegistryUnavailable(f"cannot reach the token service {realm}: {_reason(exc)}") from None
@@ -215,7 +221,9 @@ class RegistryClient:
     def _oauth_token(self, realm: str, params: dict[str, str], refresh: str) -> str:
         data = {**params, "grant_type": "refresh_token", "refresh_token": refresh, "client_id": "layermap"}
         try:
-            answer = self._session.post(realm, data=data, timeout=(10, self.options.read_timeout))
+            answer = self._session.post(
+                realm, data=data, timeout=(10, self.options.read_timeout), verify=self._verify
+            )
         except requests.exceptions.RequestException as exc:
             raise RegistryUnavailable(f"cannot reach the token service {realm}: {_reason(exc)}") from None
         return self._token_from(answer, realm)
@@ -359,7 +367,7 @@ def _ca_bundle(host: str, ca_cert: str | None) -> str | bool:
     certs_d = Path(os.environ.get(CERTS_D_ENV) or "/etc/docker/certs.d") / host / "ca.crt"
     if certs_d.is_file():
         return str(certs_d)
-    if os.environ.get("SSL_CERT_FILE"):
+    if os.environ.get("SSL_CERT_FILE") and Path(os.environ["SSL_CERT_FILE"]).is_file():
         return os.environ["SSL_CERT_FILE"]
     system = ssl.get_default_verify_paths().openssl_cafile
     return system if system and Path(system).is_file() else True
