@@ -37,6 +37,7 @@ CERTS_D_ENV = "LAYERMAP_CERTS_D"
 RETRIES = 4
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _CHUNK = 1 << 16
+_FETCH = 1 << 20
 
 
 class RegistryError(LayermapError):
@@ -277,20 +278,35 @@ class VerifiedStream:
         self._label = label
         self.count = 0
         self._done = False
+        self._buffer = b""
+        self._offset = 0
 
     def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            data = self._buffer[self._offset :] + self._fetch(None)
+            self._buffer, self._offset = b"", 0
+            return data
+        if self._offset + n > len(self._buffer) and not self._done:
+            # Decompressors ask for a few KiB at a time: fetch large pieces, fewer calls into urllib3.
+            self._buffer = self._buffer[self._offset :] + self._fetch(max(n, _FETCH))
+            self._offset = 0
+        data = self._buffer[self._offset : self._offset + n]
+        self._offset += len(data)
+        return data
+
+    def _fetch(self, n: int | None) -> bytes:
         if self._done:
             return b""
         try:
-            data = self._raw.read(n if n is not None and n >= 0 else None, decode_content=False)
+            data = bytes(self._raw.read(n, decode_content=False))
         except Exception as exc:  # urllib3's timeouts and protocol errors: the connection is gone
             raise RegistryUnavailable(f"{self._label}: the download stopped: {_reason(exc)}") from None
         if data:
             self._sha.update(data)
             self.count += len(data)
-        if not data or (n is None or n < 0):
+        if not data or n is None:
             self._finish()
-        return bytes(data)
+        return data
 
     def readable(self) -> bool:
         return True
