@@ -422,14 +422,12 @@ def test_contents_streams_both_compressions_and_fills_sizes(
     out, _ = capsys.readouterr()
     assert code == 1  # the .env file is a secret: the default gate fails on it
     report = json.loads(out)
-    sizes = [len(b'fake\n') + 3000, len(b"print('hi')\n") + len(b'API_KEY=abcdef0123456789abcdef\n')]
+    sizes = [len(b"fake\n") + 3000, len(b"print('hi')\n") + len(b"API_KEY=abcdef0123456789abcdef\n")]
     assert [la["size"] for la in report["image"]["layers"]] == sizes
     assert report["image"]["size"] == sum(sizes)
     assert [la["blob_digest"] for la in report["image"]["layers"]] == image.layer_digests
     assert [h["size"] for h in report["image"]["history"]] == [sizes[0], 0, sizes[1]]
-    assert any(
-        f["rule"] == "secret-in-layer" and f["path"] == "/app/.env" for f in report["findings"]
-    )
+    assert any(f["rule"] == "secret-in-layer" and f["path"] == "/app/.env" for f in report["findings"])
 
 
 def test_404_is_exit_2(fake: FakeRegistry, capsys: pytest.CaptureFixture[str]) -> None:
