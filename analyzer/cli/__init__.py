@@ -15,14 +15,14 @@ import traceback
 from collections.abc import Sequence
 
 from analyzer import __version__
-from analyzer.cli import build, diff, image, layers, predict, samples
+from analyzer.cli import build, diff, image, layers, predict, pull, samples, store
 from analyzer.cli.output import emit
 from analyzer.errors import EXIT_INTERRUPTED, EXIT_USAGE, BuildFailed, LayermapError
 from analyzer.model import Report
 
-COMMANDS = (build, image, predict, layers, diff, samples)
+COMMANDS = (build, image, predict, layers, diff, pull, store, samples)
 # The subcommands that may talk to an engine take --context, like the docker CLI's commands.
-ENGINE_COMMANDS = ("build", "image", "layers", "diff")
+ENGINE_COMMANDS = ("build", "image", "layers", "diff", "pull", "store")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -325,6 +325,16 @@ class Engine:
             return False
         return True
 
+    def list_images(self) -> list[dict[str, Any]]:
+        """``docker images``: one summary per image (``Id``, ``RepoTags``, ``RepoDigests``, ``Size``)."""
+        with self._errors("list images"):
+            return [dict(summary) for summary in self._client.images()]
+
+    def repo_digests(self, ref: str) -> tuple[str, ...]:
+        """``REPO@sha256:…`` names the image was pulled or pushed by (its manifest digests)."""
+        with self._errors("inspect an image", ref):
+            return tuple(self._client.inspect_image(ref).get("RepoDigests") or ())
+
     def image(self, ref: str, *, need_config: bool = False) -> Image:
         """Inspect + history (+ the configuration when cheap, or when ``need_config``).
 

@@ -16,6 +16,7 @@ from analyzer.model import Image, Report
 
 if TYPE_CHECKING:
     from analyzer.engine.client import Engine
+    from analyzer.image.distribution.client import Options
 
 
 class ImageSource(Protocol):
@@ -35,6 +36,11 @@ class ImageSource(Protocol):
         """``report`` with the layers' files, waste and secrets read from this origin."""
         ...
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the report should warn about this origin (e.g. sizes it cannot know)."""
+        ...
+
 
 @dataclass(frozen=True)
 class EngineImage:
@@ -42,6 +48,7 @@ class EngineImage:
 
     image: Image
     engine: Engine
+    notes: tuple[str, ...] = ()
 
     def with_contents(self, report: Report, top_n: int) -> Report:
         from analyzer.contents import engine_contents
@@ -55,6 +62,7 @@ class ArchiveImage:
 
     image: Image
     path: str
+    notes: tuple[str, ...] = ()
 
     @property
     def engine(self) -> None:
@@ -66,8 +74,15 @@ class ArchiveImage:
         return archive_contents(report, self.path, top_n=top_n)
 
 
-def open_image(ref: str, is_file: bool, connect: Callable[[], Engine]) -> ImageSource:
-    """Read ``ref`` from a file (no engine) or from the engine, with ``empty_layer`` known."""
+def open_image(
+    ref: str, is_file: bool, connect: Callable[[], Engine], registry: Options | None = None
+) -> ImageSource:
+    """Read ``ref`` from a registry (``docker://…``), a file (no engine) or the engine, with
+    ``empty_layer`` known."""
+    if ref.startswith("docker://"):
+        from analyzer.image.registry import open_registry
+
+        return open_registry(ref, registry)
     if is_file:
         from analyzer.image.archive import read_image
 

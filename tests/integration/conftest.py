@@ -13,14 +13,24 @@ test and are removed. A test that keeps a container on purpose is marked ``leave
 ``saved_config(client, image_id)`` reads an image configuration independently of layermap, through
 ``docker save`` (the only API that returns ``history[].empty_layer``).
 
-Two engines. ``scripts/test.sh`` runs Docker 20.10 (overlay2 store; ``DOCKER_HOST``, also named by
-``LAYERMAP_TEST_ENGINE_20``) and Docker 26.1 with the containerd image store (``LAYERMAP_TEST_ENGINE_26``),
-plus the buildx CLI plugin (``LAYERMAP_BUILDX``). The fixtures above all use the 20.10 engine. A test
-opts into running on both by taking the ``engine`` fixture, parametrized with the ids ``docker20`` and
-``docker26``: it points ``DOCKER_HOST`` at that engine for the test (monkeypatch) and gives an
-:class:`Engine` (``.kind``, ``.url``, ``.client``, ``.storage`` = ``"overlay2"`` / ``"containerd"``,
-``.buildx``, ``.version``, ``.api_version``). An engine that is not there (or is not the version its id
-says) skips the test, or fails it under ``LAYERMAP_TEST_ENGINE=required``.
+Three engines. ``scripts/test.sh`` runs Docker 20.10 (overlay2 store; ``DOCKER_HOST``, also named by
+``LAYERMAP_TEST_ENGINE_20``), Docker 26.1 (``LAYERMAP_TEST_ENGINE_26``) and Docker 28.5
+(``LAYERMAP_TEST_ENGINE_28``), both with the containerd image store, plus the buildx CLI plugin
+(``LAYERMAP_BUILDX``, 0.13, with ``LAYERMAP_DOCKER_CLI`` and ``DOCKER_CONFIG``: the session's defaults). The
+fixtures above all use the 20.10 engine. A test opts into running on all three by taking the ``engine``
+fixture, parametrized with the ids ``docker20``, ``docker26`` and ``docker28``: it points ``DOCKER_HOST`` at
+that engine for the test (monkeypatch), and ``LAYERMAP_BUILDX`` / ``LAYERMAP_DOCKER_CLI`` / ``DOCKER_CONFIG``
+at that engine's own buildx plugin, client and client config when it has them
+(``LAYERMAP_TEST_BUILDX_26``/``_28``, ``LAYERMAP_TEST_DOCKER_CLI_26``/``_28``,
+``LAYERMAP_TEST_DOCKER_CONFIG_26``/``_28``; 28.5 comes with buildx 0.29), and gives an :class:`Engine`
+(``.kind``, ``.url``, ``.client``, ``.storage`` = ``"overlay2"`` / ``"containerd"``, ``.buildx``,
+``.version``, ``.api_version``, ``.docker_cli``, ``.docker_config``). An engine that is not there (or is not
+the version its id says) skips the test, or fails it under ``LAYERMAP_TEST_ENGINE=required``.
+
+Two registries. ``scripts/test.sh`` also starts two image registries on 127.0.0.1 (scripts/dev-registry.sh):
+one TLS, anonymous (``LAYERMAP_TEST_REGISTRY``), one TLS with basic auth (``LAYERMAP_TEST_REGISTRY_AUTH``,
+``LAYERMAP_TEST_REGISTRY_USER``, ``LAYERMAP_TEST_REGISTRY_PASSWORD``), both with a certificate from the CA
+``LAYERMAP_TEST_REGISTRY_CA``. The ``registry`` fixture gives them as a :class:`Registry`.
 """
 
 from __future__ import annotations
@@ -28,8 +38,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import ssl
 import tarfile
 import tempfile
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,16 +165,24 @@ def _image_id(client: docker.APIClient, ref: str) -> str | None:
 # both engines
 
 
-ENGINE_KINDS = ("docker20", "docker26")
-_ENGINE_VARIABLE = {"docker20": "LAYERMAP_TEST_ENGINE_20", "docker26": "LAYERMAP_TEST_ENGINE_26"}
-_ENGINE_VERSION = {"docker20": "20.10.", "docker26": "26."}
+ENGINE_KINDS = ("docker20", "docker26", "docker28")
+_ENGINE_VARIABLE = {kind: f"LAYERMAP_TEST_ENGINE_{kind[-2:]}" for kind in ENGINE_KINDS}
+_ENGINE_VERSION = {"docker20": "20.10.", "docker26": "26.", "docker28": "28."}
+# Each engine's own client tools (scripts/test.sh sets them for the engines that come with their own:
+# LAYERMAP_TEST_BUILDX_28 …); an engine without them uses the session's (LAYERMAP_BUILDX …).
+_CLIENT_VARIABLES = {
+    "buildx": "LAYERMAP_BUILDX",
+    "docker_cli": "LAYERMAP_DOCKER_CLI",
+    "docker_config": "DOCKER_CONFIG",
+}
+_ENGINE_CLIENT_VARIABLE = {"buildx": "BUILDX", "docker_cli": "DOCKER_CLI", "docker_config": "DOCKER_CONFIG"}
 
 
 @dataclass(frozen=True)
 class Engine:
     """One of the test engines, as the ``engine`` fixture gives it."""
 
-    kind: str  # "docker20" | "docker26" (the test id)
+    kind: str  # "docker20" | "docker26" | "docker28" (the test id)
     url: str  # unix://… or tcp://…; DOCKER_HOST during the test
     client: docker.APIClient = field(repr=False)
     storage: str  # "overlay2" (graph driver) | "containerd" (containerd image store)
@@ -169,6 +190,8 @@ class Engine:
     version: str  # server version, e.g. "26.1.5+dfsg1"
     api_version: str  # server API version, e.g. "1.45"
     root_dir: str  # DockerRootDir (the daemon's data root)
+    docker_cli: str | None = None  # the docker client that comes with this engine, or None
+    docker_config: str | None = None  # DOCKER_CONFIG for that client (finds this engine's buildx)
 
     def require_buildx(self) -> str:
         """The buildx binary; skips the test (fails if LAYERMAP_TEST_ENGINE=required) when there is none."""
@@ -199,9 +222,22 @@ def engine_address(kind: str) -> str | None:
     return START_DOCKER_HOST if kind == "docker20" else None
 
 
-def buildx_binary() -> str | None:
-    path = os.environ.get("LAYERMAP_BUILDX", "").strip()
-    return path if path and os.access(path, os.X_OK) else None
+def engine_client_setting(kind: str, what: str) -> str | None:
+    """This engine's own ``what`` (``buildx``, ``docker_cli``, ``docker_config``), else the session's.
+
+    ``LAYERMAP_TEST_BUILDX_28`` etc. first, then ``LAYERMAP_BUILDX`` / ``LAYERMAP_DOCKER_CLI`` /
+    ``DOCKER_CONFIG``. Binaries must be executable and the config a folder, else None."""
+    value = os.environ.get(f"LAYERMAP_TEST_{_ENGINE_CLIENT_VARIABLE[what]}_{kind[-2:]}", "").strip()
+    value = value or os.environ.get(_CLIENT_VARIABLES[what], "").strip()
+    if not value:
+        return None
+    if what == "docker_config":
+        return value if os.path.isdir(value) else None
+    return value if os.access(value, os.X_OK) else None
+
+
+def buildx_binary(kind: str = "docker20") -> str | None:
+    return engine_client_setting(kind, "buildx")
 
 
 class _Engines:
@@ -238,10 +274,12 @@ class _Engines:
             url=url,
             client=client,
             storage=engine_storage(info),
-            buildx=buildx_binary(),
+            buildx=buildx_binary(kind),
             version=str(version["Version"]),
             api_version=str(version["ApiVersion"]),
             root_dir=str(info["DockerRootDir"]),
+            docker_cli=engine_client_setting(kind, "docker_cli"),
+            docker_config=engine_client_setting(kind, "docker_config"),
         )
 
     def close(self) -> None:
@@ -260,7 +298,9 @@ def engines() -> Iterator[_Engines]:
 
 @pytest.fixture(params=ENGINE_KINDS, ids=list(ENGINE_KINDS))
 def engine(request: pytest.FixtureRequest, engines: _Engines, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    """Each test engine in turn (ids ``docker20``, ``docker26``), with ``DOCKER_HOST`` pointing at it.
+    """Each test engine in turn (ids ``docker20``, ``docker26``, ``docker28``), with ``DOCKER_HOST``
+    pointing at it and ``LAYERMAP_BUILDX`` / ``LAYERMAP_DOCKER_CLI`` / ``DOCKER_CONFIG`` at its own buildx,
+    client and client config (when known).
 
     Skips, or fails under ``LAYERMAP_TEST_ENGINE=required``, when that engine is not available.
     """
@@ -268,6 +308,10 @@ def engine(request: pytest.FixtureRequest, engines: _Engines, monkeypatch: pytes
     if isinstance(found, str):
         no_engine(found)
     monkeypatch.setenv("DOCKER_HOST", found.url)
+    for what, variable in _CLIENT_VARIABLES.items():
+        value = getattr(found, what)
+        if value is not None:
+            monkeypatch.setenv(variable, value)
     if not found.url.startswith("tcp://"):
         for name in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
             monkeypatch.delenv(name, raising=False)
@@ -305,6 +349,81 @@ def no_leftover_containers(request: pytest.FixtureRequest) -> Iterator[None]:
             f"{c['Id'][:12]} ({c.get('Image')}: {c.get('Command')}, {c.get('Status')})" for c in left
         )
         pytest.fail(f"test left {len(left)} container(s) behind: {desc}", pytrace=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# registries
+
+_REGISTRY_VARIABLES = (
+    "LAYERMAP_TEST_REGISTRY",
+    "LAYERMAP_TEST_REGISTRY_AUTH",
+    "LAYERMAP_TEST_REGISTRY_USER",
+    "LAYERMAP_TEST_REGISTRY_PASSWORD",
+    "LAYERMAP_TEST_REGISTRY_CA",
+)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The test registries (scripts/dev-registry.sh), as the ``registry`` fixture gives them."""
+
+    host: str  # "127.0.0.1:PORT": TLS, anonymous push and pull
+    auth_host: str  # "127.0.0.1:PORT": TLS, basic auth (user, password) for everything
+    user: str
+    password: str = field(repr=False)
+    ca: str  # path of the CA certificate (PEM) both registries' certificates come from
+
+    @property
+    def cert_dir(self) -> str:
+        """A folder whose only certificate is the CA as ``ca.crt`` (skopeo's ``--cert-dir``)."""
+        return str(Path(self.ca).parent)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client TLS context that trusts the CA (and nothing else)."""
+        return ssl.create_default_context(cafile=self.ca)
+
+
+def _registry_answers(host: str, context: ssl.SSLContext, expected: int) -> str | None:
+    """None when ``GET https://host/v2/`` answers ``expected`` (200 anonymous, 401 auth), else why not."""
+    try:
+        with urllib.request.urlopen(f"https://{host}/v2/", context=context, timeout=10) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (OSError, ssl.SSLError) as exc:  # refused, TLS failure, timeout
+        return f"https://{host}/v2/ does not answer: {exc}"
+    return None if status == expected else f"https://{host}/v2/ answered {status}, not {expected}"
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    """The two test registries: ``.host`` (anonymous), ``.auth_host`` with ``.user`` / ``.password``,
+    ``.ca`` (and ``.cert_dir``, ``.ssl_context()``).
+
+    Fails under ``LAYERMAP_TEST_ENGINE=required`` (scripts/test.sh), skips otherwise, when a variable is
+    missing or a registry does not answer over TLS verified against the CA."""
+    values = {name: os.environ.get(name, "").strip() for name in _REGISTRY_VARIABLES}
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        no_engine(
+            f"{', '.join(missing)} not set: no test registry (scripts/test.sh starts them; or "
+            'scripts/dev-registry.sh start and eval "$(scripts/dev-registry.sh env)")'
+        )
+    if not os.path.isfile(values["LAYERMAP_TEST_REGISTRY_CA"]):
+        no_engine(f"LAYERMAP_TEST_REGISTRY_CA={values['LAYERMAP_TEST_REGISTRY_CA']} is not a file")
+    found = Registry(
+        host=values["LAYERMAP_TEST_REGISTRY"],
+        auth_host=values["LAYERMAP_TEST_REGISTRY_AUTH"],
+        user=values["LAYERMAP_TEST_REGISTRY_USER"],
+        password=values["LAYERMAP_TEST_REGISTRY_PASSWORD"],
+        ca=values["LAYERMAP_TEST_REGISTRY_CA"],
+    )
+    context = found.ssl_context()
+    for host, expected in ((found.host, 200), (found.auth_host, 401)):
+        problem = _registry_answers(host, context, expected)
+        if problem is not None:
+            no_engine(problem)
+    return found
 
 
 # --------------------------------------------------------------------------------------------------
