@@ -44,14 +44,13 @@ import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
 from docker.errors import DockerException
-from helpers.engines import no_engine
+from helpers.engines import Engine, Registry, no_engine
 
 HERE = Path(__file__).resolve().parent
 SEEDED_IMAGES = ("busybox:latest", "debian:bookworm-slim")
@@ -176,34 +175,6 @@ _CLIENT_VARIABLES = {
     "docker_config": "DOCKER_CONFIG",
 }
 _ENGINE_CLIENT_VARIABLE = {"buildx": "BUILDX", "docker_cli": "DOCKER_CLI", "docker_config": "DOCKER_CONFIG"}
-
-
-@dataclass(frozen=True)
-class Engine:
-    """One of the test engines, as the ``engine`` fixture gives it."""
-
-    kind: str  # "docker20" | "docker26" | "docker28" (the test id)
-    url: str  # unix://… or tcp://…; DOCKER_HOST during the test
-    client: docker.APIClient = field(repr=False)
-    storage: str  # "overlay2" (graph driver) | "containerd" (containerd image store)
-    buildx: str | None  # the docker-buildx plugin binary (runs standalone too), or None
-    version: str  # server version, e.g. "26.1.5+dfsg1"
-    api_version: str  # server API version, e.g. "1.45"
-    root_dir: str  # DockerRootDir (the daemon's data root)
-    docker_cli: str | None = None  # the docker client that comes with this engine, or None
-    docker_config: str | None = None  # DOCKER_CONFIG for that client (finds this engine's buildx)
-
-    def require_buildx(self) -> str:
-        """The buildx binary; skips the test (fails if LAYERMAP_TEST_ENGINE=required) when there is none."""
-        if self.buildx is None:
-            no_engine("LAYERMAP_BUILDX is not set or not executable: no buildx (scripts/test.sh sets it)")
-        return self.buildx
-
-    def buildx_env(self, docker_config: str | os.PathLike[str]) -> dict[str, str]:
-        """Environment to run ``self.buildx`` against this engine, its state in ``docker_config``."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "BUILDX_"))}
-        env.update(DOCKER_HOST=self.url, DOCKER_CONFIG=str(docker_config))
-        return env
 
 
 def engine_storage(info: dict[str, Any]) -> str:
@@ -361,26 +332,6 @@ _REGISTRY_VARIABLES = (
     "LAYERMAP_TEST_REGISTRY_PASSWORD",
     "LAYERMAP_TEST_REGISTRY_CA",
 )
-
-
-@dataclass(frozen=True)
-class Registry:
-    """The test registries (scripts/dev-registry.sh), as the ``registry`` fixture gives them."""
-
-    host: str  # "127.0.0.1:PORT": TLS, anonymous push and pull
-    auth_host: str  # "127.0.0.1:PORT": TLS, basic auth (user, password) for everything
-    user: str
-    password: str = field(repr=False)
-    ca: str  # path of the CA certificate (PEM) both registries' certificates come from
-
-    @property
-    def cert_dir(self) -> str:
-        """A folder whose only certificate is the CA as ``ca.crt`` (skopeo's ``--cert-dir``)."""
-        return str(Path(self.ca).parent)
-
-    def ssl_context(self) -> ssl.SSLContext:
-        """A client TLS context that trusts the CA (and nothing else)."""
-        return ssl.create_default_context(cafile=self.ca)
 
 
 def _registry_answers(host: str, context: ssl.SSLContext, expected: int) -> str | None:

@@ -20,8 +20,8 @@ from typing import Any
 
 import docker
 import pytest
-from conftest import Engine, Registry
 from docker.errors import NotFound
+from helpers.engines import Engine, Registry
 
 from analyzer.cli import main
 

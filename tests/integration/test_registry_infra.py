@@ -28,8 +28,8 @@ from typing import Any
 
 import docker
 import pytest
-from conftest import Engine, Registry
 from docker.errors import DockerException, NotFound
+from helpers.engines import Engine, Registry
 
 SKOPEO_TIMEOUT = 60
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Engine
 from docker.errors import NotFound
+from helpers.engines import Engine
 
 from analyzer.cli import main
 
