@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.cli.output import add_gate_args, write_text
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
-from analyzer.render.common import human_size
 from analyzer.render.diff import json as diff_json
 from analyzer.render.diff import markdown as diff_markdown
 from analyzer.render.diff import table as diff_table
@@ -27,6 +26,7 @@ from analyzer.render.report import github
 from analyzer.review import gate
 from analyzer.review.diff import DiffResult, diff
 from analyzer.review.rulekit.config import Config
+from analyzer.units import human_size
 
 if TYPE_CHECKING:  # the docker SDK loads only when an engine is needed
     from analyzer.engine.client import Engine

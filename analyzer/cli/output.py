@@ -12,10 +12,10 @@ from typing import TextIO
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
 from analyzer.model import Report
 from analyzer.render import RENDERERS
-from analyzer.render.common import human_size
 from analyzer.render.report import github
 from analyzer.render.report.teaching import compose, is_prediction
 from analyzer.review import gate
+from analyzer.units import human_size
 
 
 def add_output_args(parser: argparse.ArgumentParser) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analyzer.model import Image, Report, Step
+from analyzer.units import human_size, shorten
 
 
 def layer_indexes(image: Image) -> list[int | None]:
@@ -21,23 +22,6 @@ def layer_indexes(image: Image) -> list[int | None]:
             out.append(count)
             count += 1
     return out
-
-
-def human_size(size: int | None) -> str:
-    """Bytes in Docker's decimal units (``docker history`` shows 1.98MB for 1,980,000 bytes)."""
-    if size is None:
-        return "-"
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(value) < 1000 or unit == "GB":
-            return f"{size} B" if unit == "B" else f"{value:.3g} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
-
-
-def shorten(text: str, width: int = 48) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def layer_cell(step: Step) -> str:

@@ -17,8 +17,8 @@ from dataclasses import replace
 from analyzer.dockerfile import parse
 from analyzer.errors import LayermapError
 from analyzer.model import Dockerfile, Explanation, Instruction, Report, Step
-from analyzer.render.common import human_size, shorten
 from analyzer.teaching.predict import BUILDERS, CLASSIC, predict
+from analyzer.units import human_size, shorten
 
 AS_PREDICTED = "as predicted"
 WRONG = "wrong"

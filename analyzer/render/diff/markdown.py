@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from analyzer.render.common import human_size
 from analyzer.render.diff.table import HEADERS, cells, signed_size
 from analyzer.review.diff import DiffResult
+from analyzer.units import human_size
 
 
 def _escape(cell: str) -> str:

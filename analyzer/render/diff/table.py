@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from analyzer.render.common import human_size, shorten
 from analyzer.review.diff import DiffResult, LineDelta
+from analyzer.units import human_size, shorten
 
 HEADERS = ["Base", "Head", "Instruction", "Base size", "Head size", "Delta", "Change"]
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from analyzer.model import Report, Step
-from analyzer.render.common import human_size
+from analyzer.units import human_size
 
 BAR_WIDTH = 16
 _EIGHTHS = " ▏▎▍▌▋▊▉"

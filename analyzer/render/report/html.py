@@ -12,10 +12,10 @@ from importlib import resources
 
 from analyzer import __version__
 from analyzer.model import Report, Step
-from analyzer.render.common import human_size
 from analyzer.render.report.annotated import gutter
 from analyzer.render.report.strata import MIN_PX, Block, colour_of, final_blocks, stage_columns
 from analyzer.render.report.teaching import is_prediction, layer_word, layerdb_rows, measured_word
+from analyzer.units import human_size
 
 
 def _asset(name: str) -> str:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from analyzer.model import Finding, Report
-from analyzer.render.common import human_size, rows, summary_lines
+from analyzer.render.common import rows, summary_lines
 from analyzer.render.report.table import cells, contents_cells, stage_title, waste_lines
 from analyzer.render.report.table import headers as table_headers
+from analyzer.units import human_size
 
 
 def _escape(cell: str) -> str:

@@ -14,15 +14,13 @@ from urllib.parse import quote
 
 from analyzer import __version__
 from analyzer.model import Finding, Report
+from analyzer.review.rules import RULES
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
 def _rules(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
-    # Imported here: the rules use render.common's size formatting, and this package imports sarif.
-    from analyzer.review.rules import RULES
-
     out = [
         {
             "id": rule.id,

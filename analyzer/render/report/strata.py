@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analyzer.model import Report, StageInfo, Step
-from analyzer.render.common import human_size, shorten
+from analyzer.units import human_size, shorten
 
 CHART_PX = 420
 MIN_PX = 8

@@ -8,16 +8,15 @@ from analyzer.model import Report
 from analyzer.render.common import (
     Row,
     cached_cell,
-    human_size,
     instruction_cell,
     layer_cell,
     layer_indexes,
     lines_cell,
     rows,
-    shorten,
     summary_lines,
     time_cell,
 )
+from analyzer.units import human_size, shorten
 
 HEADERS = ["Line", "Instruction", "Layer", "Size", "Cumulative", "% image", "Cache", "Time"]
 

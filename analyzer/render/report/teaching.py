@@ -14,8 +14,9 @@ from typing import Any
 from tabulate import tabulate
 
 from analyzer.model import Explanation, LayerDb, Report, Step
-from analyzer.render.common import human_size, instruction_cell, lines_cell
+from analyzer.render.common import instruction_cell, lines_cell
 from analyzer.render.report import json as json_render
+from analyzer.units import human_size
 
 WRAP = 100
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from analyzer.render.common import human_size
 from analyzer.review.rulekit.base import Hit, RuleContext
 from analyzer.review.rulekit.evidence import Contents, WastePair
+from analyzer.units import human_size
 
 SHOWN_PATHS = 3
 

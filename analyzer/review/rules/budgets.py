@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from analyzer.model import Step
-from analyzer.render.common import human_size
 from analyzer.review.rulekit.base import RuleContext
+from analyzer.units import human_size
 
 
 def largest_lines(ctx: RuleContext, count: int = 3) -> tuple[int, ...]:

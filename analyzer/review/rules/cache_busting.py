@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterator
 
 from analyzer.model import Instruction, Stage
-from analyzer.render.common import human_size
 from analyzer.review.rulekit.base import NEEDS_DOCKERFILE, Hit, Rule, RuleContext
 from analyzer.review.rulekit.operands import copies_whole_context
+from analyzer.units import human_size
 
 # A package manager's install/fetch subcommand, or a script named like an installer (install-deps.sh).
 INSTALL = re.compile(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from analyzer.render.common import human_size
 from analyzer.review.rulekit.base import NEEDS_CONTEXT, Hit, Rule, RuleContext
 from analyzer.review.rules.budgets import threshold
+from analyzer.units import human_size
 
 KEY = "max_context_size"
 

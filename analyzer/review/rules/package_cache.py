@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from analyzer.render.common import human_size
 from analyzer.review.rulekit.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
 from analyzer.review.rulekit.evidence import TopFile
 from analyzer.review.rulekit.waste import shown
+from analyzer.units import human_size
 
 # (name, path fragment, how to avoid it). Fragments match anywhere in the path so every user's home
 # (/root/.cache/pip, /home/app/.cache/pip) counts.

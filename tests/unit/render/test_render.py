@@ -11,9 +11,9 @@ from helpers.align import BUSYBOX, DOCKERFILE, digest, events, stages
 from analyzer.dockerfile import parse
 from analyzer.mapping.align import align_classic, stage_infos, summarize
 from analyzer.model import EngineInfo, Image, Layer, Report
-from analyzer.render.common import human_size
 from analyzer.render.report import json as json_render
 from analyzer.render.report import markdown, table
+from analyzer.units import human_size
 
 SCHEMA = json.loads(resources.files("analyzer").joinpath("schema/report-v1.json").read_text())
 
