@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from analyzer.dockerfile import parse
 from analyzer.mapping.align import stage_infos, summarize
@@ -126,17 +125,3 @@ def context(
 ) -> RuleContext:
     report, df = make_report(text, sizes, durations=durations, findings=findings)
     return RuleContext(report, df, config or Config(), contents, build_context)
-
-
-@dataclass(frozen=True)
-class ReportWithContents(Report):
-    """A report carrying ``--contents`` data as the contract's JSON shape (``waste``)."""
-
-    waste: object = None
-
-
-@dataclass(frozen=True)
-class StepWithFiles(Step):
-    """A step carrying ``--contents`` ``files`` as the contract's JSON shape."""
-
-    files: object = None

@@ -1,46 +1,19 @@
 """Read-only views of the measured inputs the rules need beyond the report's steps.
 
-``--contents`` (layer file data) is produced elsewhere (``analyzer/contents``); the rules read it only
-through :func:`contents_of`, which accepts the report's fields as the contract's JSON shape describes
-them (per-step ``files.top``, top-level ``waste.pairs``) whether they arrive as objects or as mappings.
-This is the one place that knows that shape, so a change there touches one module.
+``--contents`` (layer file data) is produced by ``analyzer/contents`` as the model's own types
+(:class:`~analyzer.model.WastePair`, :class:`~analyzer.model.FileChange` in each step's
+:class:`~analyzer.model.FileSummary`); :func:`contents_of` gathers them for the rules without copying
+them into other types. The build context's size (:func:`measure_context`) is measured here.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from analyzer.model import Report, Step
-
-
-@dataclass(frozen=True)
-class TopFile:
-    """One of the largest entries a step's layer holds (``files.top[]``)."""
-
-    path: str
-    size: int
-    change: str
-    """``added``, ``modified`` or ``deleted``."""
-
-
-@dataclass(frozen=True)
-class WastePair:
-    """Bytes one line added that a later line deleted, overwrote or copied up (``waste.pairs[]``)."""
-
-    added_line: int | None
-    """None: the bytes belong to a layer no Dockerfile line made (the base image's)."""
-    removed_line: int | None
-    bytes: int
-    kind: str
-    """``deleted``, ``overwritten`` or ``copy-up``."""
-    paths: tuple[str, ...]
-    """The largest paths (the contents reader may cap the list; ``path_count`` says how many)."""
-    path_count: int | None = None
+from analyzer.model import FileChange, Report, Step, WastePair
 
 
 @dataclass(frozen=True)
@@ -50,7 +23,7 @@ class Contents:
     wasted_bytes: int
     efficiency: float
     pairs: tuple[WastePair, ...]
-    top_files: tuple[tuple[Step, tuple[TopFile, ...]], ...]
+    top_files: tuple[tuple[Step, tuple[FileChange, ...]], ...]
     """Each step that has file data, with its largest entries."""
 
 
@@ -66,48 +39,12 @@ class BuildContextInfo:
     files: int | None
 
 
-def _get(obj: Any, name: str) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _line(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
 def contents_of(report: Report) -> Contents | None:
     """The ``--contents`` data of ``report``, or None when it was not read."""
-    waste = getattr(report, "waste", None)
-    if waste is None:
+    if report.waste is None:
         return None
-    pairs = tuple(
-        WastePair(
-            added_line=_line(_get(p, "added_line")),
-            removed_line=_line(_get(p, "removed_line")),
-            bytes=int(_get(p, "bytes")),
-            kind=str(_get(p, "kind")),
-            paths=tuple(str(x) for x in (_get(p, "paths") or ())),
-            path_count=_line(_get(p, "path_count")),
-        )
-        for p in (_get(waste, "pairs") or ())
-    )
-    files: list[tuple[Step, tuple[TopFile, ...]]] = []
-    for step in report.steps:
-        summary = getattr(step, "files", None)
-        if summary is None:
-            continue
-        top = tuple(
-            TopFile(str(_get(t, "path")), int(_get(t, "size")), str(_get(t, "change")))
-            for t in (_get(summary, "top") or ())
-        )
-        files.append((step, top))
-    return Contents(
-        wasted_bytes=int(_get(waste, "wasted_bytes") or 0),
-        efficiency=float(_get(waste, "efficiency") or 0.0),
-        pairs=pairs,
-        top_files=tuple(files),
-    )
+    files = tuple((step, step.files.top) for step in report.steps if step.files is not None)
+    return Contents(report.waste.wasted_bytes, report.waste.efficiency, report.waste.pairs, files)
 
 
 def measure_context(folder: Path) -> BuildContextInfo:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from analyzer.model import WastePair
 from analyzer.review.rulekit.base import Hit, RuleContext
-from analyzer.review.rulekit.evidence import Contents, WastePair
+from analyzer.review.rulekit.evidence import Contents
 from analyzer.units import human_size
 
 SHOWN_PATHS = 3

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from analyzer.model import FileChange
 from analyzer.review.rulekit.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
-from analyzer.review.rulekit.evidence import TopFile
 from analyzer.review.rulekit.waste import shown
 from analyzer.units import human_size
 
@@ -30,7 +30,7 @@ CACHES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _classify(files: tuple[TopFile, ...]) -> dict[str, tuple[int, list[str], str]]:
+def _classify(files: tuple[FileChange, ...]) -> dict[str, tuple[int, list[str], str]]:
     """Cache name → (bytes, paths, advice) among the files the layer adds or modifies."""
     found: dict[str, tuple[int, list[str], str]] = {}
     for entry in files:

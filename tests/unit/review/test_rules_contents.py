@@ -1,19 +1,19 @@
 """Rules over ``--contents`` data: waste pairs, per-step largest files, secrets, efficiency.
 
-The data is built in the contract's JSON shape (``waste.pairs``, step ``files.top``) and read through
-``contents_of``, the one adapter between the report and the rules.
+The data is built from the model's own types (``WastePair``, ``FileChange``), as ``analyzer/contents``
+produces them, and read through ``contents_of``, which hands them to the rules as they are.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from helpers.rules import ReportWithContents, StepWithFiles, context, make_report
+from helpers.rules import context, make_report
 
-from analyzer.model import Finding
+from analyzer.model import DiveCompatible, FileChange, FileSummary, Finding, Waste, WastePair
 from analyzer.review.rulekit.base import Hit
 from analyzer.review.rulekit.config import Config
-from analyzer.review.rulekit.evidence import Contents, TopFile, WastePair, contents_of
+from analyzer.review.rulekit.evidence import Contents, contents_of
 from analyzer.review.rules import BY_ID, RuleContext, evaluate
 
 DELETED = """FROM busybox:latest
@@ -29,12 +29,21 @@ def hits(rule: str, ctx: RuleContext) -> list[Hit]:
     return list(BY_ID[rule].check(ctx))
 
 
+def pair(
+    added: int | None, removed: int | None, size: int, kind: str, paths: tuple[str, ...], path_count: int = 0
+) -> WastePair:
+    """A waste pair between two lines; the layer indexes are not read by the rules."""
+    return WastePair(
+        added, removed, size, kind, paths, path_count or len(paths), added_layer=1, removed_layer=2
+    )
+
+
 def waste(*pairs: WastePair, wasted: int | None = None, efficiency: float = 0.5) -> Contents:
     total = sum(p.bytes for p in pairs) if wasted is None else wasted
     return Contents(total, efficiency, pairs, ())
 
 
-BLOB = WastePair(2, 5, 8_388_608, "deleted", ("/data/blob",))
+BLOB = pair(2, 5, 8_388_608, "deleted", ("/data/blob",))
 
 
 def test_deleted_later_fires_at_the_adding_line_with_the_removing_line() -> None:
@@ -52,8 +61,8 @@ def test_deleted_later_silent_without_pairs_and_skipped_without_contents() -> No
 
 def test_overwritten_and_copy_up_pick_their_own_kind_and_location() -> None:
     pairs = (
-        WastePair(2, 4, 1000, "overwritten", ("/etc/a",)),
-        WastePair(2, 5, 3000, "copy-up", ("/data/blob",)),
+        pair(2, 4, 1000, "overwritten", ("/etc/a",)),
+        pair(2, 5, 3000, "copy-up", ("/data/blob",)),
     )
     ctx = context(DELETED, SIZES, contents=waste(*pairs))
     (over,) = hits("overwritten-later", ctx)
@@ -70,17 +79,17 @@ RUN apt-get update \\
 CMD ["less", "--version"]
 """
 LISTS = (
-    TopFile(
+    FileChange(
         "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages",
         9_000_000,
         "added",
     ),
-    TopFile("/var/lib/apt/lists/security_Packages", 400_000, "added"),
-    TopFile("/usr/bin/less", 180_000, "added"),
+    FileChange("/var/lib/apt/lists/security_Packages", 400_000, "added"),
+    FileChange("/usr/bin/less", 180_000, "added"),
 )
 
 
-def with_top(ctx: RuleContext, line: int, top: tuple[TopFile, ...]) -> RuleContext:
+def with_top(ctx: RuleContext, line: int, top: tuple[FileChange, ...]) -> RuleContext:
     step = next(s for s in ctx.report.steps if s.line == line)
     return replace(ctx, contents=Contents(0, 1.0, (), ((step, top),)))
 
@@ -95,18 +104,18 @@ def test_package_cache_fires_with_the_measured_bytes_of_cache_files() -> None:
 
 
 def test_package_cache_silent_for_clean_layers_deleted_entries_and_other_stages() -> None:
-    clean = (TopFile("/usr/bin/less", 180_000, "added"), TopFile("/var/lib/apt/lists/x", 0, "deleted"))
+    clean = (FileChange("/usr/bin/less", 180_000, "added"), FileChange("/var/lib/apt/lists/x", 0, "deleted"))
     assert hits("package-cache", with_top(context(APT, {2: 1_170_000}), 2, clean)) == []
     staged = "FROM debian AS build\nRUN pip install x\nFROM busybox\nCOPY --from=build /x /x\n"
-    pip = (TopFile("/root/.cache/pip/http/abc", 5_000_000, "added"),)
+    pip = (FileChange("/root/.cache/pip/http/abc", 5_000_000, "added"),)
     assert hits("package-cache", with_top(context(staged, {2: 6_000_000, 4: 10}), 2, pip)) == []
 
 
 def test_package_cache_knows_pip_npm_apk_in_any_home() -> None:
     top = (
-        TopFile("/home/app/.cache/pip/wheels/x.whl", 2000, "added"),
-        TopFile("/root/.npm/_cacache/content-v2/sha512/ab", 3000, "added"),
-        TopFile("/var/cache/apk/APKINDEX.tar.gz", 4000, "modified"),
+        FileChange("/home/app/.cache/pip/wheels/x.whl", 2000, "added"),
+        FileChange("/root/.npm/_cacache/content-v2/sha512/ab", 3000, "added"),
+        FileChange("/var/cache/apk/APKINDEX.tar.gz", 4000, "modified"),
     )
     found = {
         h.data["cache"]: h.bytes for h in hits("package-cache", with_top(context(APT, {2: 9000}), 2, top))
@@ -151,37 +160,31 @@ def test_efficiency_and_wasted_bytes_thresholds() -> None:
     assert hits("low-efficiency", fine) == [] and hits("wasted-bytes", fine) == []
 
 
-def test_contents_of_reads_the_contract_shape_from_objects_or_mappings() -> None:
+def test_contents_of_hands_the_reports_own_waste_pairs_and_top_files_to_the_rules() -> None:
     report, _ = make_report(APT, {2: 21_000_000})
     assert contents_of(report) is None
-    files = {"added": 3, "top": [{"path": LISTS[0].path, "size": 9_000_000, "change": "added"}]}
-    steps = tuple(StepWithFiles(**{**s.__dict__, "files": files}) if s.line == 2 else s for s in report.steps)
-    pair = {"added_line": 2, "removed_line": 4, "bytes": 10, "kind": "deleted", "paths": ["/a"]}
-    rich = ReportWithContents(
-        **{
-            **report.__dict__,
-            "steps": steps,
-            "waste": {"wasted_bytes": 10, "efficiency": 0.9, "pairs": [pair]},
-        }
-    )
+    files = FileSummary(added=3, modified=0, deleted=0, bytes_added=21_000_000, top=(LISTS[0],))
+    steps = tuple(replace(s, files=files) if s.line == 2 else s for s in report.steps)
+    pairs = (pair(2, 4, 10, "deleted", ("/a",)),)
+    rich = replace(report, steps=steps, waste=Waste(10, 0.9, pairs, None, DiveCompatible(10, 0.9, None)))
     contents = contents_of(rich)
     assert contents is not None
-    assert contents.pairs == (WastePair(2, 4, 10, "deleted", ("/a",)),)
+    assert contents.pairs == (pair(2, 4, 10, "deleted", ("/a",)),)
     assert (contents.wasted_bytes, contents.efficiency) == (10, 0.9)
     ((step, top),) = contents.top_files
     assert step.line == 2 and top == (LISTS[0],)
 
 
 def test_base_image_bytes_removed_by_a_line_are_reported_at_that_line() -> None:
-    base = WastePair(None, 5, 4096, "deleted", ("/bin/vi",), path_count=40)
-    status = WastePair(None, 2, 70_000, "overwritten", ("/var/lib/dpkg/status",))
+    base = pair(None, 5, 4096, "deleted", ("/bin/vi",), path_count=40)
+    status = pair(None, 2, 70_000, "overwritten", ("/var/lib/dpkg/status",))
     ctx = context(DELETED, SIZES, contents=waste(base, status))
     assert hits("deleted-later", ctx) == [] and hits("overwritten-later", ctx) == []
     first, second = hits("base-image-waste", ctx)
     assert (first.line, first.related_lines, first.data) == (5, (), {"kind": "deleted", "path_count": 40})
     assert "deletes 4.1 kB of the base image's files (/bin/vi and 39 more)" in first.message
     assert (second.line, second.data["kind"]) == (2, "overwritten") and "replaces 70 kB" in second.message
-    unmapped = WastePair(None, None, 4096, "deleted", ("/x",))
+    unmapped = pair(None, None, 4096, "deleted", ("/x",))
     assert hits("base-image-waste", context(DELETED, SIZES, contents=waste(unmapped))) == []
 
 
