@@ -1,16 +1,19 @@
 """Frozen dataclasses shared by every stage of the pipeline; no behaviour beyond small lookups.
 
-Dockerfile side: :class:`Instruction`, :class:`Stage`, :class:`Dockerfile` (built by ``dockerfile.py``).
+Dockerfile side: :class:`Instruction`, :class:`Stage`, :class:`Dockerfile` (built by
+``analyzer/dockerfile.py``).
 Engine side: :class:`HistoryEntry`, :class:`Layer`, :class:`Image`, :class:`StepEvent`,
-:class:`BuildResult` (built by ``engine.py`` or ``archive.py``).
-Result side: :class:`Step`, :class:`Report` (built by ``align.py``, rendered by ``render/``).
+:class:`BuildResult` (built by ``analyzer/engine/`` and ``analyzer/image/``).
+Result side: :class:`Step`, :class:`Report` (built by ``analyzer/mapping/`` from a build or an existing
+image, or by ``analyzer/teaching/predict.py``; contents added by ``analyzer/contents/``; rendered by
+``analyzer/render/``), :class:`LayersView` (``layermap layers``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 # --------------------------------------------------------------------------- Dockerfile side
 
@@ -454,9 +457,20 @@ class LayerDb:
     data_root: str | None = None
 
 
+ReportKind = Literal["build", "image", "prediction"]
+"""What a :class:`Report` describes: a build layermap ran, an image that already existed, or a
+``predict`` (nothing built or measured)."""
+
+
 @dataclass(frozen=True)
 class Report:
     """Everything a renderer needs (the JSON report, schema_version 1)."""
+
+    kind: ReportKind = field(kw_only=True)
+    """Set by the code that makes the report (``mapping/build.py``: ``build``; ``mapping/existing.py``:
+    ``image``; ``teaching/predict.py``: ``prediction``); renderers choose by it, never by guessing from
+    the other fields. Keyword-only and without a default so that every producer states it. Not part of
+    the JSON (schema_version 1 is unchanged)."""
 
     dockerfile_path: str | None
     dockerfile_sha256: str | None
@@ -481,3 +495,11 @@ class Report:
     dockerfile_url: str | None = None
     """A web link to the Dockerfile as committed (set from the CI environment), so the Markdown report
     can link findings to ``#L<line>``; None outside CI."""
+
+
+@dataclass(frozen=True)
+class LayersView:
+    """``layermap layers``: an image and its layer database view, the input of ``render/layers/``."""
+
+    image: Image
+    layerdb: LayerDb

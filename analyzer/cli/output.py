@@ -13,7 +13,7 @@ from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
 from analyzer.model import Report
 from analyzer.render import RENDERERS
 from analyzer.render.report import github
-from analyzer.render.report.teaching import compose, is_prediction
+from analyzer.render.report.teaching import compose
 from analyzer.review import gate
 from analyzer.units import human_size
 
@@ -96,7 +96,7 @@ def _write(stream: TextIO, text: str) -> None:
 
 def summary_line(report: Report) -> str:
     s = report.summary
-    if is_prediction(report):
+    if report.kind == "prediction":
         known = [st.creates_layer for st in report.steps if st.in_final_image and st.stage is not None]
         return (
             f"layermap: predicted {len(report.steps)} steps ({report.builder} builder): "

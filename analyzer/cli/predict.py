@@ -24,24 +24,9 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from analyzer.dockerfile import load, parse_build_args
     from analyzer.mapping import build as pipeline
-    from analyzer.mapping.align.common import stage_infos, summarize
-    from analyzer.model import Report
-    from analyzer.teaching.predict import predict
+    from analyzer.teaching.predict import prediction_report
 
     dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
     pipeline.check_target(dockerfile, args.target)
-    steps = tuple(predict(dockerfile, args.builder, args.target))
-    report = Report(
-        dockerfile_path=args.dockerfile,
-        dockerfile_sha256=dockerfile.sha256,
-        builder=args.builder,
-        engine=None,
-        image=None,
-        base=None,
-        stages=stage_infos(dockerfile, args.target),
-        steps=steps,
-        summary=summarize(None, None, steps),
-        dockerfile_text=dockerfile.text,
-    )
-    emit(report, args)
+    emit(prediction_report(dockerfile, args.dockerfile, args.builder, args.target), args)
     return EXIT_OK

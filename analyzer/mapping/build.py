@@ -134,6 +134,7 @@ def _buildkit_report(
         image,
         engine,
         _display_path(request.dockerfile),
+        kind="build",
         builder="buildkit",
         history_builder="buildkit",
         events=result.steps,
@@ -200,6 +201,7 @@ def assemble(
     base = root.base if root else None
     info = engine.info()
     return Report(
+        kind="build",
         dockerfile_path=shown_path,
         dockerfile_sha256=dockerfile.sha256,
         builder="classic",

@@ -17,7 +17,17 @@ from analyzer.errors import ImageNotFound
 from analyzer.image.source import ImageSource
 from analyzer.mapping.align.common import size_notes, stage_infos, summarize
 from analyzer.mapping.align.history import align_history
-from analyzer.model import BaseInfo, BuildFailure, Dockerfile, EngineInfo, Image, Report, Step, StepEvent
+from analyzer.model import (
+    BaseInfo,
+    BuildFailure,
+    Dockerfile,
+    EngineInfo,
+    Image,
+    Report,
+    ReportKind,
+    Step,
+    StepEvent,
+)
 
 if TYPE_CHECKING:  # the docker SDK loads only when an engine is used (not for a registry)
     from analyzer.engine.client import Engine
@@ -62,6 +72,7 @@ def image_report(
     engine_info: EngineInfo | None = source.engine.info() if source.engine else None
     if dockerfile is None:
         return Report(
+            kind="image",
             dockerfile_path=None,
             dockerfile_sha256=None,
             builder="unknown",
@@ -80,6 +91,7 @@ def image_report(
         image,
         source.engine,
         shown_path,
+        kind="image",
         builder="unknown",
         history_builder="buildkit" if writer == "buildkit" else "classic",
     )
@@ -93,6 +105,7 @@ def history_report(
     engine: Engine | None,
     shown_path: str | None,
     *,
+    kind: ReportKind,
     builder: str,
     history_builder: str,
     events: Sequence[StepEvent] = (),
@@ -101,7 +114,8 @@ def history_report(
 ) -> Report:
     """A per-line report aligned by history position (BuildKit builds and existing images).
 
-    ``builder`` is what the report says; ``history_builder`` which builder's history rules apply.
+    ``kind`` is the report's (``build`` or ``image``); ``builder`` is what the report says;
+    ``history_builder`` which builder's history rules apply.
     """
     base, triggers = _base(dockerfile, target, engine)
     result = align_history(
@@ -120,6 +134,7 @@ def history_report(
     steps = _with_inherited(result.steps, base) if base is not None else result.steps
     info = engine.info() if engine else None
     return Report(
+        kind=kind,
         dockerfile_path=shown_path,
         dockerfile_sha256=dockerfile.sha256,
         builder=builder,

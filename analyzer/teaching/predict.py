@@ -52,7 +52,8 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from analyzer.model import Dockerfile, Instruction, Stage, Step
+from analyzer.mapping.align.common import stage_infos, summarize
+from analyzer.model import Dockerfile, Instruction, Report, Stage, Step
 
 CLASSIC = "classic"
 BUILDKIT = "buildkit"
@@ -121,6 +122,26 @@ def predict(dockerfile: Dockerfile, builder: str = CLASSIC, target: str | None =
         note = _stage_note(stage.index, chain, built, builder, target)
         steps.extend(_stage_steps(dockerfile, stage, builder, stage.index in chain, note, states))
     return steps
+
+
+def prediction_report(
+    dockerfile: Dockerfile, shown_path: str | None, builder: str = CLASSIC, target: str | None = None
+) -> Report:
+    """The ``layermap predict`` report: the predicted steps, no engine, no image (``kind`` prediction)."""
+    steps = tuple(predict(dockerfile, builder, target))
+    return Report(
+        kind="prediction",
+        dockerfile_path=shown_path,
+        dockerfile_sha256=dockerfile.sha256,
+        builder=builder,
+        engine=None,
+        image=None,
+        base=None,
+        stages=stage_infos(dockerfile, target),
+        steps=steps,
+        summary=summarize(None, None, steps),
+        dockerfile_text=dockerfile.text,
+    )
 
 
 def predicted_history_count(dockerfile: Dockerfile, builder: str = CLASSIC, target: str | None = None) -> int:

@@ -109,6 +109,7 @@ def make_report(
         tuple(steps),
         summarize(image, base, steps),
         findings=tuple(findings),
+        kind="build",
     )
     return report, df  # fmt: skip
 

@@ -62,7 +62,7 @@ def gutter(report: Report, step: Step, scale: int, surprise: bool) -> Gutter:
         if size is None:
             return Gutter("base", None, step.in_final_image, surprise)
         return Gutter(human_size(size), size / scale if scale else 0.0, step.in_final_image, surprise)
-    if step.reason is not None and step.history is None:  # a prediction
+    if report.kind == "prediction":
         word = {True: "layer", False: "no", None: "depends"}[step.creates_layer]
         return Gutter(word, None, step.in_final_image, surprise, layer=bool(step.creates_layer))
     if step.layer is not None:
@@ -143,7 +143,7 @@ def _history_lines(report: Report, colour: bool) -> list[str]:
 
 def _header(report: Report) -> str:
     what = report.dockerfile_path or (report.image.id[:19] if report.image else "report")
-    if report.image is None and report.engine is None:
+    if report.kind == "prediction":
         return f"# layermap predict: {what} ({report.builder} builder) — gutter: layer / no / depends"
     scale = human_size(_scale(report))
     return f"# layermap: {what} ({report.builder} builder) — gutter: layer size, bar ∝ size (full = {scale})"
@@ -152,7 +152,7 @@ def _header(report: Report) -> str:
 def _footer(report: Report) -> str:
     s = report.summary
     if report.image is None:
-        return "# no image measured" if report.engine is not None else "# predicted without an engine"
+        return "# predicted without an engine" if report.kind == "prediction" else "# no image measured"
     return (
         f"# final image {human_size(s.final_size)} in {_layers(len(report.image.layers))}; "
         f"base {human_size(s.base_size)}, added {human_size(s.added_size)} in {_layers(s.layers_added)}"

@@ -14,7 +14,7 @@ from analyzer import __version__
 from analyzer.model import Report, Step
 from analyzer.render.report.annotated import gutter
 from analyzer.render.report.strata import MIN_PX, Block, colour_of, final_blocks, stage_columns
-from analyzer.render.report.teaching import is_prediction, layer_word, layerdb_rows, measured_word
+from analyzer.render.report.teaching import layer_word, layerdb_rows, measured_word
 from analyzer.units import human_size
 
 
@@ -59,7 +59,7 @@ def _header(report: Report) -> str:
     s = report.summary
     what = escape(report.dockerfile_path or "image")
     lines = [f"<h1>layermap: <code>{what}</code></h1>"]
-    if is_prediction(report):
+    if report.kind == "prediction":
         lines.append(f"<p>Prediction for the {escape(report.builder)} builder, without an engine.</p>")
     if report.image is not None:
         tags = f" ({escape(', '.join(report.image.tags))})" if report.image.tags else ""
@@ -98,7 +98,7 @@ def _block(block: Block, css: str) -> str:
 def _final_chart(report: Report) -> str:
     blocks = final_blocks(report)
     if not blocks:
-        note = "predicted only: no image was built" if is_prediction(report) else "no final image"
+        note = "predicted only: no image was built" if report.kind == "prediction" else "no final image"
         return f'<h2>Final image</h2><p class="legend">{note}</p>'
     base = [b for b in blocks if b.base]
     own = [b for b in blocks if not b.base]
@@ -225,7 +225,7 @@ def _prediction_section(report: Report) -> str:
 
 
 def _explain_section(report: Report) -> str:
-    if is_prediction(report):
+    if report.kind == "prediction":
         return _prediction_section(report)
     if not report.explanations:
         return ""

@@ -21,16 +21,6 @@ from analyzer.units import human_size
 WRAP = 100
 
 
-def is_prediction(report: Report) -> bool:
-    """A ``layermap predict`` report: nothing measured, a reason on every step."""
-    return (
-        report.image is None
-        and report.engine is None
-        and bool(report.steps)
-        and all(s.reason is not None for s in report.steps)
-    )
-
-
 def compose(report: Report, fmt: str, colour: bool = False) -> str:
     """``report`` in ``fmt``, with the prediction, explain and layer database sections it carries."""
     if fmt == "json":
@@ -46,7 +36,7 @@ def compose(report: Report, fmt: str, colour: bool = False) -> str:
         return annotated.render(report, colour=colour)
     from analyzer.render import RENDERERS  # here: the registry imports the renderers that import this
 
-    if fmt in ("table", "markdown") and is_prediction(report):
+    if fmt in ("table", "markdown") and report.kind == "prediction":
         head = prediction_markdown(report) if fmt == "markdown" else prediction_table(report)
     else:
         head = RENDERERS[fmt](report)

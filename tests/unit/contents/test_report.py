@@ -73,6 +73,7 @@ def report() -> Report:
         step(5, "RUN chmod 600 /data", 3, 4),
     )
     return Report(
+        kind="build",
         dockerfile_path="Dockerfile",
         dockerfile_sha256="0" * 64,
         builder="classic",

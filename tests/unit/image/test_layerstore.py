@@ -122,7 +122,17 @@ def test_text_and_json(tmp_path: Path) -> None:
     text = layerdb_text(db)
     assert "Layer database (verified)" in text and C2 in text and "cache0" in text
     report = Report(
-        None, None, "unknown", None, image(), None, (), (), Summary(107, 0, 107, 3, None), layerdb=db
+        None,
+        None,
+        "unknown",
+        None,
+        image(),
+        None,
+        (),
+        (),
+        Summary(107, 0, 107, 3, None),
+        layerdb=db,
+        kind="image",
     )
     data = json.loads(compose(report, "json"))
     jsonschema.validate(

@@ -32,6 +32,7 @@ def report() -> Report:
         layers=tuple(Layer(i, d, digest(f"chain{i}"), None) for i, d in enumerate(diff_ids)),
     )
     return Report(
+        kind="build",
         dockerfile_path="Dockerfile",
         dockerfile_sha256=df.sha256,
         builder="classic",
