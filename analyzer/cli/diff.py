@@ -12,16 +12,14 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.cli.output import add_gate_args, write_text
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
-from analyzer.render.diff import json as diff_json
-from analyzer.render.diff import markdown as diff_markdown
-from analyzer.render.diff import table as diff_table
+from analyzer.render import DIFF_RENDERERS
 from analyzer.render.report import github
 from analyzer.review import gate
 from analyzer.review.diff import DiffResult, diff
@@ -30,12 +28,6 @@ from analyzer.units import human_size
 
 if TYPE_CHECKING:  # the docker SDK loads only when an engine is needed
     from analyzer.engine.client import Engine
-
-FORMATS: dict[str, Callable[[DiffResult], str]] = {
-    "table": diff_table.render,
-    "json": diff_json.render,
-    "markdown": diff_markdown.render,
-}
 
 
 def add_parser(sub: Any) -> None:
@@ -56,7 +48,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--max-growth", metavar="BYTES|PERCENT", help="fail (exit 1) if the image grows by more (5MB, 10%%)"
     )
-    p.add_argument("--format", choices=sorted(FORMATS), default="table")
+    p.add_argument("--format", choices=sorted(DIFF_RENDERERS), default="table")
     p.add_argument("-o", "--output", metavar="FILE", help="write the diff to FILE")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary line")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -155,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     fail_on = args.fail_on or (head_config.fail_on if head_config else None) or gate.FAIL_ON_DEFAULT
     url = github.dockerfile_url(result.head.dockerfile, os.environ, os.getcwd())
     result = replace(result, verdict=gate.judge(result, args.max_growth, fail_on), dockerfile_url=url)
-    write_text(FORMATS[args.format](result), args.output)
+    write_text(DIFF_RENDERERS[args.format](result), args.output)
     for warning in result.warnings:
         print(f"layermap: warning: {warning}", file=sys.stderr)
     if not args.quiet:

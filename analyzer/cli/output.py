@@ -11,9 +11,8 @@ from typing import TextIO
 
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
 from analyzer.model import Report
-from analyzer.render import RENDERERS
+from analyzer.render import RENDERERS, RenderOptions
 from analyzer.render.report import github
-from analyzer.render.report.teaching import compose
 from analyzer.review import gate
 from analyzer.units import human_size
 
@@ -68,7 +67,7 @@ def emit(report: Report, args: argparse.Namespace) -> None:
     report = replace(
         report, dockerfile_url=github.dockerfile_url(report.dockerfile_path, os.environ, os.getcwd())
     )
-    write_text(compose(report, args.format, colour=_colour(args)), args.output)
+    write_text(RENDERERS[args.format](report, RenderOptions(colour=_colour(args))), args.output)
     for warning in report.warnings:
         print(f"layermap: warning: {warning}", file=sys.stderr)
     if os.environ.get("GITHUB_ACTIONS") == "true" and args.format != "github":

@@ -4,8 +4,8 @@ of the layer each line made (or what FROM inherited) and a bar proportional to t
 Gutter: size, bar, a ``!`` where ``--explain`` found a surprise, the line number. ONBUILD triggers run
 by a FROM get an extra ``↳`` row under it. Bars are shares of the final image (steps of stages outside
 it are drawn with a light shade); a non-zero layer always gets at least a sliver. A ``predict`` report
-shows ``layer`` / ``no`` / ``depends`` instead of sizes. ``colour=True`` adds ANSI colours (the CLI
-asks for them only on a TTY without ``NO_COLOR``); the text is otherwise identical.
+shows ``layer`` / ``no`` / ``depends`` instead of sizes. ``RenderOptions(colour=True)`` adds ANSI colours
+(the CLI asks for them only on a TTY without ``NO_COLOR``); the text is otherwise identical.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from analyzer.model import Report, Step
+from analyzer.render import PLAIN, RenderOptions
 from analyzer.units import human_size
 
 BAR_WIDTH = 16
@@ -91,9 +92,9 @@ def gutter_text(g: Gutter | None, colour: bool) -> str:
     return f"{size} {bar_text} {mark} "
 
 
-def render(report: Report, colour: bool = False) -> str:
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The annotated Dockerfile (or, without one, the image history annotated the same way)."""
-    head = _header(report)
+    head, colour = _header(report), options.colour
     if report.dockerfile_text is None:
         body = _history_lines(report, colour)
     else:

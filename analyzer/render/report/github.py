@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 
 from analyzer.model import Finding, Report
+from analyzer.render import PLAIN, RenderOptions
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -36,7 +37,7 @@ def annotation(finding: Finding, path: str | None) -> str:
     return f"::{command} {','.join(props)}::{_data(finding.message)}"
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
     return "".join(annotation(f, report.dockerfile_path) + "\n" for f in report.findings)
 
 

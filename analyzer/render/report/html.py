@@ -12,9 +12,11 @@ from importlib import resources
 
 from analyzer import __version__
 from analyzer.model import Report, Step
+from analyzer.render import PLAIN, RenderOptions
+from analyzer.render.layers.layerdb import layerdb_rows
 from analyzer.render.report.annotated import gutter
 from analyzer.render.report.strata import MIN_PX, Block, colour_of, final_blocks, stage_columns
-from analyzer.render.report.teaching import layer_word, layerdb_rows, measured_word
+from analyzer.render.report.teaching import layer_word, measured_word
 from analyzer.units import human_size
 
 
@@ -22,7 +24,7 @@ def _asset(name: str) -> str:
     return resources.files("analyzer.render").joinpath(f"assets/{name}").read_text(encoding="utf-8")
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The whole page."""
     title = f"layermap — {report.dockerfile_path or (report.image.id[:19] if report.image else 'report')}"
     sections = [_dockerfile_section(report), _stages_section(report), _explain_section(report)]

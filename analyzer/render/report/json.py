@@ -1,4 +1,5 @@
-"""The JSON report, schema_version 1 (CONTRACT.md), as a pure function of the Report."""
+"""The JSON report, schema_version 1 (``analyzer/schema/report-v1.json``, README "JSON report"), as a
+pure function of the Report, with the ``explain`` and ``layerdb`` sections it carries."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import json
 from typing import Any
 
 from analyzer import __version__
-from analyzer.model import Finding, Image, Layer, Report, Step
+from analyzer.model import Explanation, Finding, Image, Layer, Report, Step
+from analyzer.render import PLAIN, RenderOptions
 from analyzer.render.common import layer_indexes
+from analyzer.render.layers.json import layerdb_dict
 
 SCHEMA_VERSION = 1
 
@@ -64,6 +67,31 @@ def to_dict(report: Report) -> dict[str, Any]:
         },
         "findings": [_finding(f) for f in report.findings],
         **_waste(report),
+        **_teaching(report),
+    }
+
+
+def _teaching(report: Report) -> dict[str, Any]:
+    """``--explain`` and ``--layers`` (optional keys, after the others)."""
+    out: dict[str, Any] = {}
+    if report.explanations:
+        out["explain"] = [explain_dict(report, e) for e in report.explanations]
+    if report.layerdb is not None:
+        out["layerdb"] = layerdb_dict(report.layerdb)
+    return out
+
+
+def explain_dict(report: Report, e: Explanation) -> dict[str, Any]:
+    step = report.steps[e.step]
+    return {
+        "step": e.step,
+        "line": step.line,
+        "predicted": e.predicted,
+        "measured": step.creates_layer,
+        "reason": e.reason,
+        "verdict": e.verdict,
+        "surprise": e.surprise,
+        "text": e.text,
     }
 
 
@@ -187,7 +215,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
     }
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
     return json.dumps(to_dict(report), indent=2) + "\n"
 
 

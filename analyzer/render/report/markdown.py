@@ -6,9 +6,11 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from analyzer.model import Finding, Report
+from analyzer.render import PLAIN, RenderOptions
 from analyzer.render.common import rows, summary_lines
 from analyzer.render.report.table import cells, contents_cells, stage_title, waste_lines
 from analyzer.render.report.table import headers as table_headers
+from analyzer.render.report.teaching import text_report
 from analyzer.units import human_size
 
 
@@ -66,7 +68,12 @@ def findings_section(report: Report) -> list[str]:
     return ["", f"#### Findings{_verdict(report.findings)}", "", table, ""]
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
+    """The report as Markdown (or the prediction table), then its teaching sections."""
+    return text_report(report, measured, markdown=True)
+
+
+def measured(report: Report) -> str:
     path = report.dockerfile_path or "image"
     out = [f"### layermap: `{path}` ({report.builder} builder)", ""]
     out.extend(f"- {line}" for line in summary_lines(report))

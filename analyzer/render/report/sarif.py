@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from analyzer import __version__
 from analyzer.model import Finding, Report
+from analyzer.render import PLAIN, RenderOptions
 from analyzer.review.rules import RULES
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -88,5 +89,5 @@ def to_dict(report: Report) -> dict[str, Any]:
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
     return json.dumps(to_dict(report), indent=2) + "\n"

@@ -1,10 +1,12 @@
-"""The default human-readable report: one table per stage (tabulate) and a summary."""
+"""The default human-readable report: one table per stage (tabulate) and a summary; for a prediction,
+the prediction table; then the ``--explain`` and ``--layers`` sections the report carries."""
 
 from __future__ import annotations
 
 from tabulate import tabulate
 
 from analyzer.model import Report
+from analyzer.render import PLAIN, RenderOptions
 from analyzer.render.common import (
     Row,
     cached_cell,
@@ -16,6 +18,7 @@ from analyzer.render.common import (
     summary_lines,
     time_cell,
 )
+from analyzer.render.report.teaching import text_report
 from analyzer.units import human_size, shorten
 
 HEADERS = ["Line", "Instruction", "Layer", "Size", "Cumulative", "% image", "Cache", "Time"]
@@ -110,7 +113,13 @@ def waste_lines(report: Report, limit: int = 5) -> list[str]:
     return out
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
+    """The report as text: per-stage tables (or the prediction table), then its teaching sections."""
+    return text_report(report, measured, markdown=False)
+
+
+def measured(report: Report) -> str:
+    """The measured tables and summary (a history table for an image mapped without a Dockerfile)."""
     if report.dockerfile_path is None:
         body = tabulate(
             history_rows(report), headers=HISTORY_HEADERS, tablefmt="simple", disable_numparse=True

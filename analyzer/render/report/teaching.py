@@ -1,53 +1,38 @@
-"""Text for the teaching features: the ``predict`` table, the ``--explain`` section (prediction vs
-measurement, surprises, a paragraph per step), the layer database view; and :func:`compose`, which
-puts a report in a ``--format`` together with whichever of those sections the report carries.
+"""Text for the teaching features: the ``predict`` table and the ``--explain`` section (prediction vs
+measurement, surprises, a paragraph per step); and :func:`text_report`, which the table and Markdown
+renderers use to write a whole report: the prediction table or their measured table, then the explain
+and layer database (``render/layers/layerdb.py``) sections the report carries.
 
 Pure functions of the :class:`Report`, like every renderer.
 """
 
 from __future__ import annotations
 
-import json
 import textwrap
-from typing import Any
+from collections.abc import Callable
 
 from tabulate import tabulate
 
-from analyzer.model import Explanation, LayerDb, Report, Step
+from analyzer.model import Report, Step
 from analyzer.render.common import instruction_cell, lines_cell
-from analyzer.render.report import json as json_render
+from analyzer.render.layers.layerdb import layerdb_markdown, layerdb_text
 from analyzer.units import human_size
 
 WRAP = 100
 
 
-def compose(report: Report, fmt: str, colour: bool = False) -> str:
-    """``report`` in ``fmt``, with the prediction, explain and layer database sections it carries."""
-    if fmt == "json":
-        data = json_render.to_dict(report)
-        if report.explanations:
-            data["explain"] = [explain_dict(report, e) for e in report.explanations]
-        if report.layerdb is not None:
-            data["layerdb"] = layerdb_dict(report.layerdb)
-        return json.dumps(data, indent=2) + "\n"
-    if fmt == "annotated":
-        from analyzer.render.report import annotated
-
-        return annotated.render(report, colour=colour)
-    from analyzer.render import RENDERERS  # here: the registry imports the renderers that import this
-
-    if fmt in ("table", "markdown") and report.kind == "prediction":
-        head = prediction_markdown(report) if fmt == "markdown" else prediction_table(report)
+def text_report(report: Report, measured: Callable[[Report], str], markdown: bool) -> str:
+    """A text format's whole output (table or Markdown): the prediction table for a prediction, else
+    ``measured(report)``; then the ``--explain`` and ``--layers`` sections the report carries."""
+    if report.kind == "prediction":
+        head = prediction_markdown(report) if markdown else prediction_table(report)
     else:
-        head = RENDERERS[fmt](report)
-    if fmt not in ("table", "markdown"):
-        return head
-    md = fmt == "markdown"
+        head = measured(report)
     parts = [head.rstrip("\n")]
     if report.explanations:
-        parts.append(explain_markdown(report) if md else explain_text(report))
+        parts.append(explain_markdown(report) if markdown else explain_text(report))
     if report.layerdb is not None:
-        parts.append(layerdb_markdown(report.layerdb) if md else layerdb_text(report.layerdb))
+        parts.append(layerdb_markdown(report.layerdb) if markdown else layerdb_text(report.layerdb))
     return "\n\n".join(parts) + "\n"
 
 
@@ -146,77 +131,3 @@ def explain_markdown(report: Report) -> str:
     out += ["", "#### What each line did", ""]
     out += [f"- {e.text}" for e in report.explanations]
     return "\n".join(out)
-
-
-def explain_dict(report: Report, e: Explanation) -> dict[str, Any]:
-    step = report.steps[e.step]
-    return {
-        "step": e.step,
-        "line": step.line,
-        "predicted": e.predicted,
-        "measured": step.creates_layer,
-        "reason": e.reason,
-        "verdict": e.verdict,
-        "surprise": e.surprise,
-        "text": e.text,
-    }
-
-
-# --------------------------------------------------------------------------- layer database
-
-
-def layerdb_rows(db: LayerDb) -> list[list[str]]:
-    rows = []
-    for entry in db.entries:
-        if entry.folder is None:
-            found = "-" if not entry.problems else "missing"
-        else:
-            found = "ok" if not entry.problems else "; ".join(entry.problems)
-        rows.append(
-            [
-                str(entry.index),
-                entry.diff_id,
-                entry.chain_id,
-                human_size(entry.size),
-                (entry.cache_id or "")[:12],
-                found,
-            ]
-        )
-    return rows
-
-
-_DB_HEADERS = ["#", "diff_id", "chain ID (computed)", "Size", "cache-id", "layerdb"]
-
-
-def layerdb_text(db: LayerDb) -> str:
-    body = tabulate(layerdb_rows(db), headers=_DB_HEADERS, tablefmt="simple", disable_numparse=True)
-    return f"Layer database ({db.state})\n{body}\n\n" + textwrap.fill(db.note, WRAP)
-
-
-def layerdb_markdown(db: LayerDb) -> str:
-    body = tabulate(layerdb_rows(db), headers=_DB_HEADERS, tablefmt="github", disable_numparse=True)
-    return f"#### Layer database ({db.state})\n\n{body}\n\n{db.note}"
-
-
-def layerdb_dict(db: LayerDb) -> dict[str, Any]:
-    return {
-        "state": db.state,
-        "note": db.note,
-        "storage": db.storage,
-        "data_root": db.data_root,
-        "layers": [
-            {
-                "index": e.index,
-                "diff_id": e.diff_id,
-                "chain_id": e.chain_id,
-                "size": e.size,
-                "folder": e.folder,
-                "cache_id": e.cache_id,
-                "parent": e.parent,
-                "db_size": e.db_size,
-                "db_diff": e.db_diff,
-                "problems": list(e.problems),
-            }
-            for e in db.entries
-        ],
-    }

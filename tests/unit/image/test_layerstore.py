@@ -21,7 +21,8 @@ from analyzer.image.layerstore import (
     layer_db,
 )
 from analyzer.model import EngineInfo, Image, Layer
-from analyzer.render.report.teaching import compose, layerdb_text
+from analyzer.render import RENDERERS
+from analyzer.render.layers.layerdb import layerdb_text
 
 D0 = "sha256:" + "a" * 64
 D1 = "sha256:" + "b" * 64
@@ -134,7 +135,7 @@ def test_text_and_json(tmp_path: Path) -> None:
         layerdb=db,
         kind="image",
     )
-    data = json.loads(compose(report, "json"))
+    data = json.loads(RENDERERS["json"](report))
     jsonschema.validate(
         data, json.loads((Path(__file__).parents[3] / "analyzer/schema/report-v1.json").read_text())
     )

@@ -12,6 +12,7 @@ from helpers.explain import explained
 from helpers.golden import check_golden, names
 
 from analyzer.cli import main
+from analyzer.render import RenderOptions
 from analyzer.render.report import annotated
 from analyzer.render.report.annotated import BAR_WIDTH, bar
 
@@ -41,7 +42,7 @@ def test_prediction_matches_golden(
 
 def test_colour_golden_and_plain_text_underneath() -> None:
     report = explained("deleted-file")
-    coloured = annotated.render(report, colour=True)
+    coloured = annotated.render(report, RenderOptions(colour=True))
     check_golden("annotated/deleted-file.ansi.txt", coloured)
     assert "\x1b[36m" in coloured and "\x1b[1m" in coloured
     assert ANSI.sub("", coloured) == annotated.render(report)

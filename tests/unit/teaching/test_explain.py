@@ -11,7 +11,8 @@ from helpers.explain import ROOT, explained
 from helpers.golden import names
 
 from analyzer.dockerfile import load
-from analyzer.render.report.teaching import compose, explain_text
+from analyzer.render import RENDERERS
+from analyzer.render.report.teaching import explain_text
 from analyzer.teaching.explain import AS_PREDICTED, NOT_RUN, RESOLVED, WRONG, pair_steps
 from analyzer.teaching.predict import predict
 
@@ -120,10 +121,10 @@ def test_text_and_json_carry_the_side_by_side_view() -> None:
     assert "Prediction vs measurement" in text and "What each line did" in text
     row = next(line for line in text.splitlines() if line.startswith("!") and " 7 " in line)
     assert "depends" in row and "layer 0 B" in row and "resolved" in row
-    data = json.loads(compose(report, "json"))
+    data = json.loads(RENDERERS["json"](report))
     jsonschema.validate(data, SCHEMA)
     assert [e["line"] for e in data["explain"]] == [3, 4, 6, 7]
     assert data["explain"][3]["surprise"].startswith("RUN rm made a 0-byte layer")
     assert data["explain"][3]["predicted"] is None and data["explain"][3]["measured"] is True
-    markdown = compose(report, "markdown")
+    markdown = RENDERERS["markdown"](report)
     assert "**Surprises**" in markdown and "- line 7: RUN rm made a 0-byte layer" in markdown
