@@ -1,7 +1,7 @@
 """The exceptions layermap raises, each carrying user-facing text and its exit code.
 
-Library code raises these; only ``cli.py`` turns them into a message on stderr and an exit status.
-The exit codes are part of the external contract (CONTRACT.md).
+Library code raises these; only ``analyzer/cli/`` (:func:`analyzer.cli.main`) turns them into a message
+on stderr and an exit status. The exit codes are part of the external contract (README, "Exit codes").
 """
 
 from __future__ import annotations

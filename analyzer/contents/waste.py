@@ -73,11 +73,3 @@ def summarize(
             user_wasted_percent=dive.user_wasted_percent,
         ),
     )
-
-
-def wasted_by_layer(waste: Waste) -> dict[int, int]:
-    """Bytes each layer hid (deleted or replaced) that lower layers still store."""
-    out: dict[int, int] = {}
-    for pair in waste.pairs:
-        out[pair.removed_layer] = out.get(pair.removed_layer, 0) + pair.bytes
-    return out

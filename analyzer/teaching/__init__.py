@@ -8,5 +8,6 @@ Modules:
   per step built only from measured data.
 
 The layer database view reads the engine's files and so lives with the other image origins
-(``image/layerstore.py``); its rendering is in ``render/report/teaching.py``.
+(``image/layerstore.py``); its rendering is in ``render/layers/`` (``layermap layers`` and the reports'
+``--layers`` section).
 """

@@ -252,7 +252,7 @@ def _initial_state(stage: Stage, states: dict[int, _State]) -> _State:
 
 
 def _global_arg(ins: Instruction) -> Step:
-    # in_final_image True like the measured map (align.py), though no history entry records it.
+    # in_final_image True like the measured map (mapping/align/), though no history entry records it.
     return Step(
         stage=None,
         line=ins.line,

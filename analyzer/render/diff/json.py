@@ -1,4 +1,5 @@
-"""The ``layermap diff`` JSON (schema_version 1, ``kind: "diff"``; CONTRACT.md), a pure function."""
+"""The ``layermap diff`` JSON (schema_version 1, ``kind: "diff"``; ``analyzer/schema/diff-v1.json``), a
+pure function."""
 
 from __future__ import annotations
 
