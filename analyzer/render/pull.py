@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from analyzer import __version__
-from analyzer.render.common import human_size
 from analyzer.teaching.pull import THREE_IDS, PullLayer, PullPlan
+from analyzer.units import human_size
 
 _HEAD = (
     "#",

@@ -9,8 +9,8 @@ from typing import Any
 
 from analyzer import __version__
 from analyzer.image.layerstore import StoreCheck
-from analyzer.render.common import human_size
 from analyzer.teaching.store import EXPLAIN, Node, StoreTree
+from analyzer.units import human_size
 
 
 def _names(tree: StoreTree) -> dict[str, str]:
