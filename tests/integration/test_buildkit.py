@@ -1,4 +1,5 @@
-"""BuildKit builds through ``analyzer.engine.buildkit_api`` on the real engines (Docker 20.10, and 26.1 when present).
+"""BuildKit builds through ``analyzer.engine.buildkit_api`` on the real engines (Docker 20.10, and 26.1
+when present).
 
 The truths come from the engine, independently of layermap: the image id from inspect, and the image
 configuration from ``docker save`` (its sha256 is the image id; ``history[].empty_layer`` says which
@@ -26,7 +27,7 @@ import pytest
 from analyzer.dockerfile import load, parse
 from analyzer.engine.buildkit_api import build_buildkit
 from analyzer.engine.buildkit_trace import VERTEX_KEYWORDS, needed_stages
-from analyzer.engine.classic_stream import BuildProgress
+from analyzer.engine.options import BuildOptions, BuildProgress
 from analyzer.errors import DockerfileError, EngineError
 from analyzer.model import BuildResult, Dockerfile
 
@@ -82,7 +83,11 @@ def build(
     events: list[BuildProgress] = []
     kwargs.setdefault("network", "host")  # the private engines have no bridge network
     result = build_buildkit(
-        engine.client, engine.url, dockerfile, context, path, on_progress=events.append, **kwargs
+        engine.client,
+        engine.url,
+        dockerfile,
+        BuildOptions(context, path, **kwargs),
+        on_progress=events.append,
     )
     return result, events
 
@@ -270,10 +275,7 @@ def test_ctrl_c_cancels_the_build_and_leaves_no_container(
             api_engine.client,
             api_engine.url,
             parse(text),
-            tmp_path,
-            tmp_path / "Dockerfile",
-            network="host",
-            no_cache=True,
+            BuildOptions(tmp_path, tmp_path / "Dockerfile", network="host", no_cache=True),
             on_progress=interrupt,
         )
     assert _wait(lambda: not _sleeping(token)), "the daemon should have stopped the RUN"
@@ -309,7 +311,9 @@ def test_unreachable_engine_is_an_engine_error(tmp_path: Path) -> None:
     with pytest.raises(
         EngineError, match=f"^lost the Docker engine at {address} while trying to build the image: "
     ):
-        build_buildkit(client, address, parse("FROM busybox:latest\n"), tmp_path, tmp_path / "Dockerfile")
+        build_buildkit(
+            client, address, parse("FROM busybox:latest\n"), BuildOptions(tmp_path, tmp_path / "Dockerfile")
+        )
 
 
 def test_stage_name_case(api_engine: Any, seeded_images: dict[str, str], tmp_path: Path) -> None:
