@@ -123,7 +123,7 @@ def test_sample_builds_with_buildkit(
             dockerfile,
             SAMPLES / sample,
             path,
-            build_args=args,
+            build_args=args or {},
             target=target,
             tag=TAG,
             no_cache=True,
