@@ -3,7 +3,8 @@
 ``analyzer/cli/`` is the only package that prints or exits. Library code raises
 :class:`~analyzer.errors.LayermapError` subclasses carrying the one-line message and the exit code of
 the contract; :func:`main` turns them into a line on stderr and the exit status.
-Each subcommand lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``.
+Each subcommand lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``; flags
+that several subcommands share come from helpers (``args``: build and image flags → ``BuildOptions``).
 """
 
 from __future__ import annotations

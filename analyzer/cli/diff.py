@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from analyzer.cli.args import add_build_args, build_options
 from analyzer.cli.output import add_gate_args, write_text
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
 from analyzer.render import DIFF_RENDERERS
@@ -38,10 +39,10 @@ def add_parser(sub: Any) -> None:
         "base", metavar="BASE", help="the version before: context, Dockerfile, image or report.json"
     )
     p.add_argument("head", metavar="HEAD", help="the version after")
-    p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
-    p.add_argument("--target", metavar="STAGE")
-    p.add_argument("--network", metavar="MODE", help="network for RUN steps of built sides (e.g. host)")
-    p.add_argument("--no-cache", action="store_true")
+    add_build_args(
+        p.add_argument_group("build options", "for each side that is a context or a Dockerfile"),
+        one_context=False,
+    )
     p.add_argument(
         "--contents", action="store_true", help="read layer contents, so the waste rules can name new waste"
     )
@@ -94,25 +95,15 @@ class _Sides:
 
     def _build(self, spec: str) -> tuple[Mapping[str, Any], Config]:
         from analyzer.cli.progress import make_progress
-        from analyzer.dockerfile import load, parse_build_args
         from analyzer.mapping import build as pipeline
 
-        context, dockerfile = pipeline.resolve_context(spec, None)
-        config = gate.config_for(dockerfile, self.args.config)
-        request = pipeline.BuildRequest(
-            context=context,
-            dockerfile=dockerfile,
-            build_args=parse_build_args(self.args.build_args),
-            target=self.args.target,
-            network=self.args.network,
-            no_cache=self.args.no_cache,
-            contents=self.args.contents,
-        )
-        parsed = load(dockerfile, request.build_args or {})
-        pipeline.check_target(parsed, self.args.target)
+        options = build_options(self.args, spec)
+        config = gate.config_for(options.dockerfile, self.args.config)
+        request = pipeline.BuildRequest(options, contents=self.args.contents)
+        parsed = pipeline.load_dockerfile(options)
         with make_progress(sys.stderr, quiet=self.args.quiet) as progress:
             report = pipeline.build_report(request, parsed, self.connect(), on_progress=progress.update)
-        return _reviewed(gate.review(report, parsed, config, context_dir=context)), config
+        return _reviewed(gate.review(report, parsed, config, context_dir=options.context)), config
 
 
 def _reviewed(review: gate.Review) -> Mapping[str, Any]:

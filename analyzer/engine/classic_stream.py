@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from analyzer.engine.options import BuildProgress
 from analyzer.model import BuildFailure, BuildResult, StepEvent
 
 OUTPUT_TAIL = 20
@@ -39,30 +40,6 @@ _CACHE = " ---> Using cache"
 # Search, not match: output without a trailing newline glues itself in front of the real line.
 # 20.10 prints "Removing intermediate container <cid>"; 26.1 " ---> Removed intermediate container <cid>".
 _CLOSE = re.compile(r"(?: ---> )?(?:Removing|Removed) intermediate container ([0-9a-f]{12})$")
-
-
-@dataclass(frozen=True)
-class BuildProgress:
-    """One progress event for the CLI's display; never needed for the analysis itself.
-
-    Events follow the stream live, so RUN output that fakes builder lines can briefly look like later
-    steps; when the container's real close arrives, a ``step`` event for the earlier step number and
-    ``output`` events for the faked lines follow. A display should simply show the latest event.
-    """
-
-    kind: str
-    """``step`` (a step started), ``cached`` (cache hit), ``output`` (a line printed by the step),
-    ``step-done`` (the step's image was committed) or ``stage-done`` (a stage's image is ready)."""
-    step: int | None
-    """The ``N`` of ``Step N/M``; None before the first step."""
-    total: int | None
-    """The ``M`` of ``Step N/M``."""
-    text: str = ""
-    """The step's instruction as the builder echoed it."""
-    elapsed_s: float = 0.0
-    """Seconds since the build started."""
-    line: str | None = None
-    """``output``: the line; ``step-done``: the printed short id; ``stage-done``: the full image id."""
 
 
 @dataclass

@@ -1,4 +1,6 @@
-"""The docker SDK, imported without its ssh transport unless the engine's address is ``ssh://``.
+"""The docker SDK, imported without its ssh transport unless the engine's address is ``ssh://``; and
+what every SDK caller shares: the errors that mean the transport failed, their one-line reason, the
+:class:`EngineError` they become, the response behind a streaming call, and SIGINT deferral.
 
 The SDK imports paramiko (about 0.2 s, the largest part of layermap's start-up) as soon as it loads,
 even for a local engine. Hiding paramiko while the SDK loads makes it skip the ssh adapter; with
@@ -12,6 +14,11 @@ import contextlib
 import signal
 import sys
 from collections.abc import Iterator
+from typing import Any
+
+import urllib3.exceptions
+
+from analyzer.errors import EngineError
 
 
 def _hide_paramiko() -> bool:
@@ -37,6 +44,9 @@ try:
 finally:
     if _hidden:
         del sys.modules["paramiko"]
+
+TRANSPORT_ERRORS = (docker.errors.DockerException, urllib3.exceptions.HTTPError, OSError)
+"""What an SDK call raises when the engine refuses or the connection fails (``APIError`` included)."""
 
 
 @contextlib.contextmanager
@@ -64,6 +74,22 @@ def error_reason(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+def engine_error(address: str, what: str, exc: BaseException) -> EngineError:
+    """The project's error for an SDK failure while trying to do ``what`` (e.g. "build the image")."""
+    if isinstance(exc, docker.errors.APIError):
+        return EngineError(f"the Docker engine at {address} could not {what}: {error_reason(exc)}")
+    return EngineError(f"lost the Docker engine at {address} while trying to {what}: {error_reason(exc)}")
+
+
+def response_of(stream: Any) -> Any:
+    """The HTTP response behind an SDK streaming generator, so it can be closed on purpose.
+
+    The SDK hides it inside the generator; closing it is how a client tells the daemon to cancel.
+    """
+    frame = getattr(stream, "gi_frame", None)
+    return frame.f_locals.get("response") if frame is not None else None
+
+
 def innermost_os_error(exc: BaseException) -> OSError | None:
     """Walk causes, contexts, ``args`` and ``reason`` (urllib3) to the deepest OS error with a message."""
     todo: list[BaseException] = [exc]
@@ -82,10 +108,13 @@ def innermost_os_error(exc: BaseException) -> OSError | None:
 
 
 __all__ = [
+    "TRANSPORT_ERRORS",
     "docker",
+    "engine_error",
     "error_reason",
     "exclude_paths",
     "innermost_os_error",
     "kwargs_from_env",
+    "response_of",
     "sigint_deferred",
 ]

@@ -15,8 +15,9 @@ import pytest
 import requests
 import urllib3.exceptions
 
-from analyzer.engine.classic_stream import BuildProgress, StreamParser
+from analyzer.engine.classic_stream import StreamParser
 from analyzer.engine.client import Engine
+from analyzer.engine.options import BuildOptions, BuildProgress
 from analyzer.errors import DockerfileError, EngineError, UsageError
 from analyzer.model import BuildResult
 
@@ -128,7 +129,7 @@ def replay(messages: list[Message], **kwargs: Any) -> tuple[BuildResult, list[Bu
     client = FakeClient(messages, **kwargs)
     events: list[BuildProgress] = []
     result = Engine(client, ADDRESS).build_classic(
-        Path("/ctx"), Path("/ctx/Dockerfile"), on_progress=events.append
+        BuildOptions(Path("/ctx"), Path("/ctx/Dockerfile")), on_progress=events.append
     )
     return result, events, client
 
@@ -500,7 +501,7 @@ def test_error_without_errordetail_code() -> None:
 
 def test_build_arguments_reach_the_sdk() -> None:
     client = FakeClient(load("basic")["messages"])
-    Engine(client, ADDRESS).build_classic(
+    options = BuildOptions(
         Path("/ctx"),
         Path("/ctx/sub/Dockerfile.dev"),
         build_args={"A": "1"},
@@ -510,6 +511,7 @@ def test_build_arguments_reach_the_sdk() -> None:
         platform="linux/amd64",
         tag="lmtest-x",
     )
+    Engine(client, ADDRESS).build_classic(options)
     kwargs = client.build_kwargs
     assert kwargs["path"] == "/ctx"
     assert kwargs["dockerfile"] == "/ctx/sub/Dockerfile.dev"
@@ -565,7 +567,7 @@ def test_ctrl_c_removes_only_this_builds_fresh_containers() -> None:
     }
     client_state = FakeClient(messages, raises=KeyboardInterrupt(), containers=containers)
     with pytest.raises(KeyboardInterrupt):
-        Engine(client_state, ADDRESS).build_classic(Path("/c"), Path("/c/Dockerfile"))
+        Engine(client_state, ADDRESS).build_classic(BuildOptions(Path("/c"), Path("/c/Dockerfile")))
     assert client_state.removed == ["aaaaaaaaaaaa"]
     assert set(client_state.inspected) == {"aaaaaaaaaaaa"}
 
@@ -579,5 +581,5 @@ def test_ctrl_c_leaves_old_containers_alone() -> None:
         messages, raises=KeyboardInterrupt(), containers={"aaaaaaaaaaaa": "2000-01-01T00:00:00Z"}
     )
     with pytest.raises(KeyboardInterrupt):
-        Engine(client, ADDRESS).build_classic(Path("/c"), Path("/c/Dockerfile"))
+        Engine(client, ADDRESS).build_classic(BuildOptions(Path("/c"), Path("/c/Dockerfile")))
     assert client.removed == []
