@@ -242,6 +242,9 @@ class BuildResult:
     steps: tuple[StepEvent, ...]
     failure: BuildFailure | None = None
     log: tuple[str, ...] = ()
+    """The stream's last lines (classic: at most ``classic_stream.KEEP_LINES``)."""
+    warnings: tuple[str, ...] = ()
+    """Engine messages outside any step (classic: e.g. ``[WARNING]: Empty continuation line``)."""
 
     @property
     def image_id(self) -> str | None:

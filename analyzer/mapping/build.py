@@ -207,7 +207,7 @@ def assemble(
         stages=align.stage_infos(dockerfile, target),
         steps=tuple(steps),
         summary=align.summarize(final, base, steps),
-        warnings=(*size_notes(info), *warnings),
+        warnings=(*size_notes(info), *result.warnings, *warnings),
     )
 
 
