@@ -99,6 +99,8 @@ class Dockerfile:
     stages: tuple[Stage, ...]
     build_args: Mapping[str, str] = field(default_factory=dict)
     """The ``--build-arg`` values the Dockerfile was resolved with."""
+    warnings: tuple[str, ...] = ()
+    """Builder-dependent notes from parsing (e.g. a duplicate stage name under BuildKit)."""
 
     @property
     def instructions(self) -> tuple[Instruction, ...]:
@@ -114,7 +116,7 @@ class Dockerfile:
         if target is None:
             return len(self.stages) - 1
         wanted = target.lower()
-        for stage in self.stages:
+        for stage in reversed(self.stages):  # BuildKit: of two stages with one name, the later wins
             if stage.name == wanted or str(stage.index) == wanted:
                 return stage.index
         raise KeyError(target)
