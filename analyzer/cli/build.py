@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         files=10 if args.files is None else args.files,
     )
     # Parse before connecting, so a bad Dockerfile is reported without an engine.
-    parsed = load(dockerfile, request.build_args or {})
+    parsed = load(dockerfile, request.build_args or {}, args.builder, args.platform)
     pipeline.check_target(parsed, args.target)
     eng = engine_mod.connect()
     with make_progress(sys.stderr, quiet=args.quiet) as progress:

@@ -26,10 +26,12 @@ def run(args: argparse.Namespace) -> int:
     from analyzer.mapping import build as pipeline
     from analyzer.mapping.align.common import stage_infos, summarize
     from analyzer.model import Report
+    from analyzer.teaching.checks import validate
     from analyzer.teaching.predict import predict
 
-    dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
+    dockerfile = load(args.dockerfile, parse_build_args(args.build_args), args.builder)
     pipeline.check_target(dockerfile, args.target)
+    validate(dockerfile, args.builder, args.target)
     steps = tuple(predict(dockerfile, args.builder, args.target))
     report = Report(
         dockerfile_path=args.dockerfile,

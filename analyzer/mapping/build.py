@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.contents import DEFAULT_TOP, engine_contents
+from analyzer.dockerfile import resolve
 from analyzer.engine.client import Engine
 from analyzer.errors import BuildFailed, ImageNotFound, UsageError
 from analyzer.mapping import align
@@ -120,6 +121,9 @@ def _buildkit_report(
 ) -> Report:
     """BuildKit keeps no step images: align by position in the final image's history."""
     from analyzer.mapping.existing import history_report
+
+    # BuildKit's platform ARGs (FROM tools-$TARGETOS) follow --platform, else the engine's platform.
+    dockerfile = resolve(dockerfile, "buildkit", request.platform or engine.platform())
 
     result = engine.build_buildkit(
         dockerfile, request.context, request.dockerfile, **_options(request), on_progress=on_progress

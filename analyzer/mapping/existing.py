@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from analyzer.dockerfile import resolve
 from analyzer.engine.client import Engine
 from analyzer.errors import ImageNotFound
 from analyzer.image.source import ImageSource
@@ -32,6 +33,13 @@ def history_writer(image: Image) -> str:
     if any("#(nop)" in entry.created_by for entry in image.history):
         return "classic"
     return "unknown"
+
+
+def image_platform(image: Image) -> str | None:
+    """``os/arch[/variant]`` from the image configuration, None when it was not read."""
+    config = image.config or {}
+    parts = [str(config.get(key) or "") for key in ("os", "architecture", "variant")]
+    return "/".join(p for p in parts if p) if parts[0] and parts[1] else None
 
 
 def _base(
@@ -71,6 +79,9 @@ def image_report(
             warnings=size_notes(engine_info),
         )
     writer = history_writer(image)
+    if writer == "buildkit":
+        # BuildKit's platform ARGs took the image's own platform (FROM tools-$TARGETOS).
+        dockerfile = resolve(dockerfile, "buildkit", image_platform(image))
     return history_report(
         dockerfile,
         target,
@@ -125,7 +136,7 @@ def history_report(
         stages=stage_infos(dockerfile, target),
         steps=tuple(steps),
         summary=summarize(image, base, steps),
-        warnings=(*size_notes(info), *result.warnings),
+        warnings=(*size_notes(info), *dockerfile.warnings, *result.warnings),
     )
 
 
