@@ -29,10 +29,10 @@ EXAMPLES = int(os.environ.get("LAYERMAP_FUZZ_EXAMPLES", "200"))
 
 
 def _repo_dockerfiles() -> list[tuple[str, str]]:
-    """Every Dockerfile file under sample_dockerfiles/ and tests/fixtures/, and the Dockerfiles that
-    recorded fixtures embed (their ``dockerfile`` field)."""
+    """Every Dockerfile file under sample_dockerfiles/, analyzer/samples/ and tests/fixtures/, and the
+    Dockerfiles that recorded fixtures embed (their ``dockerfile`` field)."""
     out: list[tuple[str, str]] = []
-    for top in ("sample_dockerfiles", "tests/fixtures"):
+    for top in ("sample_dockerfiles", "analyzer/samples", "tests/fixtures"):
         for path in sorted((ROOT / top).rglob("*")):
             name = path.name.lower()
             if path.is_file() and (name.startswith("dockerfile") or name.endswith(".dockerfile")):
