@@ -102,6 +102,8 @@ class Dockerfile:
     stages: tuple[Stage, ...]
     build_args: Mapping[str, str] = field(default_factory=dict)
     """The ``--build-arg`` values the Dockerfile was resolved with."""
+    warnings: tuple[str, ...] = ()
+    """Builder-dependent notes from parsing (e.g. a duplicate stage name under BuildKit)."""
 
     @property
     def instructions(self) -> tuple[Instruction, ...]:
@@ -117,7 +119,7 @@ class Dockerfile:
         if target is None:
             return len(self.stages) - 1
         wanted = target.lower()
-        for stage in self.stages:
+        for stage in reversed(self.stages):  # BuildKit: of two stages with one name, the later wins
             if stage.name == wanted or str(stage.index) == wanted:
                 return stage.index
         raise KeyError(target)
@@ -249,6 +251,9 @@ class BuildResult:
     steps: tuple[StepEvent, ...]
     failure: BuildFailure | None = None
     log: tuple[str, ...] = ()
+    """The stream's last lines (classic: at most ``classic_stream.KEEP_LINES``)."""
+    warnings: tuple[str, ...] = ()
+    """Engine messages outside any step (classic: e.g. ``[WARNING]: Empty continuation line``)."""
 
     @property
     def image_id(self) -> str | None:

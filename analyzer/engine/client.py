@@ -126,6 +126,13 @@ class Engine:
             )
         return self._info
 
+    def platform(self) -> str | None:
+        """The engine's own ``os/arch`` (BuildKit's default target platform), None if it does not say."""
+        with self._errors("describe itself"):
+            version = self._client.version()
+        os_name, arch = version.get("Os"), version.get("Arch")
+        return f"{os_name}/{arch}" if os_name and arch else None
+
     # ------------------------------------------------------------------ errors
 
     @contextlib.contextmanager

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer.contents import DEFAULT_TOP, engine_contents
-from analyzer.dockerfile import load
+from analyzer.dockerfile import load, resolve
 from analyzer.engine.options import BuildOptions, ProgressCallback
 from analyzer.errors import BuildFailed, ImageNotFound, UsageError
 from analyzer.mapping import align
@@ -46,7 +46,7 @@ def load_dockerfile(options: BuildOptions) -> Dockerfile:
     """The Dockerfile ``options`` build, parsed with their build args; ``--target`` must name a stage.
 
     Called before connecting, so a bad Dockerfile is reported without an engine."""
-    dockerfile = load(options.dockerfile, options.build_args)
+    dockerfile = load(options.dockerfile, options.build_args, options.builder, options.platform)
     check_target(dockerfile, options.target)
     return dockerfile
 
@@ -93,6 +93,8 @@ def _buildkit_report(
     """BuildKit keeps no step images: align by position in the final image's history."""
     from analyzer.mapping.existing import history_report
 
+    # BuildKit's platform ARGs (FROM tools-$TARGETOS) follow --platform, else the engine's platform.
+    dockerfile = resolve(dockerfile, "buildkit", options.platform or engine.platform())
     result = engine.build_buildkit(dockerfile, options, on_progress)
     image = _image_with_config(engine, result.image_id) if result.image_id else None
     stage_images = _buildkit_stage_images(options, dockerfile, engine, result) if image else {}
@@ -179,7 +181,7 @@ def assemble(
         stages=align.stage_infos(dockerfile, target),
         steps=tuple(steps),
         summary=align.summarize(final, base, steps),
-        warnings=(*size_notes(info), *warnings),
+        warnings=(*size_notes(info), *result.warnings, *warnings),
     )
 
 
