@@ -20,9 +20,14 @@ from typing import BinaryIO, cast
 
 from analyzer.errors import ArchiveError
 from analyzer.image.archive.compression import DECOMPRESSION_ERRORS
+from analyzer.limits import (
+    MAX_JSON_BYTES,
+    InputLimitError,
+    check_extended_size,
+    check_member_size,
+    pax_number,
+)
 
-MAX_JSON_BYTES = 16 << 20
-"""Largest metadata blob (manifest, index, config) read into memory; real ones are a few KiB."""
 MAX_JSON_TOTAL = 256 << 20
 """Cap on the JSON-looking members a compressed tar's first pass keeps: bounds memory on hostile input."""
 LINK_HOPS = 16
@@ -44,28 +49,77 @@ _END_OF_ARCHIVE: type[Exception] = tarfile.EOFHeaderError  # type: ignore[attr-d
 
 
 class StrictTarInfo(tarfile.TarInfo):
-    """TarInfo for reading: a tar must end with its end-of-archive marker.
+    """TarInfo for reading: a tar must end with its end-of-archive marker, and its headers must obey
+    the limits both tar readers share (:mod:`analyzer.limits`).
 
     ``tarfile`` takes a file that stops at a header boundary, inside a header or at a garbage block for
     a complete archive, so a cut copy of a save or of a layer would read as a smaller, valid one. Every
     tar writer (Go's archive/tar, GNU tar, tarfile) writes the marker: its absence means truncation.
+    ``tarfile`` also believes any size: a negative one loops over the same headers forever, a huge one
+    skips for ever in stream mode, and a 2 GiB PAX header is read whole; ``size=abc`` reads as 0.
     """
 
     @classmethod
     def fromtarfile(cls, archive: tarfile.TarFile) -> StrictTarInfo:
         try:
-            return super().fromtarfile(archive)
+            info = super().fromtarfile(archive)
         except _END_OF_ARCHIVE:
             raise
         except tarfile.HeaderError as exc:
             if archive.offset == 0:
                 raise  # no tar at all: tarfile says why ("invalid header", "empty file")
             raise tarfile.ReadError(f"no end-of-archive marker: {exc}") from None
+        _limited(check_member_size, info.size)
+        return info
+
+    def _proc_pax(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
+        _limited(check_extended_size, self.size)  # before tarfile reads the whole header into memory
+        return super()._proc_pax(tarfile)  # type: ignore[misc, no-any-return]
+
+    def _proc_gnulong(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
+        _limited(check_extended_size, self.size)
+        return super()._proc_gnulong(tarfile)  # type: ignore[misc, no-any-return]
+
+    def _apply_pax_info(self, pax_headers: dict[str, str], encoding: str, errors: str) -> None:
+        for key in ("size", "mtime"):
+            if key in pax_headers:
+                _limited(pax_number, key, pax_headers[key])
+        super()._apply_pax_info(pax_headers, encoding, errors)  # type: ignore[misc]
+
+
+def _limited(check: object, *args: object) -> None:
+    """Run a check of :mod:`analyzer.limits`; its complaint becomes the ReadError ``tarfile`` raises."""
+    try:
+        check(*args)  # type: ignore[operator]
+    except InputLimitError as exc:
+        raise tarfile.ReadError(str(exc)) from None
+
+
+class _StrictEnd:
+    """The file object ``tarfile`` streams from, refusing to be read on and on at its end.
+
+    ``tarfile`` skips a body in stream mode by reading block after block; past the end each read gives
+    nothing and the loop runs for as many blocks as the size field claims. A few reads at the end are
+    normal (the end-of-archive marker); more mean a member runs past the data.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._empty = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        if not data and n != 0:
+            self._empty += 1
+            if self._empty > 2:
+                raise tarfile.ReadError("unexpected end of data: a member runs past the end of the tar")
+        return data
 
 
 def open_tar_stream(stream: BinaryIO) -> tarfile.TarFile:
     """A tar read front to back from ``stream`` (no seeking), strict about its end."""
-    return tarfile.open(fileobj=stream, mode="r|", tarinfo=StrictTarInfo)
+    strict = cast(BinaryIO, _StrictEnd(stream))
+    return tarfile.open(fileobj=strict, mode="r|", tarinfo=StrictTarInfo)
 
 
 class MemberTable:
