@@ -10,7 +10,9 @@ reader in ``contents/tarstream``) apply the same header policy through :func:`ch
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from typing import Any
 
 MAX_MEMBER_SIZE = 1 << 40
@@ -91,3 +93,20 @@ def load_json(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> Any:
     except RecursionError:
         raise InputLimitError(f"nested more than {limit} levels deep") from None
     return check_depth(value, limit)
+
+
+def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    Opened without blocking and checked before any read: a FIFO would wait for a writer for ever and
+    ``/dev/zero`` never ends. InputLimitError for those and for a file over ``limit``; OSError passes.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb", buffering=0) as stream:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputLimitError("not a regular file")
+        os.set_blocking(fd, True)
+        data = stream.read(limit + 1)  # a regular file answers whole reads
+    if len(data) > limit:
+        raise InputLimitError(f"larger than {limit} bytes")
+    return data

@@ -202,6 +202,9 @@ class Engine:
         return parser.result()
 
     def _start_build(self, options: Mapping[str, Any]) -> Iterator[Any]:
+        from analyzer.engine.buildkit_api import read_dockerignore
+
+        read_dockerignore(Path(options["path"]))  # the SDK would block on a FIFO, raise on bad bytes
         try:
             return iter(self._client.build(**options))
         except OSError as exc:

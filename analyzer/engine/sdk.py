@@ -34,16 +34,18 @@ finally:
 
 @contextlib.contextmanager
 def sigint_deferred() -> Iterator[None]:
-    """Ignore SIGINT for a moment (main thread only; elsewhere signals cannot be changed anyway)."""
+    """Ignore SIGINT and SIGTERM for a moment, so a second signal cannot cut a clean-up short (main
+    thread only; elsewhere signals cannot be changed anyway)."""
     try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def error_reason(exc: BaseException) -> str:

@@ -10,7 +10,6 @@ index wins (it knows platforms), and ``manifest.json`` only adds the ``RepoTags`
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,8 @@ from typing import Any
 
 from analyzer.errors import ArchiveError
 from analyzer.image.archive.blobs import Source, check_member_path
+from analyzer.limits import InputLimitError
+from analyzer.limits import load_json as load_bounded_json
 
 INDEX_TYPES = frozenset(
     {"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}
@@ -78,8 +79,8 @@ def _with_tag(name: str) -> str:
 def load_json(source: Source, name: str, what: str) -> Any:
     """Parse the metadata blob ``name``; ArchiveError naming the archive and ``what`` it should be."""
     try:
-        return json.loads(source.read_small(name))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return load_bounded_json(source.read_small(name))
+    except (InputLimitError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError are ValueErrors
         raise ArchiveError(f"{source.label}: {what} {name!r} is not valid JSON ({exc})") from None
 
 
