@@ -89,7 +89,7 @@ def _colour(args: argparse.Namespace) -> bool:
     """ANSI colours only for a terminal reader: not with -o, a pipe, NO_COLOR or TERM=dumb."""
     if args.output or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
-    return sys.stdout.isatty()
+    return sys.stdout is not None and sys.stdout.isatty()  # None: stdout closed (>&-)
 
 
 def _write(stream: TextIO | None, text: str) -> None:
