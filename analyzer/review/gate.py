@@ -10,7 +10,6 @@ CI rules do; the gate only compares severities with ``--fail-on``.
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass, replace
 from pathlib import Path
 

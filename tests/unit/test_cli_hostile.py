@@ -253,20 +253,23 @@ def test_stderr_a_closed_pipe_keeps_the_exit_code(tmp_path: Path) -> None:
     assert proc.returncode == 2
 
 
+def _open_writer(fifo: Path, deadline: float) -> int:
+    """The FIFO's write end, once layermap opened it to read (its signal handlers are in place)."""
+    while True:
+        try:
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # ENXIO: no reader yet
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+
 def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path) -> None:
     fifo = tmp_path / "slow.tar"
     os.mkfifo(fifo)  # the archive reader opens it and waits: a run to interrupt
     proc = subprocess.Popen(
         [sys.executable, "-m", "analyzer", "image", str(fifo)], stderr=subprocess.PIPE, text=True
     )
-    deadline = time.monotonic() + 30
-    writer = None
-    while writer is None and time.monotonic() < deadline:
-        try:  # succeeds once layermap opened the FIFO to read: its handlers are in place by then
-            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:
-            time.sleep(0.05)
-    assert writer is not None
+    writer = _open_writer(fifo, time.monotonic() + 30)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     os.close(writer)
