@@ -29,8 +29,11 @@ MAX_CONFIG_BYTES = 1 << 20
 """Largest gate configuration (``.layermap.toml``, ``pyproject.toml``, ``--config``) read (1 MiB)."""
 MAX_CACHE_ENTRY = 256 << 20
 """Largest decompressed contents-cache entry (256 MiB, about 2 million files); past it: a miss."""
-BOMB_RATIO = 1000
-"""A layer whose tar is this many times larger than its compressed blob earns a warning."""
+BOMB_RATIO = 100
+"""A compressed layer whose tar is more than this many times its blob earns a warning (real layers: 2-10x;
+gzip cannot pass about 1030x, so a higher threshold would never see a gzip bomb)..."""
+BOMB_MIN_BYTES = 1 << 30
+"""... when the tar is also larger than this (1 GiB): a small zero-filled layer is no threat."""
 
 _PAX_SIZE = re.compile(r"[0-9]{1,20}")
 _PAX_TIME = re.compile(r"-?[0-9]{1,20}(?:\.[0-9]{0,20})?")

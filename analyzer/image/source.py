@@ -31,6 +31,11 @@ class ImageSource(Protocol):
         """The engine the image lives in; None when it was read from a file."""
         ...
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What reading the image found suspicious but not wrong (a layer that decompresses 1000x)."""
+        ...
+
     def with_contents(self, report: Report, top_n: int) -> Report:
         """``report`` with the layers' files, waste and secrets read from this origin."""
         ...
@@ -42,6 +47,7 @@ class EngineImage:
 
     image: Image
     engine: Engine
+    warnings: tuple[str, ...] = ()
 
     def with_contents(self, report: Report, top_n: int) -> Report:
         from analyzer.contents import engine_contents
@@ -55,6 +61,7 @@ class ArchiveImage:
 
     image: Image
     path: str
+    warnings: tuple[str, ...] = ()
 
     @property
     def engine(self) -> None:
@@ -71,7 +78,8 @@ def open_image(ref: str, is_file: bool, connect: Callable[[], Engine]) -> ImageS
     if is_file:
         from analyzer.image.archive import read_image
 
-        return ArchiveImage(read_image(ref), ref)
+        notes: list[str] = []
+        return ArchiveImage(read_image(ref, warn=notes.append), ref, tuple(notes))
     engine = connect()
     image = engine.image(ref)
     if any(entry.empty_layer is None for entry in image.history):

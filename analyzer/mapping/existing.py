@@ -68,10 +68,10 @@ def image_report(
             stages=(),
             steps=(),
             summary=summarize(image, None, ()),
-            warnings=size_notes(engine_info),
+            warnings=(*size_notes(engine_info), *source.warnings),
         )
     writer = history_writer(image)
-    return history_report(
+    report = history_report(
         dockerfile,
         target,
         image,
@@ -80,6 +80,7 @@ def image_report(
         builder="unknown",
         history_builder="buildkit" if writer == "buildkit" else "classic",
     )
+    return replace(report, warnings=(*report.warnings, *source.warnings))
 
 
 def history_report(

@@ -258,7 +258,7 @@ def _open_writer(fifo: Path, deadline: float) -> int:
     while True:
         try:
             return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:  # ENXIO: no reader yet
+        except OSError:  # noqa: PERF203 - ENXIO: no reader yet
             assert time.monotonic() < deadline
             time.sleep(0.05)
 

@@ -10,6 +10,7 @@ index wins (it knows platforms), and ``manifest.json`` only adds the ``RepoTags`
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -168,6 +169,7 @@ def _walk(source: Source, descriptor: object, depth: int) -> Iterator[Candidate]
     name = blob_path(source.label, descriptor.get("digest"))
     if source.resolve(name) is None:
         return  # a platform the saving engine did not have: its manifest is listed but not included
+    _check_digest(source, name, descriptor.get("digest"))
     document = load_json(source, name, "manifest")
     if not isinstance(document, dict):
         raise _bad(source, name, "not an object")
@@ -181,6 +183,14 @@ def _walk(source: Source, descriptor: object, depth: int) -> Iterator[Candidate]
     candidate = _manifest_candidate(source, name, document, descriptor)
     if source.resolve(candidate.config) is not None:
         yield candidate
+
+
+def _check_digest(source: Source, name: str, digest: object) -> None:
+    """A blob named by a sha256 digest must hash to it: a tampered manifest or index is refused."""
+    if isinstance(digest, str) and digest.startswith("sha256:"):
+        found = "sha256:" + hashlib.sha256(source.read_small(source.must_resolve(name, "blob"))).hexdigest()
+        if found != digest:
+            raise ArchiveError(f"{source.label}: {name} does not match its digest (its sha256 is {found})")
 
 
 def _manifest_candidate(
