@@ -154,7 +154,8 @@ def _check_digests(
         named = _BLOB_NAME.search(blob)
         if named is not None and scan.blob_digest != f"sha256:{named['hex']}":
             raise ArchiveError(
-                f"{label}: layer {index} ({blob!r}) does not match its digest (its sha256 is {scan.blob_digest})"
+                f"{label}: layer {index} ({blob!r}) does not match its digest "
+                f"(its sha256 is {scan.blob_digest})"
             )
         if scan.digest != expected:
             raise ArchiveError(
@@ -174,8 +175,8 @@ def _bombs(blobs: Sequence[str], scans: Mapping[str, LayerScan]) -> Iterator[str
         ):
             ratio = scan.tar_bytes // max(scan.blob_bytes, 1)
             yield (
-                f"layer {index} ({blob!r}) expands {ratio}x ({scan.blob_bytes} B compressed, {scan.tar_bytes} B "
-                f"as a tar), past the {limits.BOMB_RATIO}x a real layer never reaches: a decompression bomb?"
+                f"layer {index} ({blob!r}) expands {ratio}x ({scan.blob_bytes} B compressed, "
+                f"{scan.tar_bytes} B as a tar), past the {limits.BOMB_RATIO}x a real layer never reaches: a decompression bomb?"
             )
 
 
