@@ -176,7 +176,8 @@ def _bombs(blobs: Sequence[str], scans: Mapping[str, LayerScan]) -> Iterator[str
             ratio = scan.tar_bytes // max(scan.blob_bytes, 1)
             yield (
                 f"layer {index} ({blob!r}) expands {ratio}x ({scan.blob_bytes} B compressed, "
-                f"{scan.tar_bytes} B as a tar), past the {limits.BOMB_RATIO}x a real layer never reaches: a decompression bomb?"
+                f"{scan.tar_bytes} B as a tar), past the {limits.BOMB_RATIO}x a real layer never reaches: "
+                "a decompression bomb?"
             )
 
 
