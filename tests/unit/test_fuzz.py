@@ -172,9 +172,13 @@ def test_fuzzed_archives(
         check_run(capsys, ["image", str(path), "-q", *(["--contents"] if contents else [])], {0, 2})
 
 
+def _containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    _containers,
     max_leaves=20,
 )
 

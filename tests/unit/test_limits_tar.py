@@ -219,3 +219,24 @@ def test_bounded_time_and_memory(tmp_path: Path, case: str, command: str) -> Non
     )
     assert proc.returncode == 2, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_memory_follows_the_members_kept_not_tarinfo_objects(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from analyzer.image.archive.blobs import TarIndexSource
+
+    junk = b"".join(raw_member(f"junk/{i // 1000}/member-{i:06d}") for i in range(50_000))
+    path = tmp_path / "many.tar"
+    path.write_bytes(save([layer_tar()], extra=junk))
+    del junk
+    tracemalloc.start()
+    try:
+        with TarIndexSource(path) as source:
+            kept, _ = tracemalloc.get_traced_memory()
+            assert source.resolve("manifest.json") == "manifest.json"
+    finally:
+        tracemalloc.stop()
+    # ~140 B per member kept (name, dict slot, header offset); a TarInfo each was some 700 B.
+    assert kept < 50_000 * 250, kept
+    assert read_image(path).tags == ("hostile:1",)

@@ -122,32 +122,51 @@ def open_tar_stream(stream: BinaryIO) -> tarfile.TarFile:
     return tarfile.open(fileobj=strict, mode="r|", tarinfo=StrictTarInfo)
 
 
+_OTHER = "other"
+
+
 class MemberTable:
-    """A tar's member names with their types and link targets: resolves names the way tar links them."""
+    """A tar's member names with their types and link targets: resolves names the way tar links them.
+
+    Compact, because a hostile (or just huge) archive may have a million members: a regular member is
+    stored as one int (where its header starts, for random access; 0 when unknown), a link as a
+    (kind, target) tuple, anything else as one shared string. About 150 bytes per member.
+    """
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self._entries: dict[str, tuple[str, str]] = {}  # name -> ("reg"|"sym"|"lnk"|"other", target)
+        self._entries: dict[str, int | str | tuple[str, str]] = {}
 
-    def add(self, info: tarfile.TarInfo) -> str:
+    def add(self, info: tarfile.TarInfo, offset: int = 0) -> str:
         """Record ``info`` (its path checked first); return its normalised name."""
         name = check_member_path(self.label, info.name)
-        kind = "reg" if info.isreg() else "sym" if info.issym() else "lnk" if info.islnk() else "other"
-        self._entries[name] = (kind, info.linkname)
+        if info.isreg():
+            self._entries[name] = offset
+        elif info.issym() or info.islnk():
+            self._entries[name] = ("sym" if info.issym() else "lnk", info.linkname)
+        else:
+            self._entries[name] = _OTHER
         return name
+
+    def offset(self, name: str) -> int:
+        """Where the header of the regular member ``name`` starts (as given to :meth:`add`)."""
+        found = self._entries[name]
+        assert isinstance(found, int)
+        return found
 
     def resolve(self, name: str) -> str | None:
         """The regular member ``name`` designates, or None."""
         for _ in range(LINK_HOPS):
-            kind, target = self._entries.get(name, ("", ""))
-            if kind == "reg":
+            found = self._entries.get(name)
+            if isinstance(found, int):
                 return name
+            if not isinstance(found, tuple):
+                return None
+            kind, target = found
             if kind == "sym":
                 name = self._follow_symlink(name, target)
-            elif kind == "lnk":
-                name = check_member_path(self.label, target)
             else:
-                return None
+                name = check_member_path(self.label, target)
         raise ArchiveError(f"{self.label}: too many links from {name!r}")
 
     def _follow_symlink(self, member: str, target: str) -> str:
@@ -223,7 +242,11 @@ class _RandomAccess(Source):
 
 
 class TarIndexSource(_RandomAccess):
-    """An uncompressed tar: ``tarfile``'s ``r:`` mode indexes member offsets by seeking over bodies."""
+    """An uncompressed tar: indexed once (``tarfile`` seeks over the bodies), then read at random.
+
+    Only each member's name, kind and header offset are kept, never its TarInfo: ``getmembers()``
+    would hold a million TarInfo objects (some 700 MB) for an archive with a million members.
+    """
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
@@ -231,14 +254,18 @@ class TarIndexSource(_RandomAccess):
             self._tar = tarfile.open(path, mode="r:", tarinfo=StrictTarInfo)  # noqa: SIM115 - until close()
         except (tarfile.TarError, EOFError) as exc:
             raise ArchiveError(f"{self.label}: not a tar archive ({exc})") from None
+        # Every path is checked here, before any body is read.
+        self._table = MemberTable(self.label)
         try:
-            members = self._tar.getmembers()
+            while (info := self._tar.next()) is not None:
+                self._table.add(info, info.offset)
+                self._tar.members.clear()  # type: ignore[attr-defined]  # public since Python 2
         except (tarfile.TarError, EOFError) as exc:
             self._tar.close()
             raise ArchiveError(f"{self.label}: truncated or corrupt tar archive ({exc})") from None
-        # Every path is checked here, before any body is read.
-        self._table = MemberTable(self.label)
-        self._members = {self._table.add(info): info for info in members}
+        except ArchiveError:
+            self._tar.close()
+            raise
 
     def close(self) -> None:
         self._tar.close()
@@ -247,8 +274,17 @@ class TarIndexSource(_RandomAccess):
         return self._table.resolve(name)
 
     def _open(self, name: str) -> BinaryIO:
-        stream = self._tar.extractfile(self._members[name])
-        assert stream is not None  # resolve() only returns regular files
+        # Read the member's header again where it was: one seek, for the few members ever opened.
+        tar = self._tar
+        tar.fileobj.seek(self._table.offset(name))  # type: ignore[union-attr]
+        tar.offset = self._table.offset(name)
+        with Guard(f"{self.label}: {name!r} is unreadable"):
+            info = tar.next()
+        tar.members.clear()  # type: ignore[attr-defined]
+        if info is None or not info.isreg():
+            raise ArchiveError(f"{self.label}: the archive changed while it was read ({name!r})")
+        stream = tar.extractfile(info)
+        assert stream is not None
         return cast(BinaryIO, stream)
 
 
