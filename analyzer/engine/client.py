@@ -21,6 +21,7 @@ from typing import Any
 import requests.exceptions
 import urllib3.exceptions
 
+from analyzer.engine import leftovers
 from analyzer.engine.classic_stream import BuildProgress, StreamParser, command_matches, failing_stage_steps
 from analyzer.engine.sdk import (
     answer_seconds,
@@ -210,15 +211,19 @@ class Engine:
             "timeout": None,  # a long silent RUN must not time out
         }
         parser = StreamParser()
+        self._sweep_leftovers()
         started = time.time()
+        record = leftovers.BuildRecord(self.address, started)  # kept only if the engine dies mid-build
         try:
             stream = self._start_build(options)
             response = _response_of(stream)
             try:
-                self._pump(stream, parser, on_progress)
+                self._pump(stream, parser, on_progress, record.write)
             except KeyboardInterrupt:
                 self._abort_build(response, stream, parser.container_ids, started)
+                record.done()
                 raise
+            record.done()
         except docker.errors.APIError as exc:
             if exc.status_code == 400:  # the daemon rejects bad input before streaming
                 raise _rejected(exc, dockerfile) from None
@@ -245,12 +250,18 @@ class Engine:
 
     @staticmethod
     def _pump(
-        stream: Iterable[Any], parser: StreamParser, on_progress: Callable[[BuildProgress], None] | None
+        stream: Iterable[Any],
+        parser: StreamParser,
+        on_progress: Callable[[BuildProgress], None] | None,
+        record: Callable[[Sequence[str]], None] | None = None,
     ) -> None:
         for message in stream:
             if not isinstance(message, Mapping):
                 continue
+            known = len(parser.container_ids)
             events = parser.feed(message)
+            if record is not None and len(parser.container_ids) > known:
+                record(parser.container_ids)
             if on_progress is not None:
                 for event in events:
                     on_progress(event)
@@ -270,6 +281,13 @@ class Engine:
                     close()
             with contextlib.suppress(*_TRANSPORT_ERRORS):
                 self._remove_build_containers(cids, started)
+
+    def _sweep_leftovers(self) -> None:
+        """Remove the build containers of earlier runs that died with their engine (engine/leftovers.py)."""
+        for path, started, cids in list(leftovers.stale(self.address)):
+            with contextlib.suppress(*_TRANSPORT_ERRORS):
+                self._remove_build_containers(cids, started)
+                path.unlink()
 
     def _remove_build_containers(self, cids: Sequence[str], started: float) -> None:
         # Compare creation times on the daemon's clock: a remote engine's clock may be off.
