@@ -96,14 +96,19 @@ def test_a_decompression_bomb_is_named_with_its_ratio(
 # --------------------------------------------------------------------------- the contents cache
 
 
-def test_a_zlib_bomb_cache_entry_is_a_miss_and_is_rewritten(tmp_path: Path) -> None:
+def test_a_zlib_bomb_cache_entry_is_a_miss_and_is_rewritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analyzer.contents import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "MAX_CACHE_ENTRY", 4 << 20)  # 256 MiB for real: same code path
     cache = ListingCache(tmp_path)
     diff_id = "sha256:" + "a" * 64
     path = tmp_path / f"{'a' * 64}.json.z"
     inflater = zlib.compressobj(9)
-    bomb = inflater.compress(b'{"entries": "' + b" " * (300 << 20)) + inflater.flush()
+    bomb = inflater.compress(b'{"entries": "' + b" " * (40 << 20)) + inflater.flush()
     path.write_bytes(bomb)
-    assert len(bomb) < 1 << 20
+    assert len(bomb) < 100_000
     assert cache.get(diff_id) is None
     good = LayerListing(diff_id, (Entry("/a", "f", 1, 0.0, ""),))
     cache.put(good)

@@ -144,20 +144,15 @@ def test_the_fake_engine_answers_like_an_engine(fake_engine: tuple[Path, FakeEng
     assert code == 0, err
 
 
+BEHAVIOURS = ("500", "garbage", "list", "wrong-types", "huge-length", "endless", "slowloris", "silence")
 CASES = [
-    (route, behaviour)
-    for route in ("/version", "/images/fake/json", f"/images/{IMAGE_ID}/history")
-    for behaviour in (
-        "500",
-        "garbage",
-        "list",
-        "wrong-types",
-        "huge-length",
-        "endless",
-        "slowloris",
-        "silence",
-    )
-] + [("/info", "endless"), ("/info", "wrong-types"), ("/_ping", "silence")]
+    *(("/images/fake/json", behaviour) for behaviour in BEHAVIOURS),
+    *(("/version", behaviour) for behaviour in ("garbage", "list", "endless", "slowloris")),
+    *((f"/images/{IMAGE_ID}/history", behaviour) for behaviour in ("500", "wrong-types", "endless")),
+    ("/info", "endless"),
+    ("/info", "wrong-types"),
+    ("/_ping", "silence"),
+]
 
 
 @pytest.mark.parametrize(("route", "behaviour"), CASES)
