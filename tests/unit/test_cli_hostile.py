@@ -275,3 +275,28 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path) -> None:
     os.close(writer)
     assert proc.returncode == 143
     assert err.strip() == "layermap: terminated"
+
+
+@pytest.mark.parametrize("content", [b"node_modules\n\xff\xfe\n", None])
+def test_a_bad_dockerignore_is_exit_2_before_the_engine_sees_it(
+    tmp_path: Path, content: bytes | None
+) -> None:
+    from analyzer.engine.buildkit_api import read_dockerignore
+    from analyzer.engine.client import Engine
+    from analyzer.errors import UsageError
+
+    ignore = tmp_path / ".dockerignore"
+    if content is None:
+        os.mkfifo(ignore)  # would block the SDK's open() for ever
+    else:
+        ignore.write_bytes(content)
+    with pytest.raises(UsageError, match=r"\.dockerignore"):
+        read_dockerignore(tmp_path)
+
+    class NoBuild:
+        def build(self, **kwargs: Any) -> None:
+            raise AssertionError("the SDK must not be called")
+
+    with pytest.raises(UsageError, match=r"\.dockerignore") as err:
+        Engine(NoBuild(), "unix:///fake").build_classic(tmp_path, tmp_path / "Dockerfile")
+    assert err.value.exit_code == 2
