@@ -135,3 +135,24 @@ def test_a_tampered_cache_entry_is_a_miss(tmp_path: Path, entries: object) -> No
     data = {"format": FORMAT, "rules": RULES_VERSION, "diff_id": diff_id, "entries": entries, "secrets": []}
     (tmp_path / f"{'b' * 64}.json.z").write_bytes(zlib.compress(json.dumps(data).encode()))
     assert ListingCache(tmp_path).get(diff_id) is None
+
+
+DEEP = "[" * 1000 + "]" * 1000
+
+
+@pytest.mark.parametrize("where", ["config", "index.json"])
+def test_json_nested_1000_deep_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    if where == "index.json":
+        files = layout_files()
+        files["index.json"] = DEEP.encode()
+        path = write_dir(files, tmp_path / "layout")
+    else:  # a Docker-format save: the config's name is its digest, so only the nesting is wrong
+        config = ('{"rootfs": ' + DEEP + "}").encode()
+        name = hashlib.sha256(config).hexdigest() + ".json"
+        manifest = json.dumps([{"Config": name, "RepoTags": ["deep:1"], "Layers": []}]).encode()
+        path = write_tar({name: config, "manifest.json": manifest}, tmp_path / "deep.tar")
+    assert main(["image", str(path), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err and "not valid JSON (nested" in err, err
