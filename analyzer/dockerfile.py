@@ -27,8 +27,10 @@ from analyzer.model import Dockerfile, Heredoc, Instruction, Stage
 MAX_BYTES = 10 * 1024 * 1024
 
 KEYWORDS = frozenset(
-    "FROM RUN CMD LABEL MAINTAINER EXPOSE ENV ADD COPY ENTRYPOINT VOLUME USER WORKDIR ARG "
-    "ONBUILD STOPSIGNAL HEALTHCHECK SHELL".split()
+    {
+        *("FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT"),
+        *("VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL"),
+    }
 )
 _EXEC_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME"})
 # BuildKit reads heredocs only for these (and for them behind ONBUILD).

@@ -156,6 +156,10 @@ class Layer:
     chain_id: str
     size: int | None = None
     """Bytes as ``docker history`` reports them for the entry that made the layer; None if unknown."""
+    compressed_size: int | None = None
+    """Bytes of the compressed blob a pull downloads, when the source knows it (registry, OCI archive)."""
+    blob_digest: str | None = None
+    """Digest of that blob (the manifest's layer descriptor), when the source knows it."""
 
 
 @dataclass(frozen=True)

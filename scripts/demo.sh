@@ -9,7 +9,8 @@
 # Same set-up as scripts/test.sh (Debian packages when missing, .venv, a private daemon in a temp dir
 # with the seeded base images), then `layermap build SAMPLE_DIR --network host ARGS...`; the daemon is
 # stopped and its dir deleted afterwards. Exits with layermap's status. LAYERMAP_ENGINE_KIND=docker26
-# runs it on Docker 26.1 with the containerd image store instead (see scripts/dev-engine.sh).
+# (docker28) runs it on Docker 26.1 (28.5) with the containerd image store instead (see
+# scripts/dev-engine.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -54,7 +55,7 @@ trap 'exit 143' TERM
 
 bash "$ENGINE" start >/dev/null
 unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
-# DOCKER_HOST (docker26: also LAYERMAP_BUILDX, LAYERMAP_DOCKER_CLI, DOCKER_CONFIG)
+# DOCKER_HOST (docker26/docker28: also LAYERMAP_BUILDX, LAYERMAP_DOCKER_CLI, DOCKER_CONFIG)
 eval "$(bash "$ENGINE" env)"
 
 rc=0

@@ -4,14 +4,15 @@
 #   scripts/dev-engine.sh start    install what is missing, start the daemon, wait until it answers, seed
 #                                  the base images
 #   scripts/dev-engine.sh stop     stop the daemon and its containerd by pid
-#   scripts/dev-engine.sh env      print `export DOCKER_HOST=...` and, for docker26, the buildx/CLI paths
+#   scripts/dev-engine.sh env      print `export DOCKER_HOST=...` and, for docker26/docker28, the buildx/CLI
+#                                  paths
 #                                  (use: eval "$(scripts/dev-engine.sh env)")
 #   scripts/dev-engine.sh status   is it running? (exit 0 yes, 3 no)
 #   scripts/dev-engine.sh seed     create busybox:latest and debian:bookworm-slim if missing
-#   scripts/dev-engine.sh install  only install what is missing (Debian packages; for docker26 also the
-#                                  engine's own files)
+#   scripts/dev-engine.sh install  only install what is missing (Debian packages; for docker26/docker28
+#                                  also the engine's own files)
 #
-# Two kinds of engine, chosen with LAYERMAP_ENGINE_KIND:
+# Three kinds of engine, chosen with LAYERMAP_ENGINE_KIND:
 #   docker20 (default)  Debian 12's docker.io (Docker 20.10, overlay2 image store), installed with apt-get.
 #   docker26            Docker 26.1 with the containerd image store and buildx 0.13: Debian 13 (trixie)'s
 #                       docker.io, containerd, docker-cli and docker-buildx packages, downloaded with a
@@ -22,9 +23,13 @@
 #                       LAYERMAP_BUILDX (the docker-buildx plugin, which also runs standalone),
 #                       LAYERMAP_DOCKER_CLI (the 26.1 docker client) and a DOCKER_CONFIG whose
 #                       cliPluginsExtraDirs makes `docker buildx` work with any docker client.
+#   docker28            Docker 28.5 with the containerd image store and buildx 0.29: Debian unstable (sid)'s
+#                       docker.io, containerd (2.1), docker-cli and docker-buildx, fetched and run exactly like
+#                       docker26 (same function, suite sid, ${LAYERMAP_SEED_CACHE}/docker28/, about 330 MB);
+#                       containerd 2.x reads a version 3 config. `env` prints the same variables.
 #
 # Everything lives in one state dir, ${LAYERMAP_ENGINE_DIR:-/tmp/layermap-engine} (docker26:
-# /tmp/layermap-engine26): data root, exec root, socket, pidfile and log. The daemon never touches another
+# /tmp/layermap-engine26, docker28: /tmp/layermap-engine28): data root, exec root, socket, pidfile and log. The daemon never touches another
 # daemon (its own data root, exec root, socket and containerd), has no bridge network and changes no
 # iptables rules: a build step that needs the network must use host networking (`--network host`).
 #
@@ -35,13 +40,14 @@
 #                         ${XDG_CACHE_HOME:-$HOME/.cache}/layermap/ so later seeds skip debootstrap.
 #
 # Environment:
-#   LAYERMAP_ENGINE_KIND      docker20 (default) or docker26
-#   LAYERMAP_ENGINE_DIR       state dir (default /tmp/layermap-engine, docker26: /tmp/layermap-engine26);
-#                             keep it short (unix socket paths are limited to 107 bytes)
+#   LAYERMAP_ENGINE_KIND      docker20 (default), docker26 or docker28
+#   LAYERMAP_ENGINE_DIR       state dir (default /tmp/layermap-engine, docker26: /tmp/layermap-engine26,
+#                             docker28: /tmp/layermap-engine28); keep it short (unix socket paths are
+#                             limited to 107 bytes)
 #   LAYERMAP_ENGINE_TCP_PORT  also listen on tcp://127.0.0.1:PORT (no TLS, loopback only)
-#   LAYERMAP_DEBIAN_MIRROR    mirror for debootstrap, the image's sources and the trixie packages
+#   LAYERMAP_DEBIAN_MIRROR    mirror for debootstrap, the image's sources and the trixie/sid packages
 #                             (default http://deb.debian.org/debian)
-#   LAYERMAP_SEED_CACHE       cache dir for the rootfs tarball and the docker26 files
+#   LAYERMAP_SEED_CACHE       cache dir for the rootfs tarball and the docker26/docker28 files
 #                             (default ${XDG_CACHE_HOME:-$HOME/.cache}/layermap)
 set -euo pipefail
 
@@ -52,8 +58,9 @@ KIND=${LAYERMAP_ENGINE_KIND:-docker20}
 case $KIND in
     docker20) D=${LAYERMAP_ENGINE_DIR:-/tmp/layermap-engine} ;;
     docker26) D=${LAYERMAP_ENGINE_DIR:-/tmp/layermap-engine26} ;;
+    docker28) D=${LAYERMAP_ENGINE_DIR:-/tmp/layermap-engine28} ;;
     *)
-        printf '%s: error: LAYERMAP_ENGINE_KIND must be docker20 or docker26, not %q\n' "$PROG" "$KIND" >&2
+        printf '%s: error: LAYERMAP_ENGINE_KIND must be docker20, docker26 or docker28, not %q\n' "$PROG" "$KIND" >&2
         exit 2
         ;;
 esac
@@ -65,21 +72,30 @@ LOG="$D/dockerd.log"
 MIRROR=${LAYERMAP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 CACHE_DIR=${LAYERMAP_SEED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/layermap}
 DEBIAN_TAR="$CACHE_DIR/bookworm-minbase.tar"
-# docker26: Debian 13's packages, unpacked under the cache dir; the client and plugin come from there too.
-D26_CACHE="$CACHE_DIR/docker26"
-D26_ROOT="$D26_CACHE/root"
-D26_STAMP="$D26_CACHE/installed"
-D26_PACKAGES=(docker.io containerd docker-cli docker-buildx)
-D26_SUITE=trixie
-BUILDX="$D26_ROOT/usr/libexec/docker/cli-plugins/docker-buildx"
-# docker26's containerd: the same layout dockerd gives the containerd it supervises (20.10), so the
-# content store is at <DockerRootDir>/containerd/daemon/io.containerd.content.v1.content for both.
+# docker26/docker28 ("downloaded" kinds): another Debian suite's packages, unpacked under the cache dir
+# (one folder per kind); the client and plugin come from there too.
+#   DL_SUITE    the suite whose docker.io / containerd / docker-cli / docker-buildx are downloaded
+#   DL_NAME     how messages name that suite
+#   DL_VERSION  what `dockerd --version` must start with (a suite that moved on is an error, not a surprise)
+#   DL_CTD_CONFIG_VERSION  containerd's config format: 2 for containerd 1.x, 3 for 2.x (its plugin ids
+#                          changed; 2.x would migrate a version 2 file at every start)
+DOWNLOADED="" DL_SUITE="" DL_NAME="" DL_VERSION="" DL_CTD_CONFIG_VERSION=2
+case $KIND in
+    docker26) DOWNLOADED=1 DL_SUITE=trixie DL_NAME="Debian 13 (trixie)" DL_VERSION="26." DL_CTD_CONFIG_VERSION=2 ;;
+    docker28) DOWNLOADED=1 DL_SUITE=sid DL_NAME="Debian unstable (sid)" DL_VERSION="28.5." DL_CTD_CONFIG_VERSION=3 ;;
+esac
+DL_CACHE="$CACHE_DIR/$KIND"
+DL_ROOT="$DL_CACHE/root"
+DL_PACKAGES=(docker.io containerd docker-cli docker-buildx)
+BUILDX="$DL_ROOT/usr/libexec/docker/cli-plugins/docker-buildx"
+# The downloaded kinds' containerd: the same layout dockerd gives the containerd it supervises (20.10), so
+# the content store is at <DockerRootDir>/containerd/daemon/io.containerd.content.v1.content for all.
 CTD_DIR="$D/exec/containerd"
 CTD_SOCK="$CTD_DIR/containerd.sock"
 CTD_PIDFILE="$CTD_DIR/containerd.pid"
-if [[ $KIND == docker26 ]]; then
+if [[ -n $DOWNLOADED ]]; then
     # Our dockerd, containerd, shims and client first; runc (Debian 12's) from the system.
-    PATH="$D26_ROOT/usr/bin:$D26_ROOT/usr/sbin:$PATH"
+    PATH="$DL_ROOT/usr/bin:$DL_ROOT/usr/sbin:$PATH"
 fi
 START_TIMEOUT=30
 STOP_TIMEOUT=15
@@ -111,8 +127,8 @@ safe_rm() {
 say() { printf '%s [%s]: %s\n' "$PROG" "$KIND" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-# The docker client on PATH (a newer client negotiates the API version down; docker26: the 26.1 client
-# of the unpacked docker-cli package), aimed at our socket only, whatever DOCKER_HOST / DOCKER_CONTEXT /
+# The docker client on PATH (a newer client negotiates the API version down; docker26/docker28: the
+# client of the unpacked docker-cli package), aimed at our socket only, whatever DOCKER_HOST / DOCKER_CONTEXT /
 # TLS variables the caller has.
 dk() {
     env -u DOCKER_HOST -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH \
@@ -129,8 +145,8 @@ pkg_installed() {
 # Missing packages among the ones the engine needs, plus any named on the command line.
 missing_packages() {
     local missing=()
-    if [[ $KIND == docker26 ]]; then
-        # The engine's own files come from Debian 13 (install_docker26); runc must be Debian 12's.
+    if [[ -n $DOWNLOADED ]]; then
+        # The engine's own files come from another suite (install_downloaded); runc must be Debian 12's.
         command -v runc >/dev/null 2>&1 || missing+=(runc)
     elif ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
         # Any docker engine with a client will do; Debian's docker.io when there is none.
@@ -179,33 +195,43 @@ with_lock() {
     ) 9>"$lock"
 }
 
-# docker26's files: Debian 13's packages, downloaded with a private apt state (own sources list, lists,
-# cache and status: the system's apt configuration and its sources are not changed) and unpacked with
-# `dpkg -x` (nothing is installed in the system). Done once; the stamp file lists what was unpacked.
-docker26_installed() {
-    [[ -s $D26_STAMP && -x $D26_ROOT/usr/sbin/dockerd && -x $D26_ROOT/usr/bin/containerd &&
-        -x $D26_ROOT/usr/bin/containerd-shim-runc-v2 && -x $D26_ROOT/usr/bin/docker && -x $BUILDX ]]
+# The downloaded kinds' files: another suite's packages, downloaded with a private apt state (own
+# sources list, lists, cache and status: the system's apt configuration and its sources are not changed)
+# and unpacked with `dpkg -x` (nothing is installed in the system). Done once per kind; the stamp file
+# lists what was unpacked.
+#
+# engine_files_present ROOT: the unpacked tree has everything start() runs.
+engine_files_present() {
+    local root=$1
+    [[ -s $root/../installed && -x $root/usr/sbin/dockerd && -x $root/usr/bin/containerd &&
+        -x $root/usr/bin/containerd-shim-runc-v2 && -x $root/usr/bin/ctr && -x $root/usr/bin/docker &&
+        -x $root/usr/libexec/docker/cli-plugins/docker-buildx ]]
 }
 
-install_docker26() {
-    docker26_installed && return 0
-    with_lock "$CACHE_DIR/docker26.lock" download_docker26
+install_downloaded() {
+    engine_files_present "$DL_ROOT" && return 0
+    with_lock "$DL_CACHE.lock" download_engine "$DL_SUITE" "$DL_CACHE" "$DL_VERSION" "$DL_NAME"
 }
 
-download_docker26() {
-    docker26_installed && return 0
-    command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1 ||
-        die "docker26 needs apt-get and dpkg (a Debian machine)"
+# download_engine SUITE CACHE VERSION NAME: download DL_PACKAGES from SUITE of the mirror, unpack them
+# into CACHE/root (stamp CACHE/installed) and check that the dockerd in them is Docker VERSION*.
+download_engine() {
+    local suite=$1 cache=$2 want=$3 name=$4
+    local root="$cache/root" stamp="$cache/installed"
+    engine_files_present "$root" && return 0 # unpacked by another start while we waited for the lock
+    if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; then
+        die "$KIND needs apt-get and dpkg (a Debian machine)"
+    fi
     local arch keyring="/usr/share/keyrings/debian-archive-keyring.gpg"
     arch=$(dpkg --print-architecture)
-    [[ -r $keyring ]] || die "docker26: $keyring is missing (apt-get install debian-archive-keyring)"
-    local work="$D26_CACHE/tmp"
+    [[ -r $keyring ]] || die "$KIND: $keyring is missing (apt-get install debian-archive-keyring)"
+    local work="$cache/tmp"
     safe_rm "$work"
     CLEANUP+=("$work")
     mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial" "$work/apt/empty.d" \
         "$work/debs" "$work/root"
     : >"$work/apt/status"
-    echo "deb [arch=$arch signed-by=$keyring] $MIRROR $D26_SUITE main" >"$work/apt/sources.list"
+    echo "deb [arch=$arch signed-by=$keyring] $MIRROR $suite main" >"$work/apt/sources.list"
     local apt_opts=(
         -o "Dir::Etc::SourceList=$work/apt/sources.list"
         -o "Dir::Etc::SourceParts=$work/apt/empty.d"
@@ -220,34 +246,37 @@ download_docker26() {
         -o "APT::Sandbox::User=root"
         -o "Debug::NoLocking=1"
     )
-    say "downloading Debian 13 ($D26_SUITE) packages ${D26_PACKAGES[*]} from $MIRROR (about 80 MB, once)"
+    say "downloading $name packages ${DL_PACKAGES[*]} from $MIRROR (about 80 MB, once)"
     # --error-on=any: a list that cannot be fetched is an error, not a warning.
     if ! apt-get "${apt_opts[@]}" -qq --error-on=any update >"$work/apt.log" 2>&1; then
         tail -n 20 "$work/apt.log" >&2
-        die "docker26: could not read the Debian 13 ($D26_SUITE) package lists from $MIRROR (see above); the docker26 engine needs them"
+        die "$KIND: could not read the $name package lists from $MIRROR (see above); the $KIND engine needs them"
     fi
-    if ! (cd "$work/debs" && apt-get "${apt_opts[@]}" -qq download "${D26_PACKAGES[@]}") >>"$work/apt.log" 2>&1; then
+    if ! (cd "$work/debs" && apt-get "${apt_opts[@]}" -qq download "${DL_PACKAGES[@]}") >>"$work/apt.log" 2>&1; then
         tail -n 20 "$work/apt.log" >&2
-        die "docker26: could not download ${D26_PACKAGES[*]} ($D26_SUITE) from $MIRROR (see above); the docker26 engine needs them"
+        die "$KIND: could not download ${DL_PACKAGES[*]} ($suite) from $MIRROR (see above); the $KIND engine needs them"
     fi
     local deb
     for deb in "$work"/debs/*.deb; do
-        dpkg -x "$deb" "$work/root" || die "docker26: dpkg -x $deb failed"
+        dpkg -x "$deb" "$work/root" || die "$KIND: dpkg -x $deb failed"
     done
+    # A runc among the unpacked files would come first on PATH, and a newer suite's runc needs a newer
+    # glibc than Debian 12's: the system's runc (Debian 12's package) is the one to run.
+    rm -f "$work/root/usr/sbin/runc" "$work/root/usr/bin/runc"
     local version
-    version=$("$work/root/usr/sbin/dockerd" --version 2>&1) || die "docker26: the unpacked dockerd does not run: $version"
-    [[ $version == "Docker version 26."* ]] ||
-        die "docker26: $D26_SUITE's docker.io is no longer Docker 26 ($version); update dev-engine.sh"
-    safe_rm "$D26_ROOT"
-    mv "$work/root" "$D26_ROOT"
-    (cd "$work/debs" && ls -1 *.deb) >"$D26_STAMP"
+    version=$("$work/root/usr/sbin/dockerd" --version 2>&1) || die "$KIND: the unpacked dockerd does not run: $version"
+    [[ $version == "Docker version $want"* ]] ||
+        die "$KIND: $suite's docker.io is no longer Docker $want ($version); update dev-engine.sh"
+    safe_rm "$root"
+    mv "$work/root" "$root"
+    for deb in "$work"/debs/*.deb; do echo "${deb##*/}"; done >"$stamp"
     safe_rm "$work"
-    say "unpacked $(tr '\n' ' ' <"$D26_STAMP")into $D26_ROOT ($(du -sh "$D26_ROOT" | cut -f1))"
+    say "unpacked $(tr '\n' ' ' <"$stamp")into $root ($(du -sh "$root" | cut -f1))"
 }
 
 install_all() {
     install_packages "$@"
-    [[ $KIND != docker26 ]] || install_docker26
+    [[ -z $DOWNLOADED ]] || install_downloaded
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -293,9 +322,10 @@ start() {
     # Our own config file: a daemon.json written for the machine's own daemon (hosts, data-root, …)
     # must not leak into this one. Our own trust key too: 20.10 derives the engine ID (`docker info`)
     # from /etc/docker/key.json, so every daemon sharing that file has the same ID.
-    # docker26: the containerd image store is enabled in this file, not by a flag.
+    # docker26/docker28: the containerd image store is enabled in this file, not by a flag (28 still
+    # defaults to the graph drivers).
     if [[ ! -e $D/daemon.json ]]; then
-        if [[ $KIND == docker26 ]]; then
+        if [[ -n $DOWNLOADED ]]; then
             echo '{"features": {"containerd-snapshotter": true}}' >"$D/daemon.json"
         else
             printf '{"deprecated-key-path": "%s"}\n' "$D/key.json" >"$D/daemon.json"
@@ -310,7 +340,7 @@ start() {
         -H "unix://$SOCK"
         --bridge=none --iptables=false --ip6tables=false
     )
-    if [[ $KIND == docker26 ]]; then
+    if [[ -n $DOWNLOADED ]]; then
         # dockerd would start its own containerd only when /run/containerd/containerd.sock does not
         # exist, and use the system's otherwise: start ours and name it.
         start_containerd
@@ -347,7 +377,7 @@ start() {
     print_env
 }
 
-# docker26's containerd, with the root, state and sockets a dockerd-supervised one would have.
+# docker26/docker28's containerd, with the root, state and sockets a dockerd-supervised one would have.
 containerd_pid() {
     [[ -s $CTD_PIDFILE ]] || return 1
     local pid
@@ -366,11 +396,19 @@ start_containerd() {
     stop_containerd
     mkdir -p "$CTD_DIR" "$D/data/containerd/daemon"
     ((${#CTD_SOCK} < 100)) || die "containerd socket path too long: $CTD_SOCK; use a shorter LAYERMAP_ENGINE_DIR"
+    # No Kubernetes CRI: dockerd does not use it, and it would look for CNI plugins and a pause image.
+    # containerd 2.x split it into plugins of their own (and the pod sandbox controller only CRI uses),
+    # named in a version 3 file.
+    local disabled='"io.containerd.grpc.v1.cri"'
+    if ((DL_CTD_CONFIG_VERSION >= 3)); then
+        disabled+=', "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"'
+        disabled+=', "io.containerd.podsandbox.controller.v1.podsandbox", "io.containerd.grpc.v1.sandbox-controllers"'
+    fi
     cat >"$CTD_DIR/containerd.toml" <<EOF
-version = 2
+version = $DL_CTD_CONFIG_VERSION
 root = "$D/data/containerd/daemon"
 state = "$CTD_DIR/daemon"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
+disabled_plugins = [$disabled]
 
 [grpc]
   address = "$CTD_SOCK"
@@ -451,7 +489,7 @@ stop() {
         say "not running ($D)"
     fi
     # docker20: dockerd stops the containerd it supervises; make sure of it (a KILLed dockerd leaves it
-    # behind). docker26: ours, started before dockerd, stopped after it. Both use the same pidfile.
+    # behind). docker26/docker28: ours, started before dockerd, stopped after it. Both use the same pidfile.
     stop_containerd
     stop_shims
     unmount_under "$D"
@@ -590,9 +628,9 @@ seed_debian() {
 
 print_env() {
     echo "export DOCKER_HOST=unix://$SOCK"
-    if [[ $KIND == docker26 ]]; then
+    if [[ -n $DOWNLOADED ]]; then
         echo "export LAYERMAP_BUILDX=$BUILDX"
-        echo "export LAYERMAP_DOCKER_CLI=$D26_ROOT/usr/bin/docker"
+        echo "export LAYERMAP_DOCKER_CLI=$DL_ROOT/usr/bin/docker"
         echo "export DOCKER_CONFIG=$D/docker-config"
     fi
 }

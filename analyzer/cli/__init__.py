@@ -24,12 +24,14 @@ from types import FrameType
 from typing import Any, TextIO, cast
 
 from analyzer import __version__
-from analyzer.cli import build, diff, image, layers, predict
+from analyzer.cli import build, diff, image, layers, predict, pull, samples, store
 from analyzer.cli.output import emit
 from analyzer.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, BuildFailed, LayermapError
 from analyzer.model import Report
 
-COMMANDS = (build, image, predict, layers, diff)
+COMMANDS = (build, image, predict, layers, diff, pull, store, samples)
+# The subcommands that may talk to an engine take --context, like the docker CLI's commands.
+ENGINE_COMMANDS = ("build", "image", "layers", "diff", "pull", "store")
 
 
 class Terminated(KeyboardInterrupt):
@@ -45,6 +47,14 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)
+    for name in ENGINE_COMMANDS:
+        sub.choices[name].add_argument(
+            "--context",
+            dest="docker_context",
+            metavar="NAME",
+            help="the Docker context whose engine to use (default: DOCKER_CONTEXT, else the current context "
+            "of ~/.docker/config.json); DOCKER_HOST, when set, wins",
+        )
     return top
 
 
@@ -63,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> tuple[int, str]:
     """The exit code and the line for stderr ("" for none)."""
     debug = getattr(args, "debug", False)
+    _use_context(getattr(args, "docker_context", None))
     try:
         code: int = args.run(args)
         return code, ""
@@ -151,3 +162,12 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _use_context(name: str | None) -> None:
+    """``--context NAME`` is DOCKER_CONTEXT for this run, so buildx, run as a child, follows it too."""
+    if not name:
+        return
+    if os.environ.get("DOCKER_HOST"):
+        print(f"layermap: warning: DOCKER_HOST is set, so --context {name} is not used", file=sys.stderr)
+    os.environ["DOCKER_CONTEXT"] = name

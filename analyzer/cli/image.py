@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.cli.output import add_gate_args, add_output_args, finish
+from analyzer.cli.registry_args import add_registry_args, connect_engine, image_ref, registry_options
 from analyzer.cli.teaching import add_teaching_args, enrich, written_by
 from analyzer.errors import UsageError
 from analyzer.review import gate
@@ -22,6 +23,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--target", metavar="STAGE")
     p.add_argument("--contents", action="store_true", help="also read layer contents: files, waste, secrets")
     p.add_argument("--files", type=int, metavar="N", help="with --contents: the N largest changes per step")
+    add_registry_args(p)
     add_teaching_args(p)
     add_output_args(p)
     add_gate_args(p)
@@ -30,7 +32,6 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analyzer.dockerfile import load, parse_build_args
-    from analyzer.engine import client as engine_mod
     from analyzer.image.archive import is_archive_path
     from analyzer.image.source import open_image
     from analyzer.mapping import build as pipeline
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
         pipeline.check_target(dockerfile, args.target)
     elif args.target or args.build_args:
         raise UsageError("--target and --build-arg need --dockerfile")
-    source = open_image(args.image, is_archive_path(args.image), engine_mod.connect)
+    ref = image_ref(args, args.image)
+    source = open_image(ref, is_archive_path(ref), connect_engine, registry_options(args))
     report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)
     if args.contents:
         top = 10 if args.files is None else args.files

@@ -18,7 +18,8 @@ writes for a vertex is its header), the seconds field marks output, and the keyw
 right after ``#N``. Blank lines are ignored (the printer also writes one to end a partial line), and
 so is every line without ``#`` except the final ``ERROR:``, which buildx writes itself.
 
-Everything else is :class:`analyzer.engine.buildkit_trace.TraceParser`'s: each line becomes a vertex snapshot or an
+Everything else is :class:`analyzer.engine.buildkit_trace.TraceParser`'s: each line becomes a vertex
+snapshot or an
 output chunk, so the vertex → Dockerfile line mapping, progress events, cache hits, durations and the
 failure (exit code from the message text) are the same as on the Engine API path.
 """

@@ -23,6 +23,8 @@ import urllib3.exceptions
 
 from analyzer.engine import leftovers
 from analyzer.engine.classic_stream import BuildProgress, StreamParser, command_matches, failing_stage_steps
+from analyzer.engine.context import Endpoint
+from analyzer.engine.context import resolve as resolve_endpoint
 from analyzer.engine.sdk import (
     answer_seconds,
     bound_answers,
@@ -37,11 +39,11 @@ from analyzer.model import BuildResult, Dockerfile, EngineInfo, Image, ImageLink
 
 __all__ = ["BuildProgress", "Engine", "connect"]
 
-DEFAULT_ADDRESS = "unix:///var/run/docker.sock"
 START_HINT = (
-    "start one (bash scripts/dev-engine.sh start; "
-    'eval "$(bash scripts/dev-engine.sh env)") or set DOCKER_HOST'
+    "is Docker running? Point layermap at an engine with DOCKER_HOST, --context NAME or DOCKER_CONTEXT"
 )
+# In a clone of the repository, a private throw-away engine is one command away.
+_DEV_ENGINE = Path(__file__).resolve().parents[2] / "scripts" / "dev-engine.sh"
 _CONNECT_TIMEOUT = 10
 _REQUEST_TIMEOUT = 300  # export (docker save) prepares the whole tar before its first byte
 MINIMUM_API = "1.24"
@@ -49,12 +51,13 @@ _EXPORT_CHUNK = 1 << 20
 _TRANSPORT_ERRORS = (docker.errors.DockerException, urllib3.exceptions.HTTPError, OSError)
 
 
-def connect(base_url: str | None = None) -> Engine:
-    """Connect like the docker CLI (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), then ping."""
-    address = base_url or os.environ.get("DOCKER_HOST") or DEFAULT_ADDRESS
+def connect(base_url: str | None = None, context: str | None = None) -> Engine:
+    """Connect like the docker CLI (DOCKER_HOST with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, else the Docker
+    context: ``context``, DOCKER_CONTEXT or the current one), then ping."""
+    endpoint = Endpoint(base_url, "given") if base_url else resolve_endpoint(context=context)
+    address = endpoint.address
     try:
-        kwargs: dict[str, Any] = dict(kwargs_from_env())  # TLS files are checked here
-        kwargs["base_url"] = address
+        kwargs = _client_kwargs(endpoint)  # TLS files are checked here
         # No request yet (version="auto" would read /version whole in the constructor): bound the
         # answers first, then negotiate the API version as "auto" does.
         timeout = min(_CONNECT_TIMEOUT, answer_seconds())
@@ -68,11 +71,36 @@ def connect(base_url: str | None = None) -> Engine:
         if isinstance(exc, docker.errors.TLSParameterError):
             where = os.environ.get("DOCKER_CERT_PATH") or "~/.docker"
             reason = f"TLS is on but {where} lacks ca.pem, cert.pem or key.pem"
-        elif "paramiko" in reason:  # the SDK's ssh:// transport needs it (docker[ssh] extra)
-            reason = "ssh:// needs the paramiko package (pip install 'docker[ssh]')"
-        raise EngineError(f"cannot reach the Docker engine at {address}: {reason}; {START_HINT}") from None
+        elif "paramiko" in reason:  # the SDK's ssh:// transport needs it (layermap's ssh extra)
+            reason = "ssh:// needs the paramiko package (pip install 'layermap[ssh]')"
+        # A context's address is named with the context, so the user knows where it came from.
+        where = f"{address} (from {endpoint.origin})" if endpoint.origin.startswith("context ") else address
+        raise EngineError(f"cannot reach the Docker engine at {where}: {reason}; {_hint()}") from None
     negotiating.timeout = answer_seconds()  # per read: a silent engine is given up on after this
     return Engine(client, address)
+
+
+def _client_kwargs(endpoint: Endpoint) -> dict[str, Any]:
+    """DOCKER_HOST takes its TLS settings from the environment, a context from its own TLS folder."""
+    if not endpoint.origin.startswith("context "):
+        kwargs: dict[str, Any] = dict(kwargs_from_env())
+    else:
+        kwargs = {}
+        if endpoint.tls_dir is not None:
+            ca, cert, key = (endpoint.tls_dir / name for name in ("ca.pem", "cert.pem", "key.pem"))
+            kwargs["tls"] = docker.tls.TLSConfig(
+                client_cert=(str(cert), str(key)) if cert.is_file() and key.is_file() else None,
+                ca_cert=str(ca) if ca.is_file() else None,
+                verify=not endpoint.skip_tls_verify and ca.is_file(),
+            )
+    kwargs["base_url"] = endpoint.address
+    return kwargs
+
+
+def _hint() -> str:
+    if _DEV_ENGINE.is_file():
+        return f"{START_HINT}, or start a private one: bash {_DEV_ENGINE} start"
+    return START_HINT
 
 
 class Engine:
@@ -156,7 +184,8 @@ class Engine:
         """Build with BuildKit; same options as :meth:`build_classic`. A failing step is data
         (``result.failure``).
 
-        Through the Engine API (:mod:`analyzer.engine.buildkit_api`) where the engine builds an uploaded context
+        Through the Engine API (:mod:`analyzer.engine.buildkit_api`) where the engine builds an uploaded
+        context
         (overlay2 store), else through ``docker buildx build`` (:mod:`analyzer.engine.buildx`): on the
         containerd image store, or when the engine refuses the upload. ``LAYERMAP_BUILDKIT=api|buildx``
         forces one path.
@@ -346,6 +375,16 @@ class Engine:
         except ImageNotFound:
             return False
         return True
+
+    def list_images(self) -> list[dict[str, Any]]:
+        """``docker images``: one summary per image (``Id``, ``RepoTags``, ``RepoDigests``, ``Size``)."""
+        with self._errors("list images"):
+            return [dict(summary) for summary in self._client.images()]
+
+    def repo_digests(self, ref: str) -> tuple[str, ...]:
+        """``REPO@sha256:…`` names the image was pulled or pushed by (its manifest digests)."""
+        with self._errors("inspect an image", ref):
+            return tuple(self._client.inspect_image(ref).get("RepoDigests") or ())
 
     def image(self, ref: str, *, need_config: bool = False) -> Image:
         """Inspect + history (+ the configuration when cheap, or when ``need_config``).

@@ -1,8 +1,9 @@
-"""The docker SDK, imported without its ssh transport unless ``DOCKER_HOST`` asks for ``ssh://``.
+"""The docker SDK, imported without its ssh transport unless the engine's address is ``ssh://``.
 
 The SDK imports paramiko (about 0.2 s, the largest part of layermap's start-up) as soon as it loads,
 even for a local engine. Hiding paramiko while the SDK loads makes it skip the ssh adapter; with
-``DOCKER_HOST=ssh://…`` nothing is hidden. Modules that need the SDK import it from here.
+an ``ssh://`` engine (``DOCKER_HOST`` or the Docker context) nothing is hidden. Modules that need the SDK
+import it from here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from typing import Any
 
 
 def _hide_paramiko() -> bool:
-    if os.environ.get("DOCKER_HOST", "").startswith("ssh://") or "paramiko" in sys.modules:
+    from analyzer.engine.context import resolve
+    from analyzer.errors import UsageError
+
+    try:
+        ssh = resolve().address.startswith("ssh://")
+    except UsageError:  # an unknown context: connect() reports it
+        ssh = False
+    if ssh or "paramiko" in sys.modules:
         return False
     sys.modules["paramiko"] = None  # type: ignore[assignment]  # `import paramiko` then fails at once
     return True

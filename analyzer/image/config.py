@@ -63,7 +63,10 @@ def image_from_engine(
 
 # Instructions that only ever change the image config (WORKDIR is not one: a new dir is a layer).
 _METADATA = frozenset(
-    "ENV LABEL CMD ENTRYPOINT EXPOSE VOLUME USER ARG ONBUILD HEALTHCHECK SHELL STOPSIGNAL MAINTAINER".split()
+    {
+        *("ENV", "LABEL", "CMD", "ENTRYPOINT", "EXPOSE", "VOLUME", "USER", "ARG", "ONBUILD"),
+        *("HEALTHCHECK", "SHELL", "STOPSIGNAL", "MAINTAINER"),
+    }
 )
 
 

@@ -16,6 +16,7 @@ from analyzer.model import Image, Report
 
 if TYPE_CHECKING:
     from analyzer.engine.client import Engine
+    from analyzer.image.distribution.client import Options
 
 
 class ImageSource(Protocol):
@@ -31,13 +32,13 @@ class ImageSource(Protocol):
         """The engine the image lives in; None when it was read from a file."""
         ...
 
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        """What reading the image found suspicious but not wrong (a layer that decompresses 1000x)."""
-        ...
-
     def with_contents(self, report: Report, top_n: int) -> Report:
         """``report`` with the layers' files, waste and secrets read from this origin."""
+        ...
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the report should warn about this origin (e.g. sizes it cannot know)."""
         ...
 
 
@@ -47,7 +48,7 @@ class EngineImage:
 
     image: Image
     engine: Engine
-    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def with_contents(self, report: Report, top_n: int) -> Report:
         from analyzer.contents import engine_contents
@@ -61,7 +62,7 @@ class ArchiveImage:
 
     image: Image
     path: str
-    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def engine(self) -> None:
@@ -73,8 +74,15 @@ class ArchiveImage:
         return archive_contents(report, self.path, top_n=top_n)
 
 
-def open_image(ref: str, is_file: bool, connect: Callable[[], Engine]) -> ImageSource:
-    """Read ``ref`` from a file (no engine) or from the engine, with ``empty_layer`` known."""
+def open_image(
+    ref: str, is_file: bool, connect: Callable[[], Engine], registry: Options | None = None
+) -> ImageSource:
+    """Read ``ref`` from a registry (``docker://…``), a file (no engine) or the engine, with
+    ``empty_layer`` known."""
+    if ref.startswith("docker://"):
+        from analyzer.image.registry import open_registry
+
+        return open_registry(ref, registry)
     if is_file:
         from analyzer.image.archive import read_image
 

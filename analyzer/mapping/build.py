@@ -8,14 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.contents import DEFAULT_TOP, engine_contents
-from analyzer.engine.client import Engine
 from analyzer.errors import BuildFailed, ImageNotFound, UsageError
 from analyzer.mapping import align
 from analyzer.mapping.align.common import size_notes
 from analyzer.model import BaseInfo, BuildResult, Dockerfile, Image, ImageLink, Report, Stage, Step
+
+if TYPE_CHECKING:  # the docker SDK loads only when an engine is used (not for a registry)
+    from analyzer.engine.client import Engine
 
 SCRATCH = "scratch"
 

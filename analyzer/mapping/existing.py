@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from analyzer.engine.client import Engine
 from analyzer.errors import ImageNotFound
 from analyzer.image.source import ImageSource
 from analyzer.mapping.align.common import size_notes, stage_infos, summarize
 from analyzer.mapping.align.history import align_history
 from analyzer.model import BaseInfo, BuildFailure, Dockerfile, EngineInfo, Image, Report, Step, StepEvent
+
+if TYPE_CHECKING:  # the docker SDK loads only when an engine is used (not for a registry)
+    from analyzer.engine.client import Engine
 
 BUILDKIT_COMMENT = "buildkit.dockerfile.v0"
 
@@ -68,7 +71,7 @@ def image_report(
             stages=(),
             steps=(),
             summary=summarize(image, None, ()),
-            warnings=(*size_notes(engine_info), *source.warnings),
+            warnings=(*size_notes(engine_info), *source.notes),
         )
     writer = history_writer(image)
     report = history_report(
@@ -80,7 +83,7 @@ def image_report(
         builder="unknown",
         history_builder="buildkit" if writer == "buildkit" else "classic",
     )
-    return replace(report, warnings=(*report.warnings, *source.warnings))
+    return replace(report, warnings=(*report.warnings, *source.notes))
 
 
 def history_report(

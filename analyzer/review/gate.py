@@ -3,7 +3,8 @@
 ``review`` is the one entry point the commands use: it measures what the rules need that the report
 does not hold (the build context on disk), evaluates the rules, marks each finding that fails the gate
 (``fails_gate``) and returns the report with its findings next to the verdict, so the JSON written and
-the exit code always come from the same run. Thresholds live in the rules (``analyzer/review/rules``) as dive's
+the exit code always come from the same run. Thresholds live in the rules (``analyzer/review/rules``) as
+dive's
 CI rules do; the gate only compares severities with ``--fail-on``.
 """
 

@@ -13,14 +13,24 @@ test and are removed. A test that keeps a container on purpose is marked ``leave
 ``saved_config(client, image_id)`` reads an image configuration independently of layermap, through
 ``docker save`` (the only API that returns ``history[].empty_layer``).
 
-Two engines. ``scripts/test.sh`` runs Docker 20.10 (overlay2 store; ``DOCKER_HOST``, also named by
-``LAYERMAP_TEST_ENGINE_20``) and Docker 26.1 with the containerd image store (``LAYERMAP_TEST_ENGINE_26``),
-plus the buildx CLI plugin (``LAYERMAP_BUILDX``). The fixtures above all use the 20.10 engine. A test
-opts into running on both by taking the ``engine`` fixture, parametrized with the ids ``docker20`` and
-``docker26``: it points ``DOCKER_HOST`` at that engine for the test (monkeypatch) and gives an
-:class:`Engine` (``.kind``, ``.url``, ``.client``, ``.storage`` = ``"overlay2"`` / ``"containerd"``,
-``.buildx``, ``.version``, ``.api_version``). An engine that is not there (or is not the version its id
-says) skips the test, or fails it under ``LAYERMAP_TEST_ENGINE=required``.
+Three engines. ``scripts/test.sh`` runs Docker 20.10 (overlay2 store; ``DOCKER_HOST``, also named by
+``LAYERMAP_TEST_ENGINE_20``), Docker 26.1 (``LAYERMAP_TEST_ENGINE_26``) and Docker 28.5
+(``LAYERMAP_TEST_ENGINE_28``), both with the containerd image store, plus the buildx CLI plugin
+(``LAYERMAP_BUILDX``, 0.13, with ``LAYERMAP_DOCKER_CLI`` and ``DOCKER_CONFIG``: the session's defaults). The
+fixtures above all use the 20.10 engine. A test opts into running on all three by taking the ``engine``
+fixture, parametrized with the ids ``docker20``, ``docker26`` and ``docker28``: it points ``DOCKER_HOST`` at
+that engine for the test (monkeypatch), and ``LAYERMAP_BUILDX`` / ``LAYERMAP_DOCKER_CLI`` / ``DOCKER_CONFIG``
+at that engine's own buildx plugin, client and client config when it has them
+(``LAYERMAP_TEST_BUILDX_26``/``_28``, ``LAYERMAP_TEST_DOCKER_CLI_26``/``_28``,
+``LAYERMAP_TEST_DOCKER_CONFIG_26``/``_28``; 28.5 comes with buildx 0.29), and gives an :class:`Engine`
+(``.kind``, ``.url``, ``.client``, ``.storage`` = ``"overlay2"`` / ``"containerd"``, ``.buildx``,
+``.version``, ``.api_version``, ``.docker_cli``, ``.docker_config``). An engine that is not there (or is not
+the version its id says) skips the test, or fails it under ``LAYERMAP_TEST_ENGINE=required``.
+
+Two registries. ``scripts/test.sh`` also starts two image registries on 127.0.0.1 (scripts/dev-registry.sh):
+one TLS, anonymous (``LAYERMAP_TEST_REGISTRY``), one TLS with basic auth (``LAYERMAP_TEST_REGISTRY_AUTH``,
+``LAYERMAP_TEST_REGISTRY_USER``, ``LAYERMAP_TEST_REGISTRY_PASSWORD``), both with a certificate from the CA
+``LAYERMAP_TEST_REGISTRY_CA``. The ``registry`` fixture gives them as a :class:`Registry`.
 """
 
 from __future__ import annotations
@@ -28,33 +38,25 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import ssl
 import tarfile
 import tempfile
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import docker
 import pytest
 from docker.errors import DockerException
+from helpers.engines import Engine, Registry, no_engine
 
 HERE = Path(__file__).resolve().parent
 SEEDED_IMAGES = ("busybox:latest", "debian:bookworm-slim")
 # The engine the session started with: the `engine` fixture changes DOCKER_HOST during a test, and the
 # session fixtures below must keep meaning the default (20.10) engine whenever they are first used.
 START_DOCKER_HOST = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-
-
-def engine_required() -> bool:
-    return os.environ.get("LAYERMAP_TEST_ENGINE", "").strip().lower() in {"1", "yes", "true", "required"}
-
-
-def no_engine(message: str) -> NoReturn:
-    """Fail (CI, scripts/test.sh) or skip (a developer without an engine)."""
-    if engine_required():
-        pytest.fail(f"{message} (LAYERMAP_TEST_ENGINE=required; start one with scripts/dev-engine.sh start)")
-    pytest.skip(message)
 
 
 def api_client(base_url: str | None = None, timeout: int = 120) -> docker.APIClient:
@@ -162,35 +164,17 @@ def _image_id(client: docker.APIClient, ref: str) -> str | None:
 # both engines
 
 
-ENGINE_KINDS = ("docker20", "docker26")
-_ENGINE_VARIABLE = {"docker20": "LAYERMAP_TEST_ENGINE_20", "docker26": "LAYERMAP_TEST_ENGINE_26"}
-_ENGINE_VERSION = {"docker20": "20.10.", "docker26": "26."}
-
-
-@dataclass(frozen=True)
-class Engine:
-    """One of the test engines, as the ``engine`` fixture gives it."""
-
-    kind: str  # "docker20" | "docker26" (the test id)
-    url: str  # unix://… or tcp://…; DOCKER_HOST during the test
-    client: docker.APIClient = field(repr=False)
-    storage: str  # "overlay2" (graph driver) | "containerd" (containerd image store)
-    buildx: str | None  # the docker-buildx plugin binary (runs standalone too), or None
-    version: str  # server version, e.g. "26.1.5+dfsg1"
-    api_version: str  # server API version, e.g. "1.45"
-    root_dir: str  # DockerRootDir (the daemon's data root)
-
-    def require_buildx(self) -> str:
-        """The buildx binary; skips the test (fails if LAYERMAP_TEST_ENGINE=required) when there is none."""
-        if self.buildx is None:
-            no_engine("LAYERMAP_BUILDX is not set or not executable: no buildx (scripts/test.sh sets it)")
-        return self.buildx
-
-    def buildx_env(self, docker_config: str | os.PathLike[str]) -> dict[str, str]:
-        """Environment to run ``self.buildx`` against this engine, its state in ``docker_config``."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "BUILDX_"))}
-        env.update(DOCKER_HOST=self.url, DOCKER_CONFIG=str(docker_config))
-        return env
+ENGINE_KINDS = ("docker20", "docker26", "docker28")
+_ENGINE_VARIABLE = {kind: f"LAYERMAP_TEST_ENGINE_{kind[-2:]}" for kind in ENGINE_KINDS}
+_ENGINE_VERSION = {"docker20": "20.10.", "docker26": "26.", "docker28": "28."}
+# Each engine's own client tools (scripts/test.sh sets them for the engines that come with their own:
+# LAYERMAP_TEST_BUILDX_28 …); an engine without them uses the session's (LAYERMAP_BUILDX …).
+_CLIENT_VARIABLES = {
+    "buildx": "LAYERMAP_BUILDX",
+    "docker_cli": "LAYERMAP_DOCKER_CLI",
+    "docker_config": "DOCKER_CONFIG",
+}
+_ENGINE_CLIENT_VARIABLE = {"buildx": "BUILDX", "docker_cli": "DOCKER_CLI", "docker_config": "DOCKER_CONFIG"}
 
 
 def engine_storage(info: dict[str, Any]) -> str:
@@ -209,9 +193,22 @@ def engine_address(kind: str) -> str | None:
     return START_DOCKER_HOST if kind == "docker20" else None
 
 
-def buildx_binary() -> str | None:
-    path = os.environ.get("LAYERMAP_BUILDX", "").strip()
-    return path if path and os.access(path, os.X_OK) else None
+def engine_client_setting(kind: str, what: str) -> str | None:
+    """This engine's own ``what`` (``buildx``, ``docker_cli``, ``docker_config``), else the session's.
+
+    ``LAYERMAP_TEST_BUILDX_28`` etc. first, then ``LAYERMAP_BUILDX`` / ``LAYERMAP_DOCKER_CLI`` /
+    ``DOCKER_CONFIG``. Binaries must be executable and the config a folder, else None."""
+    value = os.environ.get(f"LAYERMAP_TEST_{_ENGINE_CLIENT_VARIABLE[what]}_{kind[-2:]}", "").strip()
+    value = value or os.environ.get(_CLIENT_VARIABLES[what], "").strip()
+    if not value:
+        return None
+    if what == "docker_config":
+        return value if os.path.isdir(value) else None
+    return value if os.access(value, os.X_OK) else None
+
+
+def buildx_binary(kind: str = "docker20") -> str | None:
+    return engine_client_setting(kind, "buildx")
 
 
 class _Engines:
@@ -248,10 +245,12 @@ class _Engines:
             url=url,
             client=client,
             storage=engine_storage(info),
-            buildx=buildx_binary(),
+            buildx=buildx_binary(kind),
             version=str(version["Version"]),
             api_version=str(version["ApiVersion"]),
             root_dir=str(info["DockerRootDir"]),
+            docker_cli=engine_client_setting(kind, "docker_cli"),
+            docker_config=engine_client_setting(kind, "docker_config"),
         )
 
     def close(self) -> None:
@@ -270,7 +269,9 @@ def engines() -> Iterator[_Engines]:
 
 @pytest.fixture(params=ENGINE_KINDS, ids=list(ENGINE_KINDS))
 def engine(request: pytest.FixtureRequest, engines: _Engines, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    """Each test engine in turn (ids ``docker20``, ``docker26``), with ``DOCKER_HOST`` pointing at it.
+    """Each test engine in turn (ids ``docker20``, ``docker26``, ``docker28``), with ``DOCKER_HOST``
+    pointing at it and ``LAYERMAP_BUILDX`` / ``LAYERMAP_DOCKER_CLI`` / ``DOCKER_CONFIG`` at its own buildx,
+    client and client config (when known).
 
     Skips, or fails under ``LAYERMAP_TEST_ENGINE=required``, when that engine is not available.
     """
@@ -278,6 +279,10 @@ def engine(request: pytest.FixtureRequest, engines: _Engines, monkeypatch: pytes
     if isinstance(found, str):
         no_engine(found)
     monkeypatch.setenv("DOCKER_HOST", found.url)
+    for what, variable in _CLIENT_VARIABLES.items():
+        value = getattr(found, what)
+        if value is not None:
+            monkeypatch.setenv(variable, value)
     if not found.url.startswith("tcp://"):
         for name in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
             monkeypatch.delenv(name, raising=False)
@@ -315,6 +320,61 @@ def no_leftover_containers(request: pytest.FixtureRequest) -> Iterator[None]:
             f"{c['Id'][:12]} ({c.get('Image')}: {c.get('Command')}, {c.get('Status')})" for c in left
         )
         pytest.fail(f"test left {len(left)} container(s) behind: {desc}", pytrace=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# registries
+
+_REGISTRY_VARIABLES = (
+    "LAYERMAP_TEST_REGISTRY",
+    "LAYERMAP_TEST_REGISTRY_AUTH",
+    "LAYERMAP_TEST_REGISTRY_USER",
+    "LAYERMAP_TEST_REGISTRY_PASSWORD",
+    "LAYERMAP_TEST_REGISTRY_CA",
+)
+
+
+def _registry_answers(host: str, context: ssl.SSLContext, expected: int) -> str | None:
+    """None when ``GET https://host/v2/`` answers ``expected`` (200 anonymous, 401 auth), else why not."""
+    try:
+        with urllib.request.urlopen(f"https://{host}/v2/", context=context, timeout=10) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (OSError, ssl.SSLError) as exc:  # refused, TLS failure, timeout
+        return f"https://{host}/v2/ does not answer: {exc}"
+    return None if status == expected else f"https://{host}/v2/ answered {status}, not {expected}"
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    """The two test registries: ``.host`` (anonymous), ``.auth_host`` with ``.user`` / ``.password``,
+    ``.ca`` (and ``.cert_dir``, ``.ssl_context()``).
+
+    Fails under ``LAYERMAP_TEST_ENGINE=required`` (scripts/test.sh), skips otherwise, when a variable is
+    missing or a registry does not answer over TLS verified against the CA."""
+    values = {name: os.environ.get(name, "").strip() for name in _REGISTRY_VARIABLES}
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        no_engine(
+            f"{', '.join(missing)} not set: no test registry (scripts/test.sh starts them; or "
+            'scripts/dev-registry.sh start and eval "$(scripts/dev-registry.sh env)")'
+        )
+    if not os.path.isfile(values["LAYERMAP_TEST_REGISTRY_CA"]):
+        no_engine(f"LAYERMAP_TEST_REGISTRY_CA={values['LAYERMAP_TEST_REGISTRY_CA']} is not a file")
+    found = Registry(
+        host=values["LAYERMAP_TEST_REGISTRY"],
+        auth_host=values["LAYERMAP_TEST_REGISTRY_AUTH"],
+        user=values["LAYERMAP_TEST_REGISTRY_USER"],
+        password=values["LAYERMAP_TEST_REGISTRY_PASSWORD"],
+        ca=values["LAYERMAP_TEST_REGISTRY_CA"],
+    )
+    context = found.ssl_context()
+    for host, expected in ((found.host, 200), (found.auth_host, 401)):
+        problem = _registry_answers(host, context, expected)
+        if problem is not None:
+            no_engine(problem)
+    return found
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""analyzer.image.archive against the engine: what it reads from a fresh ``docker save`` is what the engine says.
+"""analyzer.image.archive against the engine: what it reads from a fresh ``docker save`` is what the engine
+says.
 
 Truth: ``inspect`` (Id, RootFS.Layers, Size), the history API (per-entry Size, newest first), the config
 in the save read independently (``saved_config``: empty_layer), and, when the engine's data root is

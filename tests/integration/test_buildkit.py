@@ -1,4 +1,5 @@
-"""BuildKit builds through ``analyzer.engine.buildkit_api`` on the real engines (Docker 20.10, and 26.1 when present).
+"""BuildKit builds through ``analyzer.engine.buildkit_api`` on the real engines (Docker 20.10, and 26.1
+when present).
 
 The truths come from the engine, independently of layermap: the image id from inspect, and the image
 configuration from ``docker save`` (its sha256 is the image id; ``history[].empty_layer`` says which

@@ -20,8 +20,8 @@ from typing import Any
 
 import docker
 import pytest
-from test_build_map import SavedConfig, check_report, check_steps_against, layermap
-from test_samples_build import CASES, SAMPLES, _case_id
+from helpers.build_map import SavedConfig, check_report, check_steps_against, layermap
+from helpers.samples import CASES, SAMPLES, _case_id
 
 from analyzer.dockerfile import parse
 from analyzer.engine import buildkit_api as buildkit

@@ -8,11 +8,11 @@ import contextlib
 import io
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
-from conftest import Engine
-from test_contents_dive import check_dive_compatible, dive_json, layermap
+from helpers.dive import check_dive_compatible, dive_json, layermap
 
 DOCKERFILE = """\
 FROM busybox:latest
@@ -38,7 +38,7 @@ def build(client: docker.APIClient, tag: str, tmp: Path) -> None:
 
 
 def test_both_engines_agree(
-    engine: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tag = f"lmtest-contents-engines-{engine.kind}"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -11,7 +11,7 @@ from typing import Any
 
 import docker
 import pytest
-from test_contents_dive import Report, layermap
+from helpers.dive import Report, layermap
 
 from analyzer.contents.cache import ListingCache
 from analyzer.contents.fetch import engine_listings

@@ -1,4 +1,5 @@
-"""``analyzer.engine.client`` against a real engine: builds checked against ``docker save`` and the Parent chain,
+"""``analyzer.engine.client`` against a real engine: builds checked against ``docker save`` and the Parent
+chain,
 spoofing RUN output, a failing step, Ctrl-C, and connection errors."""
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ import docker
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Engine
+    from helpers.engines import Engine
 
 SEEDED = ("busybox:latest", "debian:bookworm-slim")
 EXPECTED = {

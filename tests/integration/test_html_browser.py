@@ -22,7 +22,7 @@ from typing import Any
 
 import docker
 import pytest
-from conftest import no_engine
+from helpers.engines import no_engine
 
 from analyzer.cli import main
 

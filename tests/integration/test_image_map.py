@@ -11,8 +11,8 @@ from typing import Any
 import docker
 import jsonschema
 import pytest
-from test_build_map import SCHEMA, check_steps_against
-from test_samples_build import CASES, SAMPLES, _case_id
+from helpers.build_map import SCHEMA, check_steps_against
+from helpers.samples import CASES, SAMPLES, _case_id
 
 from analyzer.cli import main
 

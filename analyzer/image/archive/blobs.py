@@ -276,7 +276,7 @@ class TarIndexSource(_RandomAccess):
     def _open(self, name: str) -> BinaryIO:
         # Read the member's header again where it was: one seek, for the few members ever opened.
         tar = self._tar
-        tar.fileobj.seek(self._table.offset(name))  # type: ignore[union-attr]
+        tar.fileobj.seek(self._table.offset(name))
         tar.offset = self._table.offset(name)
         with Guard(f"{self.label}: {name!r} is unreadable"):
             info = tar.next()

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from analyzer import __version__
-from analyzer.model import Finding, Image, Report, Step
+from analyzer.model import Finding, Image, Layer, Report, Step
 from analyzer.render.common import layer_indexes
 
 SCHEMA_VERSION = 1
@@ -77,10 +77,7 @@ def _image(image: Image | None) -> dict[str, Any] | None:
         "layer_count": len(image.layers),
         "diff_ids": list(image.diff_ids),
         "history_count": len(image.history),
-        "layers": [
-            {"index": la.index, "diff_id": la.diff_id, "chain_id": la.chain_id, "size": la.size}
-            for la in image.layers
-        ],
+        "layers": [_layer(la) for la in image.layers],
         "history": [
             {
                 "index": entry.index,
@@ -192,3 +189,13 @@ def _finding(finding: Finding) -> dict[str, Any]:
 
 def render(report: Report) -> str:
     return json.dumps(to_dict(report), indent=2) + "\n"
+
+
+def _layer(layer: Layer) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": layer.index, "diff_id": layer.diff_id, "chain_id": layer.chain_id}
+    out["size"] = layer.size
+    if layer.compressed_size is not None:  # optional: only sources that know the blobs (registry, OCI)
+        out["compressed_size"] = layer.compressed_size
+    if layer.blob_digest is not None:
+        out["blob_digest"] = layer.blob_digest
+    return out
