@@ -75,6 +75,8 @@ def load(
         info = os.stat(name)
         if stat.S_ISDIR(info.st_mode):
             raise DockerfileError("is a directory, not a Dockerfile", name)
+        if stat.S_ISFIFO(info.st_mode) or stat.S_ISSOCK(info.st_mode):  # open() would wait for a writer
+            raise DockerfileError("a FIFO or socket, not a regular file", name)
         # Checked before reading so a huge file is never loaded; the bounded read covers a file
         # that grows meanwhile and devices or pipes, whose st_size is 0.
         if info.st_size > MAX_BYTES:

@@ -9,13 +9,12 @@ can name the findings the head version brings.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from analyzer.cli.args import add_build_args, build_options
 from analyzer.cli.output import add_gate_args, write_text
@@ -113,13 +112,20 @@ def _reviewed(review: gate.Review) -> Mapping[str, Any]:
 
 
 def _read_report(path: Path) -> Mapping[str, Any]:
+    """A saved JSON report, size- and depth-bounded, its shapes checked before anything trusts them."""
+    from analyzer.limits import MAX_REPORT_BYTES, load_json, read_regular
+    from analyzer.review.diff import check_report
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UsageError(f"{path}: not a readable JSON report: {err}") from None
-    if not isinstance(data, dict) or data.get("schema_version") != 1 or "steps" not in data:
-        raise UsageError(f"{path}: not a layermap JSON report (schema_version 1)")
-    return data
+        data = load_json(read_regular(path, MAX_REPORT_BYTES).decode("utf-8"))
+    except (OSError, ValueError) as err:  # InputLimitError, UnicodeDecodeError, JSONDecodeError
+        reason = err.strerror if isinstance(err, OSError) else str(err)
+        raise UsageError(f"{path}: not a readable JSON report: {reason}") from None
+    try:
+        check_report(data)
+    except ValueError as err:
+        raise UsageError(f"{path}: not a layermap JSON report (schema_version 1): {err}") from None
+    return cast(Mapping[str, Any], data)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -34,6 +34,7 @@ from analyzer.engine.buildkit_trace import TraceParser
 from analyzer.engine.options import BuildOptions, ProgressCallback, deliver
 from analyzer.engine.sdk import docker, error_reason, exclude_paths, sigint_deferred
 from analyzer.errors import EngineError, UsageError
+from analyzer.limits import MAX_CONFIG_BYTES, read_regular
 from analyzer.model import BuildResult, Dockerfile
 
 __all__ = ["build_buildkit", "build_messages", "build_params"]
@@ -128,7 +129,7 @@ def _context_tar(
     try:
         name, extra = _dockerfile_entry(context, dockerfile_path, dockerfile_text)
         # Short names first: see the module docstring on what BuildKit reads as a tar.
-        files = sorted(exclude_paths(root, _dockerignore(context), dockerfile=name), key=_tar_order)
+        files = sorted(exclude_paths(root, read_dockerignore(context), dockerfile=name), key=_tar_order)
         with tempfile.TemporaryFile(prefix="layermap-context-") as body:
             with tarfile.open(fileobj=body, mode="w", format=tarfile.GNU_FORMAT) as tar:
                 if extra is not None:
@@ -164,11 +165,18 @@ def _dockerfile_entry(context: Path, dockerfile: Path, text: str | None) -> tupl
     return f".dockerfile.{hashlib.sha256(data).hexdigest()[:40]}", data
 
 
-def _dockerignore(context: Path) -> list[str]:
+def read_dockerignore(context: Path) -> list[str]:
+    """The context's ``.dockerignore`` patterns; a UsageError naming the file when it cannot be read
+    (not UTF-8, a FIFO, over MAX_CONFIG_BYTES): the classic path checks it with this before the SDK,
+    which would block on a FIFO and raise UnicodeDecodeError on bad bytes."""
+    path = context / ".dockerignore"
     try:
-        text = (context / ".dockerignore").read_text(encoding="utf-8")
+        text = read_regular(path, MAX_CONFIG_BYTES).decode("utf-8")
     except FileNotFoundError:
         return []
+    except (OSError, ValueError) as exc:  # unreadable, a FIFO, too large, not UTF-8
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise UsageError(f"{path}: cannot read the .dockerignore: {reason}") from None
     # The SDK's reading: stripped lines, blank lines and comments dropped.
     return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
 

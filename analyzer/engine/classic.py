@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import requests.exceptions
 
+from analyzer.engine import leftovers
 from analyzer.engine.classic_stream import StreamParser
 from analyzer.engine.options import BuildOptions, ProgressCallback, deliver
 from analyzer.engine.sdk import (
@@ -64,15 +65,19 @@ def build_classic(
     be reached or the stream ends early, and re-raises KeyboardInterrupt once the build is cancelled.
     """
     parser = StreamParser()
+    _sweep_leftovers(client, address)
     started = time.time()
+    record = leftovers.BuildRecord(address, started)  # kept only if the engine dies mid-build
     try:
         stream = _start(client, sdk_kwargs(options))
         response = response_of(stream)
         try:
-            _pump(stream, parser, on_progress)
+            _pump(stream, parser, on_progress, record.write)
         except KeyboardInterrupt:
             _abort(client, response, stream, parser.container_ids, started)
+            record.done()
             raise
+        record.done()
     except docker.errors.APIError as exc:
         if exc.status_code == 400:  # the daemon rejects bad input before streaming
             raise _rejected(exc, options.dockerfile) from None
@@ -85,6 +90,9 @@ def build_classic(
 
 
 def _start(client: Any, kwargs: Mapping[str, Any]) -> Iterator[Any]:
+    from analyzer.engine.buildkit_api import read_dockerignore
+
+    read_dockerignore(Path(kwargs["path"]))  # the SDK would block on a FIFO, raise on bad bytes
     try:
         return iter(client.build(**kwargs))
     except OSError as exc:
@@ -94,10 +102,19 @@ def _start(client: Any, kwargs: Mapping[str, Any]) -> Iterator[Any]:
         raise UsageError(f"cannot read the build context {kwargs['path']}: {exc}") from None
 
 
-def _pump(stream: Iterable[Any], parser: StreamParser, on_progress: ProgressCallback | None) -> None:
+def _pump(
+    stream: Iterable[Any],
+    parser: StreamParser,
+    on_progress: ProgressCallback | None,
+    record: Callable[[Sequence[str]], None] | None = None,
+) -> None:
     for message in stream:
         if isinstance(message, Mapping):
-            deliver(parser.feed(message), on_progress)
+            known = len(parser.container_ids)
+            events = parser.feed(message)
+            if record is not None and len(parser.container_ids) > known:
+                record(parser.container_ids)  # written before the step can die with its engine
+            deliver(events, on_progress)
     deliver(parser.finish(), on_progress)
 
 
@@ -124,6 +141,14 @@ def _abort(client: Any, response: Any, stream: Iterator[Any], cids: Sequence[str
                 close()
         with contextlib.suppress(*TRANSPORT_ERRORS):
             _remove_containers(client, cids, started)
+
+
+def _sweep_leftovers(client: Any, address: str) -> None:
+    """Remove the build containers of earlier runs that died with their engine (engine/leftovers.py)."""
+    for path, started, cids in list(leftovers.stale(address)):
+        with contextlib.suppress(*TRANSPORT_ERRORS):
+            _remove_containers(client, cids, started)
+            path.unlink()
 
 
 def _remove_containers(client: Any, cids: Sequence[str], started: float) -> None:

@@ -26,6 +26,8 @@ from analyzer.engine.context import resolve as resolve_endpoint
 from analyzer.engine.options import BuildOptions, ProgressCallback
 from analyzer.engine.sdk import (
     TRANSPORT_ERRORS,
+    answer_seconds,
+    bound_answers,
     docker,
     engine_error,
     error_reason,
@@ -45,6 +47,7 @@ START_HINT = (
 _DEV_ENGINE = Path(__file__).resolve().parents[2] / "scripts" / "dev-engine.sh"
 _CONNECT_TIMEOUT = 10
 _REQUEST_TIMEOUT = 300  # export (docker save) prepares the whole tar before its first byte
+MINIMUM_API = "1.24"
 _EXPORT_CHUNK = 1 << 20
 
 
@@ -55,9 +58,15 @@ def connect(base_url: str | None = None, context: str | None = None) -> Engine:
     address = endpoint.address
     try:
         kwargs = _client_kwargs(endpoint)  # TLS files are checked here
-        client = docker.APIClient(version="auto", timeout=_CONNECT_TIMEOUT, **kwargs)
+        # No request yet (version="auto" would read /version whole in the constructor): bound the
+        # answers first, then negotiate the API version as "auto" does.
+        timeout = min(_CONNECT_TIMEOUT, answer_seconds())
+        client = docker.APIClient(version=MINIMUM_API, timeout=timeout, **kwargs)  # type: ignore[arg-type]
+        bound_answers(client)
+        negotiating: Any = client  # private SDK members: what version="auto" itself calls
+        negotiating._version = str(negotiating._retrieve_server_version())
         client.ping()
-    except (*TRANSPORT_ERRORS, ValueError) as exc:
+    except (*TRANSPORT_ERRORS, ValueError, TypeError, KeyError) as exc:  # also answers of the wrong shape
         reason = error_reason(exc)
         if isinstance(exc, docker.errors.TLSParameterError):
             where = os.environ.get("DOCKER_CERT_PATH") or "~/.docker"
@@ -67,7 +76,7 @@ def connect(base_url: str | None = None, context: str | None = None) -> Engine:
         # A context's address is named with the context, so the user knows where it came from.
         where = f"{address} (from {endpoint.origin})" if endpoint.origin.startswith("context ") else address
         raise EngineError(f"cannot reach the Docker engine at {where}: {reason}; {_hint()}") from None
-    client.timeout = _REQUEST_TIMEOUT
+    negotiating.timeout = answer_seconds()  # per read: a silent engine is given up on after this
     return Engine(client, address)
 
 
@@ -111,19 +120,20 @@ class Engine:
     def info(self) -> EngineInfo:
         """Version, API version, storage (``containerd`` for the containerd image store), data root."""
         if self._info is None:
-            with self._errors("describe itself"):
+            with self._errors("describe itself"):  # the parsing too: a malformed answer is EngineError
                 version, info = self._client.version(), self._client.info()
-            status = {str(k): str(v) for k, v in info.get("DriverStatus") or []}
-            self._driver = str(info.get("Driver") or "")
-            # Engine 24+ with the containerd image store reports its snapshotter here.
-            containerd = status.get("driver-type") == "io.containerd.snapshotter.v1"
-            self._info = EngineInfo(
-                version=str(version.get("Version", "")),
-                api_version=str(version.get("ApiVersion", "")),
-                storage="containerd" if containerd else self._driver,
-                address=self.address,
-                data_root=info.get("DockerRootDir") or None,
-            )
+                status = {str(k): str(v) for k, v in info.get("DriverStatus") or []}
+                self._driver = str(info.get("Driver") or "")
+                # Engine 24+ with the containerd image store reports its snapshotter here.
+                containerd = status.get("driver-type") == "io.containerd.snapshotter.v1"
+                root = info.get("DockerRootDir")
+                self._info = EngineInfo(
+                    version=str(version.get("Version", "")),
+                    api_version=str(version.get("ApiVersion", "")),
+                    storage="containerd" if containerd else self._driver,
+                    address=self.address,
+                    data_root=root if isinstance(root, str) and root else None,
+                )
         return self._info
 
     def platform(self) -> str | None:
@@ -136,6 +146,16 @@ class Engine:
     # ------------------------------------------------------------------ errors
 
     @contextlib.contextmanager
+    def _patient(self) -> Iterator[None]:
+        """The long read timeout for a request started here (an export's first byte comes late)."""
+        previous = getattr(self._client, "timeout", None)
+        self._client.timeout = _REQUEST_TIMEOUT
+        try:
+            yield
+        finally:
+            self._client.timeout = previous
+
+    @contextlib.contextmanager
     def _errors(self, what: str, ref: str | None = None) -> Iterator[None]:
         """Translate SDK and transport errors raised while doing ``what``."""
         try:
@@ -146,6 +166,11 @@ class Engine:
             raise engine_error(self.address, what, exc) from None
         except TRANSPORT_ERRORS as exc:
             raise engine_error(self.address, what, exc) from None
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+            # An answer of the wrong shape (a list for an object, a number for a string): the engine
+            # (or what pretends to be one) is not speaking the Engine API.
+            reason = f"malformed answer ({type(exc).__name__}: {exc})"[:200]
+            raise EngineError(f"the Docker engine at {self.address} could not {what}: {reason}") from None
 
     # ------------------------------------------------------------------ build
 
@@ -239,10 +264,12 @@ class Engine:
         with self._errors("inspect an image", ref):
             inspect = self._client.inspect_image(ref)
             history = self._client.history(inspect["Id"])
-        config = self._local_config(inspect["Id"])
+            image_id = str(inspect["Id"])
+        config = self._local_config(image_id)
         if config is None and need_config:
-            config = self.save_config(inspect["Id"])
-        image = image_from_engine(inspect, history, config)
+            config = self.save_config(image_id)
+        with self._errors("inspect an image"):  # an answer of the wrong shape is EngineError
+            image = image_from_engine(inspect, history, config)
         self._images[ref] = self._images[image.id] = image
         return image
 
@@ -265,7 +292,7 @@ class Engine:
         """The image configuration read from an export (``docker save``), stopping once it is found."""
         with self._errors("inspect an image", image_id):
             full_id = str(self._client.inspect_image(image_id)["Id"])
-        with self._errors("export an image"):
+        with self._errors("export an image"), self._patient():
             chunks = self._client.get_image(full_id)
             response = response_of(chunks)
             try:
@@ -284,7 +311,7 @@ class Engine:
         the connection (stop early once the wanted layers went by). Errors, also mid-stream, are
         EngineError.
         """
-        with self._errors("export an image", image_id):
+        with self._errors("export an image", image_id), self._patient():
             chunks = self._client.get_image(image_id, chunk_size=chunk_size)
             response = response_of(chunks)
             try:

@@ -79,6 +79,12 @@ VARIANTS: list[Callable[[list[Message]], list[Message]]] = [as_recorded, chunks_
 # ---------------------------------------------------------------------- fake engine
 
 
+@pytest.fixture(autouse=True)
+def _build_records_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Classic builds record their containers (engine/leftovers.py): never under the real HOME here."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
 class FakeClient:
     """Replays one recorded build; records what ``build`` was called with and which containers went."""
 
