@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.cli.output import add_gate_args, write_text
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
-from analyzer.render.common import human_size
+from analyzer.render.common import exact_size, human_size
 from analyzer.render.diff import json as diff_json
 from analyzer.render.diff import markdown as diff_markdown
 from analyzer.render.diff import table as diff_table
@@ -169,6 +169,6 @@ def _summary(result: DiffResult) -> str:
     gate_text = "" if verdict is None else ("; gate passed" if verdict.passed else "; gate FAILED")
     return (
         f"layermap diff: {human_size(result.base.size)} -> {human_size(result.head.size)} "
-        f"({result.total_delta:+d} B), {changed} of {len(result.lines)} lines changed, "
+        f"({exact_size(result.total_delta, signed=True)}), {changed} of {len(result.lines)} lines changed, "
         f"{len(result.new_findings)} new findings{gate_text}"
     )

@@ -13,7 +13,7 @@ from analyzer.model import Report
 
 Renderer = Callable[[Report], str]
 
-FORMATS = ("table", "json", "markdown", "annotated", "html", "sarif", "github")
+FORMATS = ("table", "json", "markdown", "annotated", "html", "lesson", "sarif", "github")
 
 
 class _Registry(Mapping[str, Renderer]):

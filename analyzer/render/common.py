@@ -101,15 +101,18 @@ def summary_lines(report: Report) -> list[str]:
         tags = f" ({', '.join(report.image.tags)})" if report.image.tags else ""
         out.append(
             f"Final image {report.image.id[:19]}{tags}: {human_size(s.final_size)} in "
-            f"{len(report.image.layers)} layers, {len(report.image.history)} history entries"
+            f"{count_of(len(report.image.layers), 'layer', 'layers')}, "
+            f"{count_of(len(report.image.history), 'history entry', 'history entries')}"
         )
     if report.base is not None:
         out.append(
-            f"Base {report.base.ref}: {human_size(s.base_size)} in {report.base.layer_count} layers, "
-            f"{report.base.history_count} history entries"
+            f"Base {report.base.ref}: {human_size(s.base_size)} in "
+            f"{count_of(report.base.layer_count, 'layer', 'layers')}, "
+            f"{count_of(report.base.history_count, 'history entry', 'history entries')}"
         )
     if report.image is not None and report.dockerfile_path is not None:
-        out.append(f"Added by this Dockerfile: {human_size(s.added_size)} in {s.layers_added} layers")
+        added = count_of(s.layers_added, "layer", "layers")
+        out.append(f"Added by this Dockerfile: {human_size(s.added_size)} in {added}")
     largest = next((st for st in report.steps if st.line == s.largest_step_line and st.layer), None)
     if largest is not None and largest.layer is not None:
         out.append(
@@ -123,3 +126,26 @@ def summary_lines(report: Report) -> list[str]:
         if st.error is not None
     )
     return out
+
+
+def exact_size(size: int, signed: bool = False) -> str:
+    """Bytes to the unit, in the one style every report uses: ``13,700,000 B`` (``+13,700,000 B``)."""
+    return f"{size:+,d} B" if signed else f"{size:,d} B"
+
+
+def size_with_exact(size: int) -> str:
+    """``8.39 MB (8,388,608 B)``; just ``20 B`` below 1 kB, where the two are the same."""
+    return exact_size(size) if abs(size) < 1000 else f"{human_size(size)} ({exact_size(size)})"
+
+
+def count_of(count: int, singular: str, plural: str) -> str:
+    """``1 layer`` / ``0 layers`` / ``5 layers``: the number with the right form of the noun."""
+    return f"{count} {singular if count == 1 else plural}"
+
+
+def builder_label(report: Report) -> str:
+    """``classic builder`` / ``buildkit builder``; an image read as it is says so instead of naming an
+    ``unknown`` builder."""
+    if report.builder in ("classic", "buildkit"):
+        return f"{report.builder} builder"
+    return "existing image"

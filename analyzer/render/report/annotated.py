@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from analyzer.model import Report, Step
-from analyzer.render.common import human_size
+from analyzer.render.common import builder_label, count_of, human_size
 
 BAR_WIDTH = 16
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -144,9 +144,12 @@ def _history_lines(report: Report, colour: bool) -> list[str]:
 def _header(report: Report) -> str:
     what = report.dockerfile_path or (report.image.id[:19] if report.image else "report")
     if report.image is None and report.engine is None:
-        return f"# layermap predict: {what} ({report.builder} builder) — gutter: layer / no / depends"
+        return f"# layermap predict: {what} ({builder_label(report)}) — gutter: layer / no / depends"
     scale = human_size(_scale(report))
-    return f"# layermap: {what} ({report.builder} builder) — gutter: layer size, bar ∝ size (full = {scale})"
+    legend = f"# layermap: {what} ({builder_label(report)}) — gutter: layer size, bar ∝ size (full = {scale})"
+    if any(e.surprise for e in report.explanations):
+        legend += "\n# ! marks a surprise: the line did not do what `layermap predict` said it would"
+    return legend
 
 
 def _footer(report: Report) -> str:
@@ -154,10 +157,8 @@ def _footer(report: Report) -> str:
     if report.image is None:
         return "# no image measured" if report.engine is not None else "# predicted without an engine"
     return (
-        f"# final image {human_size(s.final_size)} in {_layers(len(report.image.layers))}; "
-        f"base {human_size(s.base_size)}, added {human_size(s.added_size)} in {_layers(s.layers_added)}"
+        f"# final image {human_size(s.final_size)} in "
+        f"{count_of(len(report.image.layers), 'layer', 'layers')}; "
+        f"base {human_size(s.base_size)}, added {human_size(s.added_size)} in "
+        f"{count_of(s.layers_added, 'layer', 'layers')}"
     )
-
-
-def _layers(count: int) -> str:
-    return f"{count} layer" + ("" if count == 1 else "s")

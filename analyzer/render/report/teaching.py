@@ -14,7 +14,7 @@ from typing import Any
 from tabulate import tabulate
 
 from analyzer.model import Explanation, LayerDb, Report, Step
-from analyzer.render.common import human_size, instruction_cell, lines_cell
+from analyzer.render.common import count_of, human_size, instruction_cell, lines_cell
 from analyzer.render.report import json as json_render
 
 WRAP = 100
@@ -92,10 +92,10 @@ def prediction_markdown(report: Report) -> str:
 
 def _prediction_counts(report: Report) -> str:
     values = [s.creates_layer for s in report.steps if s.in_final_image and s.stage is not None]
-    return (
-        f"Final image: {values.count(True)} layer(s) certain, {values.count(None)} step(s) depend on "
-        f"the filesystem, {values.count(False)} step(s) without a layer."
-    )
+    certain = count_of(values.count(True), "layer", "layers")
+    depend = count_of(values.count(None), "step depends", "steps depend")
+    without = count_of(values.count(False), "step", "steps")
+    return f"Final image: {certain} certain, {depend} on the filesystem, {without} without a layer."
 
 
 # --------------------------------------------------------------------------- explain

@@ -59,7 +59,7 @@ def test_deleting_makes_a_zero_byte_layer_and_says_so() -> None:
     assert rm.surprise == "RUN rm made a 0-byte layer: deleting does not shrink the image"
     assert "whiteout" in rm.text and "Deleting does not shrink the image" in rm.text
     assert by_line[4].surprise is None  # the 8 MiB RUN: a layer with bytes is no surprise
-    assert "8.39 MB = 8,388,608 B" in by_line[4].text
+    assert "8.39 MB (8,388,608 B)" in by_line[4].text
 
 
 def test_workdir_that_creates_its_folder_is_a_surprise() -> None:
@@ -68,7 +68,9 @@ def test_workdir_that_creates_its_folder_is_a_surprise() -> None:
     assert by_line[12].verdict == RESOLVED
     assert by_line[12].surprise == "WORKDIR created a layer: the folder /app did not exist"
     assert "did not exist, so creating it made a layer" in by_line[12].text
-    assert by_line[22].surprise == "RUN made no layer: `true` changed nothing on the filesystem"
+    # Predicted "no layer" and measured none: a note, not a surprise beside the verdict "as predicted".
+    assert by_line[22].verdict == AS_PREDICTED and by_line[22].surprise is None
+    assert by_line[22].note == "RUN made no layer: `true` changed nothing on the filesystem"
     assert by_line[25].surprise is None and "records a port" in by_line[25].text
 
 
