@@ -8,11 +8,12 @@ import json
 import jsonschema
 import pytest
 from helpers.explain import ROOT, explained
+from helpers.golden import load as load_report
 from helpers.golden import names
 
 from analyzer.dockerfile import load
 from analyzer.render.report.teaching import compose, explain_text
-from analyzer.teaching.explain import AS_PREDICTED, NOT_RUN, RESOLVED, WRONG, pair_steps
+from analyzer.teaching.explain import AS_PREDICTED, NOT_RUN, RESOLVED, WRONG, explain, pair_steps
 from analyzer.teaching.predict import predict
 
 SCHEMA = json.loads((ROOT / "analyzer" / "schema" / "report-v1.json").read_text())
@@ -129,3 +130,21 @@ def test_text_and_json_carry_the_side_by_side_view() -> None:
     assert data["explain"][3]["predicted"] is None and data["explain"][3]["measured"] is True
     markdown = compose(report, "markdown")
     assert "**Surprises**" in markdown and "- line 7: RUN rm made a 0-byte layer" in markdown
+
+
+@pytest.mark.parametrize("name", names())
+def test_an_outcome_as_predicted_is_a_note_never_a_surprise(name: str) -> None:
+    for e in explained(name).explanations:
+        if e.verdict == AS_PREDICTED:
+            assert e.surprise is None, e
+        else:
+            assert e.note is None, e
+
+
+def test_buildkit_workdir_says_only_what_was_measured() -> None:
+    """BuildKit makes a layer for every WORKDIR but /: without the files it cannot say the folder was new."""
+    dockerfile = load(ROOT / "sample_dockerfiles" / "basics" / "Dockerfile")
+    report = explain(load_report("basics"), dockerfile, "buildkit")
+    text = next(e.text for e in report.explanations if report.steps[e.step].line == 12)
+    assert "did not exist" not in text
+    assert "BuildKit makes a layer for every WORKDIR but /, whether or not the folder existed" in text
