@@ -3,16 +3,16 @@ data made from small generated layers shaped like the sample's own."""
 
 from __future__ import annotations
 
+from analyzer.contents import add_contents
+from analyzer.model import Report
 from helpers.contents import KB, layers
 from helpers.explain import explained
 
-from analyzer.contents import add_contents
-from analyzer.model import Report
-
 
 def deleted_file_with_contents() -> Report:
-    """``deleted-file``: busybox (2 layers when it was recorded), a RUN that writes /data/blob, a RUN that reads it, a RUN that deletes
-    it (the layers are small stand-ins; the lines and layer indexes are the recorded build's)."""
+    """``deleted-file``: busybox (2 layers when it was recorded), a RUN that writes /data/blob and a
+    .env, a RUN that reads the blob, a RUN that deletes it (small stand-in layers; the lines and layer
+    indexes are the recorded build's)."""
     listings = layers(
         [("d", "bin"), ("f", "bin/busybox", KB * 4), ("l", "bin/sh", "busybox")],
         [("d", "tmp")],
