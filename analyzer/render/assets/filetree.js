@@ -31,13 +31,14 @@
 
   // Nest leaf records {path, ...} into directories; a directory's size is the sum below it.
   function nest(leaves) {
-    var root = { dirs: {}, files: [], size: 0 };
+    var root = { dirs: {}, files: [], size: 0, marked: 0 };
     leaves.forEach(function (leaf) {
-      var parts = leaf.path.split("/").filter(Boolean), node = root;
+      var parts = leaf.path.split("/").filter(Boolean), node = root, mark = leaf.sign === "!" || leaf.sign === "−";
       root.size += leaf.size;
       for (var i = 0; i < parts.length - 1; i += 1) {
-        node = node.dirs[parts[i]] || (node.dirs[parts[i]] = { dirs: {}, files: [], size: 0 });
+        node = node.dirs[parts[i]] || (node.dirs[parts[i]] = { dirs: {}, files: [], size: 0, marked: 0 });
         node.size += leaf.size;
+        node.marked += mark ? 1 : 0;
       }
       leaf.name = parts[parts.length - 1] || "/";
       if (leaf.dir && node.dirs[leaf.name]) { node.dirs[leaf.name].self = leaf; } else { node.files.push(leaf); }
@@ -45,15 +46,16 @@
     return root;
   }
 
-  function draw(node, depth) {
+  // Folders open down to openDepth, and always where something was deleted or hidden.
+  function draw(node, depth, openDepth) {
     var list = el("ul", "tree");
     Object.keys(node.dirs).sort().forEach(function (name) {
       var sub = node.dirs[name], item = el("li", "dir"), details = el("details"), summary = el("summary");
-      details.open = depth < 2;
+      details.open = depth < openDepth || sub.marked > 0;
       summary.appendChild(el("span", "name", name + "/"));
       summary.appendChild(el("span", "tsize", size(sub.size)));
       details.appendChild(summary);
-      details.appendChild(draw(sub, depth + 1));
+      details.appendChild(draw(sub, depth + 1, openDepth));
       item.appendChild(details);
       list.appendChild(item);
     });
@@ -62,7 +64,7 @@
       item.tabIndex = 0;
       if (leaf.line !== null && leaf.line !== undefined) { item.setAttribute("data-line", "L" + leaf.line); }
       item.appendChild(el("span", "sign", leaf.sign));
-      item.appendChild(el("span", "name", leaf.name + (leaf.link ? " → " + leaf.link : "")));
+      item.appendChild(el("span", "name", leaf.name + (leaf.dir ? "/" : "") + (leaf.link ? " → " + leaf.link : "")));
       item.appendChild(el("span", "tsize", size(leaf.size)));
       if (leaf.note) { item.appendChild(el("span", "note", leaf.note)); }
       item.title = leaf.path;
@@ -85,7 +87,8 @@
 
   function where(data, index) {
     var line = data.lines[String(index)];
-    return "layer #" + index + (line !== undefined ? " (line " + line + ")" : " (base)");
+    if (line !== undefined) { return "layer #" + index + " (line " + line + ")"; }
+    return "layer #" + index + (data.base ? " (" + data.base + ")" : "");
   }
 
   function finalLeaves(data) {
@@ -118,7 +121,7 @@
       }
       view.textContent = "";
       view.appendChild(el("p", "legend", head));
-      view.appendChild(draw(nest(leaves), 0));
+      view.appendChild(draw(nest(leaves), 0, which === "final" ? 0 : 2));
       document.querySelectorAll(".tree-tab").forEach(function (tab) {
         tab.classList.toggle("active", tab.getAttribute("data-tree") === which);
       });

@@ -49,6 +49,7 @@ def tree_data(report: Report, tree: FileTree) -> dict[str, Any]:
         "lines": {str(k): v for k, v in lines.items()},
         "final": {"total": tree.final_total, "e": final},
         "caps": [tree.layer_cap, tree.final_cap],
+        "base": "base" if report.dockerfile_text is not None else "",
     }
 
 
@@ -67,11 +68,12 @@ def browser_section(report: Report) -> str:
     tabs = ['<button type="button" class="tree-tab" data-tree="final">Whole image</button>']
     for lt in tree.layers:
         line = lines.get(lt.layer)
-        origin = f"line {line}" if line is not None else "base"
+        # Without a Dockerfile no layer has a line, and none is known to be the base's.
+        origin = f"line {line} · " if line is not None else ("base · " if report.dockerfile_text else "")
         size = human_size(sum(e.size for e in lt.entries if e.change != "deleted") + lt.omitted_bytes)
         tabs.append(
             f'<button type="button" class="tree-tab" data-tree="{lt.layer}">'
-            f"#{lt.layer} · {escape(origin)} · {size}</button>"
+            f"#{lt.layer} · {escape(origin)}{size}</button>"
         )
     layer_cap, final_cap = tree.layer_cap, tree.final_cap
     legend = (
