@@ -126,13 +126,13 @@ def explain_rows(report: Report) -> list[list[str]]:
                 layer_word(e.predicted),
                 measured_word(step),
                 e.verdict,
-                e.surprise or "",
+                e.surprise or e.note or "",
             ]
         )
     return rows
 
 
-_HEADERS = ["", "Line", "Instruction", "Predicted", "Measured", "Verdict", "Surprise"]
+_HEADERS = ["", "Line", "Instruction", "Predicted", "Measured", "Verdict", "Note"]
 
 
 def explain_text(report: Report) -> str:
@@ -167,6 +167,7 @@ def explain_dict(report: Report, e: Explanation) -> dict[str, Any]:
         "reason": e.reason,
         "verdict": e.verdict,
         "surprise": e.surprise,
+        "note": e.note,
         "text": e.text,
     }
 

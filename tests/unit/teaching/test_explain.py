@@ -148,3 +148,10 @@ def test_buildkit_workdir_says_only_what_was_measured() -> None:
     text = next(e.text for e in report.explanations if report.steps[e.step].line == 12)
     assert "did not exist" not in text
     assert "BuildKit makes a layer for every WORKDIR but /, whether or not the folder existed" in text
+
+
+def test_json_carries_the_note_of_an_as_predicted_outcome() -> None:
+    data = json.loads(compose(explained("basics"), "json"))
+    jsonschema.validate(data, SCHEMA)
+    run_true = next(e for e in data["explain"] if e["line"] == 22)
+    assert run_true["surprise"] is None and run_true["note"].startswith("RUN made no layer")
