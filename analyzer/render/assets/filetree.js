@@ -101,7 +101,7 @@
       var owner = visible ? last[0] : hidden[hidden.length - 1][0];
       var stored = hidden.reduce(function (sum, v) { return sum + v[1]; }, 0);
       return { path: e[0], dir: false, cls: visible ? (hidden.length ? "hidden-versions" : "") : "gone",
-               sign: visible ? (hidden.length ? "!" : "") : "−", size: visible ? last[1] + stored : stored,
+               sign: visible ? (hidden.length ? "!" : "") : "−", size: visible ? last[1] : stored,
                link: e[3], line: data.lines[String(owner)], note: (visible ? "from " + where(data, last[0]) : "gone") +
                (notes.length ? "; " + notes.join("; ") : "") };
     });
