@@ -31,7 +31,7 @@ def render(report: Report) -> str:
     """The whole page."""
     sections = [
         dockerfile_section(report),
-        _stages_section(report),
+        stages_section(report),
         findings_section(report),
         waste_section(report),
         largest_files_section(report),
@@ -148,7 +148,7 @@ def _final_chart(report: Report) -> str:
     )
 
 
-def _stages_section(report: Report) -> str:
+def stages_section(report: Report) -> str:
     if len(report.stages) < 2 or report.image is None and not any(s.layer for s in report.steps):
         return ""
     columns = []

@@ -220,9 +220,15 @@ def _map_section(report: Report) -> str:
     body = (
         "<p>Each instruction of the Dockerfile adds one history entry (except FROM); only those that "
         "change the filesystem add a layer. The gutter shows the layer each line made and its size; "
-        "click a block of the strata to find its line.</p>" + listing + explained
+        "click a block of the strata to find its line.</p>" + listing + _stages(report) + explained
     )
     path = report.dockerfile_path or "Dockerfile"
     return section(
         "map", 7, "Dockerfile line → layer", f"layermap build {path} --contents --format lesson", body
     )
+
+
+def _stages(report: Report) -> str:
+    """Multi-stage builds: each stage's own column (the same view as ``--format html``)."""
+    view = html.stages_section(report)
+    return view.replace('<section id="stages"><h2>Stages</h2>', "<h3>Stages</h3>").removesuffix("</section>")

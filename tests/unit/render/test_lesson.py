@@ -86,3 +86,12 @@ def test_files_section_carries_the_browser_with_contents() -> None:
     assert 'id="filetree-data"' in files and 'class="tree-tab" data-tree="final"' in files
     assert 'id="findings"' in text and 'id="waste"' in text
     assert "--contents" in lesson.render(explained("deleted-file")).split('id="lesson-files"')[1][:600]
+
+
+def test_multi_stage_lesson_shows_each_stage() -> None:
+    text = lesson.render(explained("multi-stage"))
+    mapping = text[text.index('id="lesson-map"') :]
+    assert (
+        len(re.findall(r'<div class="stage[ "][^>]*data-stage', mapping)) == 3
+        and "<h3>Stages</h3>" in mapping
+    )
