@@ -24,7 +24,7 @@ from analyzer.render.report import github
 from analyzer.review import gate
 from analyzer.review.diff import DiffResult, diff
 from analyzer.review.rulekit.config import Config
-from analyzer.units import human_size
+from analyzer.units import exact_size, human_size
 
 if TYPE_CHECKING:  # the docker SDK loads only when an engine is needed
     from analyzer.engine.client import Engine
@@ -158,6 +158,6 @@ def _summary(result: DiffResult) -> str:
     gate_text = "" if verdict is None else ("; gate passed" if verdict.passed else "; gate FAILED")
     return (
         f"layermap diff: {human_size(result.base.size)} -> {human_size(result.head.size)} "
-        f"({result.total_delta:+d} B), {changed} of {len(result.lines)} lines changed, "
+        f"({exact_size(result.total_delta, signed=True)}), {changed} of {len(result.lines)} lines changed, "
         f"{len(result.new_findings)} new findings{gate_text}"
     )

@@ -54,7 +54,7 @@ PullRenderer = Callable[["PullPlan"], str]
 StoreRenderer = Callable[["StoreView"], str]
 
 FORMATS: Mapping[str, tuple[str, ...]] = {
-    "report": ("table", "json", "markdown", "annotated", "html", "sarif", "github"),
+    "report": ("table", "json", "markdown", "annotated", "html", "lesson", "sarif", "github"),
     "diff": ("table", "json", "markdown"),
     "layers": ("table", "json", "markdown"),
     "pull": ("table", "json", "markdown"),
