@@ -20,7 +20,12 @@ from analyzer.units import human_size
 def add_output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=sorted(RENDERERS), default="table")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary line (a gate verdict is always printed)")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress and no summary line (a gate verdict is always printed)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
