@@ -8,11 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from helpers.rules import make_report
 
 from analyzer.cli import main
 from analyzer.model import Finding, Report
 from analyzer.render.report import annotated, findings, table
-from helpers.rules import make_report
 
 ARCHIVE = str(Path(__file__).parents[2] / "fixtures/archives/docker-small.tar")
 SMALL = json.loads((Path(__file__).parents[2] / "fixtures/archives/engine.json").read_text())["dockerfiles"][
