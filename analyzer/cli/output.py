@@ -12,7 +12,7 @@ from typing import TextIO
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
 from analyzer.model import Report
 from analyzer.render import RENDERERS, RenderOptions
-from analyzer.render.report import github
+from analyzer.render.report import findings, github
 from analyzer.review import gate
 from analyzer.units import human_size
 
@@ -20,7 +20,12 @@ from analyzer.units import human_size
 def add_output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=sorted(RENDERERS), default="table")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary line")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress and no summary line (a gate verdict is always printed)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -40,11 +45,16 @@ def add_gate_args(parser: argparse.ArgumentParser) -> None:
 
 
 def finish(review: gate.Review, args: argparse.Namespace) -> int:
-    """Write the reviewed report, then the gate's verdict on stderr; the exit code comes from it."""
+    """Write the reviewed report, then the gate's verdict on stderr; the exit code comes from it.
+
+    The verdict is printed even with ``-q``: a pre-commit hook or a CI step that fails must say why,
+    one line per failing finding (``FILE:LINE: severity rule: message``)."""
     emit(review.report, args)
-    if not args.quiet:
-        print(gate.summary_line(review.verdict, len(review.report.findings)), file=sys.stderr)
-    return EXIT_OK if review.verdict.passed else EXIT_GATE
+    verdict = review.verdict
+    print(gate.summary_line(verdict, len(review.report.findings)), file=sys.stderr)
+    for line in findings.gate_lines(verdict.failing, review.report.dockerfile_path):
+        print(line, file=sys.stderr)
+    return EXIT_OK if verdict.passed else EXIT_GATE
 
 
 def write_text(text: str, output: str | None) -> None:

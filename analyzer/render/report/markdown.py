@@ -70,7 +70,12 @@ def findings_section(report: Report) -> list[str]:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The report as Markdown (or the prediction table), then its teaching sections."""
-    return text_report(report, measured, markdown=True)
+    return text_report(report, measured, markdown=True, findings=_prediction_findings)
+
+
+def _prediction_findings(report: Report) -> str:
+    """A measured report has its findings under the summary (``measured``); a prediction after its table."""
+    return "\n".join(findings_section(report)) if report.kind == "prediction" else ""
 
 
 def measured(report: Report) -> str:

@@ -18,6 +18,7 @@ from analyzer.render.common import (
     summary_lines,
     time_cell,
 )
+from analyzer.render.report import findings
 from analyzer.render.report.teaching import text_report
 from analyzer.units import human_size, shorten
 
@@ -120,7 +121,7 @@ def waste_lines(report: Report, limit: int = 5) -> list[str]:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The report as text: per-stage tables (or the prediction table), then its teaching sections."""
-    return text_report(report, measured, markdown=False)
+    return text_report(report, measured, markdown=False, findings=findings.block)
 
 
 def measured(report: Report) -> str:

@@ -21,14 +21,20 @@ from analyzer.units import count_of, human_size
 WRAP = 100
 
 
-def text_report(report: Report, measured: Callable[[Report], str], markdown: bool) -> str:
+def text_report(
+    report: Report, measured: Callable[[Report], str], markdown: bool, findings: Callable[[Report], str]
+) -> str:
     """A text format's whole output (table or Markdown): the prediction table for a prediction, else
-    ``measured(report)``; then the ``--explain`` and ``--layers`` sections the report carries."""
+    ``measured(report)``; the ``findings`` section; then the ``--explain`` and ``--layers`` sections the
+    report carries."""
     if report.kind == "prediction":
         head = prediction_markdown(report) if markdown else prediction_table(report)
     else:
         head = measured(report)
     parts = [head.rstrip("\n")]
+    block = findings(report).strip("\n") if report.findings else ""
+    if block:
+        parts.append(block)
     if report.explanations:
         parts.append(explain_markdown(report) if markdown else explain_text(report))
     if report.layerdb is not None:
