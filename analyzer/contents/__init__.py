@@ -8,11 +8,12 @@ Public API:
 - :func:`~analyzer.contents.report.add_contents` — the same from listings already at hand (pure).
 
 Modules: ``tarstream`` (streaming tar headers) over ``feeds`` (byte sources); ``listing`` (one layer's
-normalised entries and secret hits: what is cached); ``secrets`` (the rules); ``fetch`` (cache →
-layer store → export or archive); ``localstore`` (overlay2 ``tar-split.json.gz``); ``cache`` (per
-diff_id, on disk); ``changes`` (layers applied in order: what each changed, what got hidden, as
-``records``); ``waste`` (pairs and efficiency); ``dive`` (dive 0.13's figures, reproduced for
-comparison); ``report`` (into the Report).
+normalised entries, packed in columns, and secret hits: what is cached); ``secrets`` (the rules);
+``fetch`` (cache → layer store → export or archive); ``localstore`` (overlay2 ``tar-split.json.gz``);
+``cache`` (per diff_id, on disk); ``paths`` (every path as an integer id, so the walks below keep the
+filesystem in arrays); ``changes`` (layers applied in order: what each changed, what got hidden, as
+``records``); ``filetree`` (the file browser's data); ``waste`` (pairs and efficiency); ``dive`` (dive
+0.13's figures, reproduced for comparison); ``report`` (into the Report).
 """
 
 from __future__ import annotations

@@ -2,8 +2,11 @@
 
 A diff_id is the sha256 of the layer's tar, so a listing stored under it can never go stale; only
 layermap's own format and secret rules can change, and both are part of the file
-(``$XDG_CACHE_HOME/layermap/contents/v1/<hex>.json.z``, zlib-compressed JSON). Anything unreadable or
-from another format is a miss. The cache is best-effort: a read-only or full disk only costs speed.
+(``$XDG_CACHE_HOME/layermap/contents/v1/<hex>.json.z``, zlib-compressed: one line of JSON, the
+header with its ``format``, then the listing's packed columns, so a million-entry layer is read back
+without a million objects; format 1 held the entries as JSON lists and is a miss now, rewritten).
+Anything unreadable or from another format is a miss. The cache is best-effort: a read-only or full
+disk only costs speed.
 
 ``LAYERMAP_NO_CACHE=1`` turns it off; ``XDG_CACHE_HOME`` moves it (tests point it at a temp dir).
 """
@@ -18,11 +21,12 @@ import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from analyzer.contents.listing import Entry, LayerListing, SecretHit
+from analyzer.contents.listing import LayerListing, SecretHit
 from analyzer.contents.secrets import RULES_VERSION
-from analyzer.limits import MAX_CACHE_ENTRY, MAX_MEMBER_SIZE, load_json, read_regular
+from analyzer.limits import MAX_CACHE_ENTRY, load_json, read_regular
 
-FORMAT = 1
+FORMAT = 2
+_COLUMNS = ("dir", "name_end", "names", "kind", "size", "mtime", "link_end", "links")
 _TRUE = {"1", "yes", "true", "on"}
 
 
@@ -33,7 +37,7 @@ def cache_root(env: Mapping[str, str] | None = None) -> Path | None:
         return None
     base = env.get("XDG_CACHE_HOME", "")
     root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"  # the XDG spec ignores relative
-    return root / "layermap" / "contents" / f"v{FORMAT}"
+    return root / "layermap" / "contents" / "v1"  # the format inside each file decides
 
 
 class ListingCache:
@@ -67,14 +71,20 @@ class ListingCache:
         path = self._path(listing.diff_id)
         if path is None:
             return
-        data = {
+        columns = listing.columns()
+        head = {
             "format": FORMAT,
             "rules": RULES_VERSION,
             "diff_id": listing.diff_id,
-            "entries": [list(entry) for entry in listing.entries],
+            "dirs": listing.dirs,
             "secrets": [list(hit) for hit in listing.secrets],
+            "columns": [len(columns[name]) for name in _COLUMNS],
         }
-        blob = zlib.compress(json.dumps(data, separators=(",", ":")).encode("utf-8", "surrogateescape"), 1)
+        text = json.dumps(head, separators=(",", ":"), ensure_ascii=True)  # lone surrogates escaped
+        deflate = zlib.compressobj(1)
+        parts = [deflate.compress(text.encode() + b"\n")]
+        parts += [deflate.compress(columns[name]) for name in _COLUMNS]
+        blob = b"".join([*parts, deflate.flush()])
         with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -97,7 +107,8 @@ def _load(path: Path, diff_id: str) -> LayerListing | None:
         text = inflater.decompress(raw, MAX_CACHE_ENTRY)
         if inflater.unconsumed_tail or not inflater.eof:
             return None
-        data = load_json(text.decode("utf-8", "surrogateescape"), limit=8)
+        line, _, body = text.partition(b"\n")
+        data = load_json(line.decode("ascii"), limit=8)
     except (OSError, ValueError, zlib.error):  # InputLimitError is a ValueError
         return None
     if (
@@ -108,26 +119,22 @@ def _load(path: Path, diff_id: str) -> LayerListing | None:
     ):
         return None
     try:
-        entries = tuple(Entry._make(item) for item in data["entries"])
         hits = tuple(SecretHit._make(item) for item in data["secrets"])
-    except (KeyError, TypeError):
+        dirs, lengths = data["dirs"], data["columns"]
+        if (
+            not all(type(p) is str and type(x) is str for p, x in hits)
+            or not isinstance(dirs, list)
+            or not all(type(d) is str for d in dirs)
+            or not isinstance(lengths, list)
+            or len(lengths) != len(_COLUMNS)
+            or not all(type(n) is int and n >= 0 for n in lengths)
+            or sum(lengths) != len(body)
+        ):
+            return None
+        columns, start = {}, 0
+        for name, length in zip(_COLUMNS, lengths, strict=True):
+            columns[name] = body[start : start + length]
+            start += length
+        return LayerListing.from_columns(diff_id, dirs, columns, hits)
+    except (KeyError, TypeError, ValueError):  # from_columns checks every column and offset
         return None
-    if not all(map(_good_entry, entries)) or not all(type(p) is str and type(x) is str for p, x in hits):
-        return None
-    return LayerListing(diff_id, entries, hits)
-
-
-_KINDS = frozenset("fhldwoc")
-
-
-def _good_entry(entry: Entry) -> bool:
-    path, kind, size, mtime, link = entry
-    return (
-        type(path) is str
-        and type(kind) is str
-        and kind in _KINDS
-        and type(size) is int
-        and 0 <= size <= MAX_MEMBER_SIZE
-        and type(mtime) in (int, float)
-        and type(link) is str
-    )

@@ -12,24 +12,20 @@ non-directory replaces whatever was at its path, a directory replaces a non-dire
 shares its target's bytes: they are wasted only when the last visible name goes. A lower file
 rewritten with the same size and mtime (chmod, chown, or a hard link made to it) is a *copy-up*: the
 engine duplicated the whole file into the new layer.
+
+The filesystem is kept in arrays indexed by path id (``paths.py``), not as objects per path: a layer of
+a million files costs tens of megabytes, not hundreds.
 """
 
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 
-from analyzer.contents.listing import (
-    DIR,
-    FILE,
-    HARDLINK,
-    OPAQUE_KIND,
-    WHITEOUT_KIND,
-    Entry,
-    LayerListing,
-    docker_size,
-)
+from analyzer.contents.listing import DIR, FILE, HARDLINK, OPAQUE_KIND, WHITEOUT_KIND, LayerListing
+from analyzer.contents.paths import MISSING, ROOT, PathTable, Resolved, resolve
 from analyzer.contents.records import (
     ADDED,
     COPY_UP,
@@ -45,248 +41,265 @@ from analyzer.contents.records import (
 __all__ = ["LayerChanges", "Removal", "TopEntry", "WalkResult", "walk"]
 
 
-class _Blob:
-    """A stored file content, shared by the names hard-linked to it (and by the copies of a repeated
-    layer, which is stored once)."""
-
-    __slots__ = ("hidden", "layer", "mtime", "names", "size")
-
-    def __init__(self, layer: int, size: int, mtime: float) -> None:
-        self.layer, self.size, self.mtime, self.names = layer, size, mtime, 1
-        self.hidden: tuple[str, int, str] | None = None
-        """(path, layer, kind) of the removal that last left it without a visible name."""
-
-
-class _Node:
-    __slots__ = ("blob", "children", "layer")
-
-    def __init__(self, layer: int, children: dict[str, _Node] | None, blob: _Blob | None = None) -> None:
-        self.layer, self.children, self.blob = layer, children, blob
+_FILE, _HARDLINK, _DIR = ord(FILE), ord(HARDLINK), ord(DIR)
+_WHITEOUT, _OPAQUE = ord(WHITEOUT_KIND), ord(OPAQUE_KIND)
+_ABSENT, _LEAF, _DIRECTORY = 0, 1, 2  # a path's state: not there, there without children, a directory
 
 
 def walk(
-    listings: Sequence[LayerListing], top_n: int = 10, watch: Collection[tuple[int, str]] = ()
+    listings: Sequence[LayerListing],
+    top_n: int = 10,
+    watch: Collection[tuple[int, str]] = (),
+    resolved: Resolved | None = None,
 ) -> WalkResult:
-    """Apply ``listings`` bottom-up; ``watch`` names (layer, path) pairs whose removal to report."""
+    """Apply ``listings`` bottom-up; ``watch`` names (layer, path) pairs whose removal to report.
+
+    ``resolved``: the listings' path ids when the caller has them already (:func:`paths.resolve`).
+    """
+    resolved = resolved or resolve(listings)
     counts = Counter(listing.diff_id for listing in listings)
     repeated = {diff_id for diff_id, count in counts.items() if count > 1}
-    state = _Walker(top_n, set(watch), repeated)
+    state = _Walker(resolved.table, top_n, set(watch), repeated)
     for index, listing in enumerate(listings):
-        state.apply_layer(index, listing)
+        state.apply_layer(index, listing, resolved.ids[index])
     removals = state.removals()
     wasted = sum(r.size for r in removals)
     return WalkResult(state.layers, removals, state.stored, state.stored - wasted, state.removed_at)
 
 
 class _Walker:
-    def __init__(self, top_n: int, watch: set[tuple[int, str]], repeated: set[str]) -> None:
-        self.root = _Node(-1, {})
+    """The filesystem being built, in arrays indexed by path id: each path's state, the layer that
+    last wrote it, its stored content (a *blob*, shared by hard-linked names and by the copies of a
+    repeated layer, which is stored once) and its place among its directory's entries."""
+
+    def __init__(self, table: PathTable, top_n: int, watch: set[tuple[int, str]], repeated: set[str]) -> None:
+        count = len(table)
+        self.table = table
+        self.state = bytearray(count)
+        self.state[ROOT] = _DIRECTORY
+        self.node_layer = array("i", [-1]) * count
+        self.node_blob = array("i", [-1]) * count
+        self.seq = array("q", bytes(8 * count))
+        """When the path last appeared in its directory: entries are visited in that order."""
+        self._next_seq = 0
+        # Blobs: a stored content, by index.
+        self.blob_layer = array("i")
+        self.blob_size = array("q")
+        self.blob_mtime = array("d")
+        self.blob_names = array("i")
+        """Visible names of the content; 0: wasted."""
+        self.blob_hidden: dict[int, tuple[int, int, str]] = {}
+        """(path id, layer, kind) of the removal that last left a blob without a visible name."""
+        self.hidden: list[int] = []
         self.top_n = top_n
         self.watch = watch
-        self.watched_paths = {path for _, path in watch}
+        self.watched = {node: path for _, path in watch if (node := table.lookup(path)) != MISSING}
         self.repeated = repeated
-        self.shared: dict[tuple[str, str], _Blob] = {}  # (diff_id, path) of repeated layers' files
+        self.shared: dict[tuple[str, int], int] = {}  # (diff_id, path id) of repeated layers' files
         self.diff_id = ""
         self.repeat = False
         self.layers: list[LayerChanges] = []
-        self.hidden: list[_Blob] = []
         self.removed_at: dict[tuple[int, str], int] = {}
         self.stored = 0
         self.layer = 0
         self.now = LayerChanges()
         self._order = 0
-        self._parent_cache: tuple[str, dict[str, _Node]] | None = None
         self._floor: float = -1  # a new entry must be larger to enter this layer's top list
 
-    def apply_layer(self, index: int, listing: LayerListing) -> None:
+    def apply_layer(self, index: int, listing: LayerListing, ids: Sequence[int]) -> None:
         self.layer, self.now, self.diff_id = index, LayerChanges(), listing.diff_id
         self.repeat = listing.diff_id in self.repeated
         self._floor = -1 if self.top_n > 0 else float("inf")
         self.layers.append(self.now)
-        self._parent_cache = None
-        opaque: list[str] = []
-        for entry in listing.entries:
-            if entry.kind == OPAQUE_KIND:
-                opaque.append(entry.path)
+        opaque: list[int] = []
+        kinds, sizes, mtimes = listing.kinds, listing.sizes, listing.mtimes
+        state, parents = self.state, self.table.parent
+        for entry in range(len(listing)):
+            kind, node = kinds[entry], ids[entry]
+            if kind == _OPAQUE:
+                opaque.append(node)
+                continue
+            parent = parents[node]
+            if state[parent] != _DIRECTORY:
+                self._parent(parent)
+            if kind == _FILE and not state[node] and not self.repeat:  # most entries: kept short
+                size, now = sizes[entry], self.now
+                self._insert(node, _LEAF, self._new_blob(size, mtimes[entry]))
+                self.stored += size
+                now.payload += size
+                now.bytes_added += size
+                now.added += 1
+                if size > self._floor:
+                    self._top(size, node, ADDED)
             else:
-                self._apply(entry)
-        for path in opaque:
-            node = self._lookup(path)
-            if node is not None and node.children is not None:
-                self._hide_lower(node, path)
+                self._apply(listing, entry, node, kind)
+        for node in opaque:
+            if state[node] == _DIRECTORY:
+                self._hide_lower(node)
 
     # ------------------------------------------------------------------ entries
 
-    def _apply(self, entry: Entry) -> None:
-        path, kind = entry.path, entry.kind
-        parent_path, _, name = path.rpartition("/")
-        children = self._parent(parent_path)
-        existing = children.get(name)
-        if existing is None and kind == FILE and not self.repeat:  # most entries: kept short
-            size, now = entry.size, self.now
-            children[name] = _Node(self.layer, None, _Blob(self.layer, size, entry.mtime))
-            self.stored += size
-            now.payload += size
-            now.bytes_added += size
-            now.added += 1
-            if size > self._floor:
-                self._top(size, path, ADDED)
-            return
-        if kind == WHITEOUT_KIND:
-            if existing is not None and existing.layer < self.layer:
-                del children[name]
-                freed = self._remove(existing, path, DELETED)
+    def _apply(self, listing: LayerListing, entry: int, node: int, kind: int) -> None:
+        existing = self.state[node]
+        if kind == _WHITEOUT:
+            if existing and self.node_layer[node] < self.layer:
+                freed = self._remove(node, DELETED)
                 self.now.deleted += 1
-                self._top(freed, path, DELETED)
+                self._top(freed, node, DELETED)
             return
-        if kind == DIR and existing is not None and existing.children is not None:
-            existing.layer = self.layer  # listed again (its mtime changed): not a change of its own
+        if kind == _DIR and existing == _DIRECTORY:
+            self.node_layer[node] = self.layer  # listed again (its mtime changed): not a change of its own
             return
-        if existing is not None:
-            self._remove(existing, path, COPY_UP if _is_copy_up(existing, entry) else OVERWRITTEN)
+        replaced: list[int] = []
+        if existing:
+            kind_of = COPY_UP if self._is_copy_up(node, listing, entry) else OVERWRITTEN
+            self._remove(node, kind_of, replaced)
             self.now.modified += 1
         else:
             self.now.added += 1
-        children[name] = self._node_for(entry)
-        size = docker_size(entry)
+        self._put(listing, entry, node, kind, replaced)
+        size = listing.docker_size(entry)
         self.now.bytes_added += size
-        if kind != DIR:
-            self._top(size, path, MODIFIED if existing is not None else ADDED)
+        if kind != _DIR:
+            self._top(size, node, MODIFIED if existing else ADDED)
 
-    def _node_for(self, entry: Entry) -> _Node:
-        if entry.kind == DIR:
-            return _Node(self.layer, {})
-        blob = None
-        if entry.kind == FILE:
-            blob = self._blob(entry)
-        elif entry.kind == HARDLINK:
-            target = self._lookup(entry.link)
-            if target is not None and target.blob is not None:
-                blob = target.blob
-                blob.names += 1
-        return _Node(self.layer, None, blob)
+    def _put(self, listing: LayerListing, entry: int, node: int, kind: int, replaced: list[int]) -> None:
+        """Write the entry at ``node``; ``replaced``: the paths of what was there, removed only now
+        (a hard link may name a path of what it replaces, as the engine still sees it)."""
+        blob = -1
+        if kind == _FILE:
+            blob = self._blob(listing, entry, node)
+        elif kind == _HARDLINK:
+            target = self.table.lookup(listing.link(entry))
+            if target != MISSING and self.state[target] and self.node_blob[target] >= 0:
+                blob = self.node_blob[target]
+                self.blob_names[blob] += 1
+        for gone in replaced:
+            self.state[gone] = _ABSENT
+        self._insert(node, _DIRECTORY if kind == _DIR else _LEAF, blob, keep_place=bool(replaced))
 
-    def _blob(self, entry: Entry) -> _Blob:
+    def _insert(self, node: int, state: int, blob: int, keep_place: bool = False) -> None:
+        """Make ``node`` a path of the current layer; a new one goes after its directory's entries, a
+        replaced one keeps its place."""
+        self.state[node] = state
+        self.node_layer[node] = self.layer
+        self.node_blob[node] = blob
+        if not keep_place:
+            self._next_seq += 1
+            self.seq[node] = self._next_seq
+
+    def _new_blob(self, size: int, mtime: float) -> int:
+        self.blob_layer.append(self.layer)
+        self.blob_size.append(size)
+        self.blob_mtime.append(mtime)
+        self.blob_names.append(1)
+        return len(self.blob_names) - 1
+
+    def _blob(self, listing: LayerListing, entry: int, node: int) -> int:
         """A new stored content, or for a repeated layer the one its first copy stored (a registry
         and ``docker save`` keep a repeated layer once, so its files cost nothing more)."""
         if self.repeat:
-            blob = self.shared.get((self.diff_id, entry.path))
+            blob = self.shared.get((self.diff_id, node))
             if blob is not None:
-                blob.names += 1
+                self.blob_names[blob] += 1
                 return blob
-        blob = _Blob(self.layer, entry.size, entry.mtime)
-        self.stored += entry.size
-        self.now.payload += entry.size
+        size = listing.sizes[entry]
+        blob = self._new_blob(size, listing.mtimes[entry])
+        self.stored += size
+        self.now.payload += size
         if self.repeat:
-            self.shared[(self.diff_id, entry.path)] = blob
+            self.shared[(self.diff_id, node)] = blob
         return blob
 
     def removals(self) -> list[Removal]:
         """Each stored content without a visible name at the end, charged to its last removal."""
-        out = [
-            Removal(blob.hidden[0], blob.size, blob.layer, blob.hidden[1], blob.hidden[2])
-            for blob in self.hidden
-            if blob.names == 0 and blob.hidden is not None
-        ]
+        out = []
+        for blob in self.hidden:
+            if self.blob_names[blob] == 0:
+                node, layer, kind = self.blob_hidden[blob]
+                size, added = self.blob_size[blob], self.blob_layer[blob]
+                out.append(Removal(self.table.path(node), size, added, layer, kind))
         out.sort(key=lambda r: (r.removed_layer, r.path))
         return out
 
-    def _top(self, size: int, path: str, change: str) -> None:
+    def _top(self, size: int, node: int, change: str) -> None:
         top = self.now.top
         self._order += 1
         if len(top) < self.top_n:
-            heapq.heappush(top, (size, -self._order, path, change))
+            heapq.heappush(top, (size, -self._order, self.table.path(node), change))
         elif top and size > top[0][0]:  # equal sizes: the earlier entry stays
-            heapq.heapreplace(top, (size, -self._order, path, change))
+            heapq.heapreplace(top, (size, -self._order, self.table.path(node), change))
         if len(top) >= self.top_n:
             self._floor = top[0][0] if top else float("inf")  # smaller entries cannot get in
 
     # ------------------------------------------------------------------ tree
 
-    def _parent(self, path: str) -> dict[str, _Node]:
-        """The entries of the directory at ``path`` (``""`` is the root), made when missing, as the
-        engine would."""
-        cached = self._parent_cache
-        if cached is not None and cached[0] == path:
-            return cached[1]
-        node = self.root
-        walked = ""
-        for name in path.split("/")[1:]:
-            walked = f"{walked}/{name}"
-            assert node.children is not None
-            child = node.children.get(name)
-            if child is None or child.children is None:
-                if child is not None:  # a file where a directory must be: the directory replaces it
-                    self._remove(child, walked, OVERWRITTEN)
-                child = node.children[name] = _Node(self.layer, {})
-            node = child
-        assert node.children is not None
-        self._parent_cache = (path, node.children)
-        return node.children
+    def _parent(self, parent: int) -> None:
+        """Make the directory ``parent`` and its own parents where missing, as the engine would (a
+        file where a directory must be is replaced by the directory)."""
+        for node in [*self.table.ancestors(parent), parent]:
+            existing = self.state[node]
+            if existing != _DIRECTORY:
+                if existing:
+                    self._remove(node, OVERWRITTEN)
+                self._insert(node, _DIRECTORY, -1, keep_place=bool(existing))
 
-    def _lookup(self, path: str) -> _Node | None:
-        node: _Node | None = self.root
-        for name in path.split("/")[1:]:
-            if node is None or node.children is None:
-                return None
-            node = node.children.get(name)
-        return node
+    def _children(self, node: int) -> list[int]:
+        """The entries of the directory ``node``, in the order they appeared in it."""
+        state = self.state
+        return sorted((c for c in self.table.children(node) if state[c]), key=self.seq.__getitem__)
 
-    def _remove(self, node: _Node, path: str, kind: str) -> int:
-        """Hide ``node`` and everything below it; returns the bytes that became wasted."""
-        self._parent_cache = None
+    def _remove(self, node: int, kind: str, later: list[int] | None = None) -> int:
+        """Hide ``node`` and everything below it; returns the bytes that became wasted. The paths
+        leave the tree now, or are put in ``later`` for the caller to take out."""
         freed = 0
-        for sub_path, sub in _subtree(node, path):
-            if self.watched_paths and sub_path in self.watched_paths:
-                self._note_watched(sub, sub_path)
-            blob = sub.blob
-            if blob is None:
+        todo = [node]
+        state, node_blob, names = self.state, self.node_blob, self.blob_names
+        while todo:
+            current = todo.pop()
+            if state[current] == _DIRECTORY:
+                todo.extend(self._children(current))
+            if later is None:
+                state[current] = _ABSENT
+            else:
+                later.append(current)
+            if self.watched and current in self.watched:
+                self._note_watched(current, self.watched[current])
+            blob = node_blob[current]
+            if blob < 0:
                 continue
-            blob.names -= 1
-            if blob.names == 0:
-                if blob.hidden is None:
+            names[blob] -= 1
+            if names[blob] == 0:
+                if blob not in self.blob_hidden:
                     self.hidden.append(blob)
-                blob.hidden = (sub_path, self.layer, kind)
-                freed += blob.size
+                self.blob_hidden[blob] = (current, self.layer, kind)
+                freed += self.blob_size[blob]
         return freed
 
-    def _note_watched(self, node: _Node, path: str) -> None:
-        for layer in range(node.layer, -1, -1):
+    def _note_watched(self, node: int, path: str) -> None:
+        for layer in range(self.node_layer[node], -1, -1):
             if (layer, path) in self.watch and (layer, path) not in self.removed_at:
                 self.removed_at[(layer, path)] = self.layer
                 return
 
-    def _hide_lower(self, directory: _Node, path: str) -> None:
+    def _hide_lower(self, directory: int) -> None:
         """An opaque marker: drop what lower layers put below ``directory``, keep this layer's entries."""
-        assert directory.children is not None
-        for name, child in list(directory.children.items()):
-            child_path = f"{path.rstrip('/')}/{name}"
-            if child.layer < self.layer:
-                del directory.children[name]
-                freed = self._remove(child, child_path, DELETED)
+        for child in self._children(directory):
+            if self.node_layer[child] < self.layer:
+                freed = self._remove(child, DELETED)
                 self.now.deleted += 1
-                self._top(freed, child_path, DELETED)
-            elif child.children is not None:
-                self._hide_lower(child, child_path)
+                self._top(freed, child, DELETED)
+            elif self.state[child] == _DIRECTORY:
+                self._hide_lower(child)
 
-
-def _subtree(node: _Node, path: str) -> Iterator[tuple[str, _Node]]:
-    todo = [(path, node)]
-    while todo:
-        current_path, current = todo.pop()
-        yield current_path, current
-        if current.children:
-            todo.extend((f"{current_path}/{name}", child) for name, child in current.children.items())
-
-
-def _is_copy_up(existing: _Node, entry: Entry) -> bool:
-    """The same bytes written again by a metadata change: same size and mtime (chmod and chown keep
-    the mtime; a rewrite of the content almost never does)."""
-    blob = existing.blob
-    return (
-        entry.kind == FILE
-        and blob is not None
-        and existing.children is None
-        and blob.size == entry.size
-        and blob.mtime == entry.mtime
-    )
+    def _is_copy_up(self, node: int, listing: LayerListing, entry: int) -> bool:
+        """The same bytes written again by a metadata change: same size and mtime (chmod and chown
+        keep the mtime; a rewrite of the content almost never does)."""
+        blob = self.node_blob[node]
+        return (
+            listing.kinds[entry] == _FILE
+            and blob >= 0
+            and self.state[node] == _LEAF
+            and self.blob_size[blob] == listing.sizes[entry]
+            and self.blob_mtime[blob] == listing.mtimes[entry]
+        )

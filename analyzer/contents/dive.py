@@ -29,11 +29,12 @@ error); such layers do not occur in images built by an engine.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from analyzer.contents.listing import DIR, OPAQUE_KIND, WHITEOUT_KIND, Entry, LayerListing
+from analyzer.contents.listing import DIR, OPAQUE_KIND, WHITEOUT_KIND, LayerListing
+from analyzer.contents.paths import ROOT, PathTable, Resolved, resolve
 
 
 @dataclass(frozen=True)
@@ -56,133 +57,143 @@ class DiveFigures:
 
 
 class _Stacked:
-    """dive's stacked tree of the layers below the current one: nodes by path (``""`` is the root),
-    each ``[size, is_dir, child paths or None]``, so a lookup is one dict probe."""
+    """dive's stacked tree of the layers below the current one, in arrays indexed by path id: whether
+    the path is in it, its payload size, whether it is a directory."""
 
-    def __init__(self) -> None:
-        self.nodes: dict[str, list[Any]] = {"": [0, True, None]}
+    def __init__(self, table: PathTable) -> None:
+        self.table = table
+        self.present = bytearray(len(table))
+        self.present[ROOT] = 1
+        self.size = array("q", bytes(8 * len(table)))
+        self.is_dir = bytearray(len(table))
+        self.is_dir[ROOT] = 1
 
-    def add(self, path: str, size: int, is_dir: bool) -> None:
-        """dive's ``AddPath``: a new node, or a new payload for an existing one (children kept)."""
-        node = self.nodes.get(path)
-        if node is not None:
-            node[0], node[1] = size, is_dir
+    def add(self, node: int, size: int, is_dir: bool) -> None:
+        """dive's ``AddPath``: a new node, or a new payload for an existing one (children kept); an
+        intermediate node gets an empty payload."""
+        if not self.present[node]:
+            for parent in self.table.ancestors(node):
+                if not self.present[parent]:
+                    self.present[parent], self.size[parent], self.is_dir[parent] = 1, 0, 0
+            self.present[node] = 1
+        self.size[node], self.is_dir[node] = size, is_dir
+
+    def remove(self, node: int) -> None:
+        if not self.present[node] or node == ROOT:
             return
-        parent = path.rpartition("/")[0]
-        if parent not in self.nodes:
-            self.add(parent, 0, False)  # an intermediate node gets an empty payload
-        siblings: set[str] | None = self.nodes[parent][2]
-        if siblings is None:
-            siblings = self.nodes[parent][2] = set()
-        siblings.add(path)
-        self.nodes[path] = [size, is_dir, None]
+        for sub in self._subtree(node):
+            self.present[sub] = 0
 
-    def remove(self, path: str) -> None:
-        node = self.nodes.get(path)
-        if node is None or not path:
-            return
-        self.nodes[path.rpartition("/")[0]][2].discard(path)
-        for sub in self._subtree(path):
-            del self.nodes[sub]
-
-    def whiteout_size(self, path: str) -> int:
+    def whiteout_size(self, node: int) -> int:
         """What dive counts for a whiteout: the sizes below a directory, 0 for anything else."""
-        node = self.nodes.get(path)
-        if node is None or not node[1]:
+        if not self.present[node] or not self.is_dir[node]:
             return 0
-        return sum(self.nodes[sub][0] for sub in self._subtree(path))
+        return sum(self.size[sub] for sub in self._subtree(node))
 
-    def _subtree(self, path: str) -> list[str]:
-        out, todo = [], [path]
+    def _subtree(self, node: int) -> list[int]:
+        out, todo = [], [node]
+        present, children = self.present, self.table.children
         while todo:
             current = todo.pop()
             out.append(current)
-            children = self.nodes[current][2]
-            if children:
-                todo.extend(children)
+            todo.extend(child for child in children(current) if present[child])
         return out
 
 
-def dive_figures(listings: Sequence[LayerListing]) -> DiveFigures:
-    """dive's figures for an image made of ``listings``, bottom layer first."""
-    stacked = _Stacked()
-    seen: dict[str, list[int]] = {}  # path -> [visits, cumulative, smallest]
+def dive_figures(listings: Sequence[LayerListing], resolved: Resolved | None = None) -> DiveFigures:
+    """dive's figures for an image made of ``listings``, bottom layer first.
+
+    ``resolved``: the listings' path ids when the caller has them already (:func:`paths.resolve`).
+    """
+    resolved = resolved or resolve(listings)
+    table = resolved.table
+    stacked = _Stacked(table)
+    count = len(table)
+    visits = array("i", bytes(4 * count))  # per path: layers that had it as a leaf, sizes summed, smallest
+    cumulative = array("q", bytes(8 * count))
+    smallest = array("q", bytes(8 * count))
     sizes = []
     read: set[str] = set()
-    for listing in listings:
+    root_marker = table.find(ROOT, b"")  # an opaque marker in the root directory: the path "/"
+    for listing, ids in zip(listings, resolved.ids, strict=True):
         # A repeated layer is a symlink to its first copy in a ``docker save``: dive reads the link's
         # empty body as an empty layer.
-        entries = () if listing.diff_id in read else listing.entries
+        repeated = listing.diff_id in read
         read.add(listing.diff_id)
-        leaves, implicit = _leaves(entries)
+        if repeated:
+            sizes.append(0)
+            continue
+        kinds = listing.kinds
+        leaves, implicit = _leaves(listing, ids, table, root_marker)
         for entry in leaves:
-            kind = entry.kind
-            if kind == WHITEOUT_KIND:
-                size = stacked.whiteout_size(entry.path)
+            if entry < 0:  # a directory dive made up
+                node, size = ~entry, 0
             else:
-                size = 0 if kind == DIR else entry.size
-            item = seen.get(entry.path)
-            if item is None:
-                seen[entry.path] = [1, size, size]
-            else:
-                item[0] += 1
-                item[1] += size
-                if size < item[2]:
-                    item[2] = size
-        _stack(stacked, entries, implicit)
-        sizes.append(sum(entry.size for entry in entries))
-    wasted = sum(item[1] for item in seen.values() if item[0] > 1)
-    smallest = sum(item[2] for item in seen.values())
-    cumulative = sum(item[1] for item in seen.values())
+                node, kind = ids[entry], kinds[entry]
+                if kind == _WHITEOUT:
+                    size = stacked.whiteout_size(node)
+                else:
+                    size = 0 if kind == _DIR else listing.sizes[entry]
+            if visits[node] == 0 or size < smallest[node]:
+                smallest[node] = size
+            visits[node] += 1
+            cumulative[node] += size
+        _stack(stacked, listing, ids, implicit)
+        sizes.append(sum(listing.sizes))
+    wasted = sum(total for seen, total in zip(visits, cumulative, strict=True) if seen > 1)
+    useful = sum(small for seen, small in zip(visits, smallest, strict=True) if seen)
+    total = sum(cumulative)
     return DiveFigures(
         wasted_bytes=wasted,
-        efficiency=smallest / cumulative if cumulative else 1.0,
+        efficiency=useful / total if total else 1.0,
         size_bytes=sum(sizes),
         user_size_bytes=sum(sizes[1:]),
     )
 
 
-def _size(entry: Entry) -> int:
-    return 0 if entry.kind == DIR else entry.size
+_DIR, _WHITEOUT, _OPAQUE = ord(DIR), ord(WHITEOUT_KIND), ord(OPAQUE_KIND)
 
 
-def _leaves(entries: Sequence[Entry]) -> tuple[list[Entry], Sequence[str]]:
-    """The entries without children in this layer's own tree, and the directories dive makes up.
+def _leaves(
+    listing: LayerListing, ids: Sequence[int], table: PathTable, root_marker: int
+) -> tuple[list[int], list[int]]:
+    """The entries without children in this layer's own tree (entry indexes; ``~id`` for a directory
+    dive makes up), and the directories dive makes up (path ids).
 
     An opaque marker adds no node, but its directory is made if the tar did not list it (dive's
     ``AddPath`` creates intermediate nodes with an empty payload).
     """
-    listed = {entry.path for entry in entries if entry.kind != OPAQUE_KIND}
-    parents: set[str] = set()
-    implicit: dict[str, None] = {}  # an ordered set
-    for entry in entries:
-        if entry.kind == OPAQUE_KIND and entry.path not in listed and entry.path != "/":
-            implicit[entry.path] = None
-        parent = entry.path.rpartition("/")[0]
-        while parent and parent not in parents:  # a known parent's own parents are known too
-            parents.add(parent)
-            if parent not in listed:
+    kinds, parents = listing.kinds, table.parent
+    listed = bytearray(len(table))
+    is_parent = bytearray(len(table))
+    for entry, node in enumerate(ids):
+        if kinds[entry] != _OPAQUE:
+            listed[node] = 1
+    implicit: dict[int, None] = {}  # an ordered set
+    for entry, node in enumerate(ids):
+        if kinds[entry] == _OPAQUE and not listed[node] and node != root_marker:
+            implicit[node] = None
+        parent = parents[node]
+        while parent != ROOT and not is_parent[parent]:  # a known parent's own parents are known too
+            is_parent[parent] = 1
+            if not listed[parent]:
                 implicit[parent] = None
-            parent = parent.rpartition("/")[0]
-    leaves = [e for e in entries if e.kind != OPAQUE_KIND and e.path not in parents]
-    leaves.extend(Entry(path, "c", 0, 0, "") for path in implicit if path not in parents)
+            parent = parents[parent]
+    leaves = [entry for entry, node in enumerate(ids) if kinds[entry] != _OPAQUE and not is_parent[node]]
+    leaves.extend(~node for node in implicit if not is_parent[node])
     return leaves, list(implicit)
 
 
-def _stack(stacked: _Stacked, entries: Sequence[Entry], implicit: Sequence[str]) -> None:
+def _stack(stacked: _Stacked, listing: LayerListing, ids: Sequence[int], implicit: Sequence[int]) -> None:
     """dive's ``Stack``: whiteouts remove, everything else replaces the payload and keeps children
     (so a file that replaces a directory keeps the directory's old children, and opaque markers are
     ignored)."""
-    for path in implicit:
-        stacked.add(path, 0, False)
-    nodes = stacked.nodes
-    for entry in entries:
-        kind = entry.kind
-        if kind == WHITEOUT_KIND:
-            stacked.remove(entry.path)
-        elif kind != OPAQUE_KIND:
-            node = nodes.get(entry.path)
-            if node is None:
-                stacked.add(entry.path, _size(entry), kind == DIR)
-            else:  # most paths of a layer exist below already (its directories): a new payload
-                node[0], node[1] = _size(entry), kind == DIR
+    for node in implicit:
+        stacked.add(node, 0, False)
+    kinds, sizes = listing.kinds, listing.sizes
+    for entry, node in enumerate(ids):
+        kind = kinds[entry]
+        if kind == _WHITEOUT:
+            stacked.remove(node)
+        elif kind != _OPAQUE:
+            stacked.add(node, 0 if kind == _DIR else sizes[entry], kind == _DIR)

@@ -166,7 +166,7 @@ def _scan_tar(feed: HashFeed, sha: hashlib._Hash, wanted: set[str]) -> LayerList
     listing = build_listing("", reader, lambda _entry, n: reader.head(n))
     feed.drain()  # the end-of-archive blocks belong to the tar the diff_id hashes
     digest = "sha256:" + sha.hexdigest()
-    return LayerListing(digest, listing.entries, listing.secrets) if digest in wanted else None
+    return listing.renamed(digest) if digest in wanted else None
 
 
 @contextlib.contextmanager

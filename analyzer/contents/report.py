@@ -14,6 +14,7 @@ from analyzer.contents.changes import walk
 from analyzer.contents.dive import dive_figures
 from analyzer.contents.filetree import file_tree
 from analyzer.contents.listing import LayerListing
+from analyzer.contents.paths import resolve
 from analyzer.contents.records import LayerChanges
 from analyzer.model import FileChange, FileSummary, Finding, Report
 
@@ -29,9 +30,10 @@ def add_contents(report: Report, listings: Sequence[LayerListing], top_n: int = 
         step.layer.index: step.line for step in report.steps if step.in_final_image and step.layer is not None
     }
     watch = {(index, hit.path) for index, listing in enumerate(listings) for hit in listing.secrets}
-    walked = walk(listings, top_n, watch)
+    resolved = resolve(listings)  # path ids, shared by the three walks below
+    walked = walk(listings, top_n, watch, resolved)
     base_layers = report.base.layer_count if report.base is not None else None
-    waste = waste_mod.summarize(walked, dive_figures(listings), line_of, base_layers)
+    waste = waste_mod.summarize(walked, dive_figures(listings, resolved), line_of, base_layers)
     steps = tuple(
         replace(step, files=_summary(walked.layers[step.layer.index]))
         if step.in_final_image and step.layer is not None and step.layer.index < len(walked.layers)
@@ -39,7 +41,7 @@ def add_contents(report: Report, listings: Sequence[LayerListing], top_n: int = 
         for step in report.steps
     )
     findings = _secret_findings(listings, line_of, walked.removed_at)
-    tree = file_tree(listings)
+    tree = file_tree(listings, resolved=resolved)
     return replace(report, steps=steps, waste=waste, findings=(*report.findings, *findings), file_tree=tree)
 
 

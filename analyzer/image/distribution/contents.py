@@ -23,7 +23,7 @@ import zstandard
 
 from analyzer.contents import DEFAULT_TOP, add_contents
 from analyzer.contents.cache import ListingCache
-from analyzer.contents.listing import LayerListing, build_listing, docker_size
+from analyzer.contents.listing import LayerListing, build_listing
 from analyzer.contents.tarstream import FileFeed, HashFeed, TarFormatError, TarReader
 from analyzer.image.distribution.client import RegistryClient, RegistryError, VerifiedStream
 from analyzer.mapping.align.common import summarize
@@ -40,7 +40,7 @@ def registry_contents(source: RegistryImage, report: Report, top_n: int = DEFAUL
     if report.image is None:
         return report
     listings = registry_listings(source, ListingCache.from_env())
-    sizes = [sum(docker_size(e) for e in listing.entries) for listing in listings]
+    sizes = [sum(map(listing.docker_size, range(len(listing)))) for listing in listings]
     return add_contents(with_sizes(report, source, sizes), listings, top_n)
 
 
