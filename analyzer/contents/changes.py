@@ -79,7 +79,7 @@ class _Walker:
         self.state[ROOT] = _DIRECTORY
         self.node_layer = array("i", [-1]) * count
         self.node_blob = array("i", [-1]) * count
-        self.seq = array("q", bytes(8 * count))
+        self.seq = array("i", bytes(4 * count))
         """When the path last appeared in its directory: entries are visited in that order."""
         self._next_seq = 0
         # Blobs: a stored content, by index.

@@ -30,8 +30,9 @@ error); such layers do not occur in images built by an engine.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from analyzer.contents.listing import DIR, OPAQUE_KIND, WHITEOUT_KIND, LayerListing
 from analyzer.contents.paths import ROOT, PathTable, Resolved, resolve
@@ -156,7 +157,7 @@ _DIR, _WHITEOUT, _OPAQUE = ord(DIR), ord(WHITEOUT_KIND), ord(OPAQUE_KIND)
 
 def _leaves(
     listing: LayerListing, ids: Sequence[int], table: PathTable, root_marker: int
-) -> tuple[list[int], list[int]]:
+) -> tuple[Iterator[int], list[int]]:
     """The entries without children in this layer's own tree (entry indexes; ``~id`` for a directory
     dive makes up), and the directories dive makes up (path ids).
 
@@ -179,8 +180,10 @@ def _leaves(
             if not listed[parent]:
                 implicit[parent] = None
             parent = parents[parent]
-    leaves = [entry for entry, node in enumerate(ids) if kinds[entry] != _OPAQUE and not is_parent[node]]
-    leaves.extend(~node for node in implicit if not is_parent[node])
+    leaves = chain(
+        (entry for entry, node in enumerate(ids) if kinds[entry] != _OPAQUE and not is_parent[node]),
+        [~node for node in implicit if not is_parent[node]],
+    )  # made as they are read: a million entry indexes would cost more than the walk itself
     return leaves, list(implicit)
 
 

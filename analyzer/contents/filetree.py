@@ -216,7 +216,7 @@ class _Tree:
         """The ``cap`` first paths of the aggregated view (hidden versions first, then the largest),
         and how many there are."""
         visible, kind = self.visible, self.kind
-        shown = [node for node in range(len(visible)) if visible[node] and kind[node] != _DIR]
+        shown = array("i", (node for node in range(len(visible)) if visible[node] and kind[node] != _DIR))
         path = self.table.path
 
         def key(item: int) -> tuple[bool, int, str]:
@@ -237,7 +237,7 @@ class _Tree:
             head = self.v_prev[head]
         return total
 
-    def _entry(self, item: int, shown: list[int]) -> FinalEntry:
+    def _entry(self, item: int, shown: Sequence[int]) -> FinalEntry:
         if item < len(shown):
             node = shown[item]
             head, kind, layer, entry, visible = (
