@@ -26,7 +26,7 @@ from analyzer.contents.secrets import RULES_VERSION
 from analyzer.limits import MAX_CACHE_ENTRY, load_json, read_regular
 
 FORMAT = 2
-_COLUMNS = ("dir", "name_end", "names", "kind", "size", "mtime", "link_end", "links")
+_COLUMNS = ("dir", "name_end", "names", "kind", "size", "mtime", "link_at", "link_end", "links")
 _TRUE = {"1", "yes", "true", "on"}
 
 

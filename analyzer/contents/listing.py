@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 import sys
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, overload
 
@@ -50,16 +51,18 @@ class SecretHit(NamedTuple):
 class LayerListing:
     """Everything layermap keeps about one layer's tar: its entries, packed in columns.
 
-    A layer can hold a million files, so an entry is not kept as an object: each column is an
-    ``array`` (or one byte string for every name, one for every link target), about 50 bytes per entry
-    against some 200 for an :class:`Entry` tuple and its strings. A path is its parent directory (an
-    index into :attr:`dirs`, the layer's distinct parents) and its last name. :attr:`entries` gives the
-    :class:`Entry` view, made on demand; the analyses read the columns.
+        A layer can hold a million files, so an entry is not kept as an object: each column is an
+        ``array`` (or one byte string for every name, one for every link target), about 50 bytes per entry
+        against some 200 for an :class:`Entry` tuple and its strings (link targets are kept for the entries
+    that have one only). A path is its parent directory (an
+        index into :attr:`dirs`, the layer's distinct parents) and its last name. :attr:`entries` gives the
+        :class:`Entry` view, made on demand; the analyses read the columns.
     """
 
     __slots__ = (
         "_dir",
         "_kind",
+        "_link_at",
         "_link_end",
         "_links",
         "_mtime",
@@ -85,6 +88,7 @@ class LayerListing:
         self._kind = bytearray()
         self._size = array("q")
         self._mtime = array("d")
+        self._link_at = array("Q")  # the entries that have a link target (most have none), in order
         self._link_end = array("Q")
         self._links = bytearray()
         dir_index: dict[str, int] = {}
@@ -104,8 +108,9 @@ class LayerListing:
         self._size.append(entry.size)
         self._mtime.append(entry.mtime)
         if entry.link:
+            self._link_at.append(len(self._kind) - 1)
             self._links += entry.link.encode("utf-8", "surrogatepass")
-        self._link_end.append(len(self._links))
+            self._link_end.append(len(self._links))
 
     def renamed(self, diff_id: str) -> LayerListing:
         """The same listing under another diff_id (columns shared, not copied)."""
@@ -149,9 +154,11 @@ class LayerListing:
         return f"{self.dirs[self._dir[index]]}/{name}"
 
     def link(self, index: int) -> str:
-        start = self._link_end[index - 1] if index else 0
-        end = self._link_end[index]
-        return self._links[start:end].decode("utf-8", "surrogatepass") if end > start else ""
+        at = bisect_left(self._link_at, index)
+        if at == len(self._link_at) or self._link_at[at] != index:
+            return ""
+        start = self._link_end[at - 1] if at else 0
+        return self._links[start : self._link_end[at]].decode("utf-8", "surrogatepass")
 
     def entry(self, index: int) -> Entry:
         return Entry(
@@ -212,20 +219,26 @@ class LayerListing:
             "kind": self._kind,
             "size": self._size,
             "mtime": self._mtime,
+            "link_at": self._link_at,
             "link_end": self._link_end,
             "links": self._links,
         }
 
     def _check(self) -> None:
         count = len(self._kind)
-        if any(len(c) != count for c in (self._dir, self._name_end, self._size, self._mtime, self._link_end)):
+        if any(len(c) != count for c in (self._dir, self._name_end, self._size, self._mtime)) or len(
+            self._link_at
+        ) != len(self._link_end):
             raise ValueError("columns of different lengths")
+        at = self._link_at
+        if at and (at[-1] >= count or any(a >= b for a, b in zip(at, at[1:], strict=False))):
+            raise ValueError("link targets out of order")
         if count and (max(self._dir) >= len(self.dirs) or not set(self._kind) <= _KIND_CODES):
             raise ValueError("an entry out of range")
         if count and (min(self._size) < 0 or max(self._size) > MAX_MEMBER_SIZE):
             raise ValueError("a size out of range")
         for ends, blob in ((self._name_end, self._names), (self._link_end, self._links)):
-            if (ends[-1] if count else 0) != len(blob) or any(
+            if (ends[-1] if ends else 0) != len(blob) or any(
                 a > b for a, b in zip(ends, ends[1:], strict=False)
             ):
                 raise ValueError("name offsets out of order")

@@ -4,7 +4,7 @@ The analyses (``changes``, ``filetree``, ``dive``) apply layers one over the oth
 path. Keyed by path strings that state costs a string, a dict slot and an object per path: some 300
 bytes each, 300 MB for a million files. Here a path is an id (the root is 0) in a :class:`PathTable`:
 its parent id, its last name (bytes in one shared buffer) and its place in a hash table, all in
-``array`` columns, about 40 bytes per path; the analyses keep their state in arrays indexed by id.
+``array`` columns, about 30 bytes per path; the analyses keep their state in arrays indexed by id.
 
 :func:`resolve` gives each listing's entries their ids, once, for all the analyses of one run.
 """
@@ -34,9 +34,8 @@ class PathTable:
         """Per id, its parent's id (-1 for the root)."""
         self._bounds = array("Q", [0, 0])  # id's name is _names[_bounds[id] : _bounds[id + 1]]
         self._names = bytearray()
-        self._hash = array("q", [0])
-        self._first_child = array("i", [_EMPTY])
-        self._next_sibling = array("i", [_EMPTY])
+        self._first_child: array[int] | None = None  # made when children() is first asked
+        self._next_sibling = array("i")
         self._slots = array("i", [_EMPTY]) * 1024
         self._mask = 1023
         self._dirs: dict[int, str] = {ROOT: ""}
@@ -46,39 +45,34 @@ class PathTable:
 
     def child(self, parent: int, name: bytes) -> int:
         """The id of ``name`` in ``parent``, added when new."""
-        key = hash((parent, name))
-        slots, mask, hashes, parents = self._slots, self._mask, self._hash, self.parent
-        slot = key & mask
+        slots, mask, parents = self._slots, self._mask, self.parent
+        slot = hash((parent, name)) & mask
         while True:
             found = slots[slot]
             if found == _EMPTY:
                 break
-            if hashes[found] == key and parents[found] == parent and self.name_bytes(found) == name:
+            if parents[found] == parent and self.name_bytes(found) == name:
                 return found
             slot = (slot + 1) & mask
         new = len(parents)
         slots[slot] = new
         parents.append(parent)
-        hashes.append(key)
         self._names += name
         self._bounds.append(len(self._names))
-        self._next_sibling.append(self._first_child[parent])
-        self._first_child[parent] = new
-        self._first_child.append(_EMPTY)
+        self._first_child = None
         if 2 * len(parents) > mask:
             self._grow()
         return new
 
     def find(self, parent: int, name: bytes) -> int:
         """The id of ``name`` in ``parent``, or -1 when no listing has that path."""
-        key = hash((parent, name))
         slots, mask = self._slots, self._mask
-        slot = key & mask
+        slot = hash((parent, name)) & mask
         while True:
             found = slots[slot]
             if found == _EMPTY:
                 return _EMPTY
-            if self._hash[found] == key and self.parent[found] == parent and self.name_bytes(found) == name:
+            if self.parent[found] == parent and self.name_bytes(found) == name:
                 return found
             slot = (slot + 1) & mask
 
@@ -96,10 +90,8 @@ class PathTable:
         size = 2 * (self._mask + 1)
         mask = size - 1
         slots = array("i", [_EMPTY]) * size
-        for node, key in enumerate(self._hash):
-            if node == ROOT:
-                continue
-            slot = key & mask
+        for node in range(1, len(self.parent)):  # hashes are made again: keeping them costs 8 bytes a path
+            slot = hash((self.parent[node], self.name_bytes(node))) & mask
             while slots[slot] != _EMPTY:
                 slot = (slot + 1) & mask
             slots[slot] = node
@@ -134,11 +126,27 @@ class PathTable:
 
     def children(self, node: int) -> Iterator[int]:
         """Every id whose parent is ``node``, present or not in any state (newest first)."""
+        if self._first_child is None:
+            self._link_children()
+        assert self._first_child is not None
         sibling, first = self._next_sibling, self._first_child
         child = first[node]
         while child != _EMPTY:
             yield child
             child = sibling[child]
+
+    def _link_children(self) -> None:
+        """Each id's first child and next sibling, made in one pass when a walk first needs to visit a
+        directory's entries (most images never remove a directory: then they are never made)."""
+        count = len(self.parent)
+        first = array("i", [_EMPTY]) * count
+        sibling = array("i", [_EMPTY]) * count
+        parents = self.parent
+        for node in range(1, count):
+            parent = parents[node]
+            sibling[node] = first[parent]
+            first[parent] = node
+        self._first_child, self._next_sibling = first, sibling
 
     def ancestors(self, node: int) -> list[int]:
         """``node``'s parents, the root first, without ``node`` itself."""

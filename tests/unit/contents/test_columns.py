@@ -84,7 +84,7 @@ def _tampered(tmp_path: Path, change: str) -> bytes:
         "secrets": [],
         "columns": [
             len(columns[n])
-            for n in ("dir", "name_end", "names", "kind", "size", "mtime", "link_end", "links")
+            for n in ("dir", "name_end", "names", "kind", "size", "mtime", "link_at", "link_end", "links")
         ],
     }
     if change == "kind":
@@ -98,15 +98,19 @@ def _tampered(tmp_path: Path, change: str) -> bytes:
     elif change == "short":
         columns["mtime"] = columns["mtime"][:-3]
         head["columns"][5] -= 3
+    elif change == "links":
+        columns["link_at"] = columns["link_at"][8:] + columns["link_at"][:8]
     elif change == "lengths":
         head["columns"][0] += 1
     elif change == "dirs":
         head["dirs"] = [1, 2]
-    order = ("dir", "name_end", "names", "kind", "size", "mtime", "link_end", "links")
+    order = ("dir", "name_end", "names", "kind", "size", "mtime", "link_at", "link_end", "links")
     return json.dumps(head).encode() + b"\n" + b"".join(columns[n] for n in order)
 
 
-@pytest.mark.parametrize("change", ["none", "kind", "dir", "size", "offsets", "short", "lengths", "dirs"])
+@pytest.mark.parametrize(
+    "change", ["none", "kind", "dir", "size", "offsets", "short", "links", "lengths", "dirs"]
+)
 def test_a_tampered_column_is_a_miss(tmp_path: Path, change: str) -> None:
     (tmp_path / f"{'d' * 64}.json.z").write_bytes(zlib.compress(_tampered(tmp_path, change)))
     got = ListingCache(tmp_path).get("sha256:" + "d" * 64)
