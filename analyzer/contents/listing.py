@@ -265,8 +265,8 @@ _KIND_CODES = frozenset(map(ord, "fhldwoc"))
 
 
 class Entries(Sequence[Entry]):
-    """A listing's entries as :class:`Entry` tuples, made when read; equal to any sequence of the same
-    entries (a tuple of them included)."""
+    """A listing's entries as :class:`Entry` tuples, made when read; equal to another listing's entries
+    or to a tuple of the same entries."""
 
     __slots__ = ("_listing",)
 
@@ -296,7 +296,7 @@ class Entries(Sequence[Entry]):
         return (entry(i) for i in range(len(self._listing)))
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, (Entries, tuple, list)):
+        if not isinstance(other, (Entries, tuple)):  # as the tuple it replaces: never equal to a list
             return NotImplemented
         return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
 

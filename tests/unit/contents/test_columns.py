@@ -30,7 +30,7 @@ ENTRIES = (
 
 def test_entries_come_back_as_given() -> None:
     listing = LayerListing("sha256:x", ENTRIES, [SecretHit("/etc/x", "private key")])
-    assert listing.entries == ENTRIES and list(listing.entries) == list(ENTRIES)
+    assert listing.entries == ENTRIES and list(listing.entries) == list(ENTRIES) != listing.entries
     assert len(listing) == len(listing.entries) == 9
     assert listing.entries[4] == ENTRIES[4] and listing.entries[-1] == ENTRIES[-1]
     assert listing.entries[1:3] == ENTRIES[1:3]
