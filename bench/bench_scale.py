@@ -11,7 +11,8 @@ Peak RSS comes from GNU ``/usr/bin/time`` per process, as in ``bench_contents.py
 
     .venv/bin/python bench/bench_scale.py [FILES]
 
-It prints one line per input and exits 1 if a peak is over the goal.
+It prints one line per input (wall and CPU seconds: on a busy machine the CPU time is the steadier
+figure) and exits 1 if a peak is over the goal.
 """
 
 from __future__ import annotations
@@ -83,23 +84,23 @@ def write_save(path: Path, layer: bytes, junk: int = 0) -> None:
         out.write(b"".join(chunk) + END)
 
 
-def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MB, exit code) of one run of ``cmd``."""
+def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
+    """(wall seconds, CPU seconds, peak RSS MB, exit code) of one run of ``cmd``."""
     with tempfile.TemporaryDirectory() as tmp:
         rss_file = Path(tmp) / "rss"
         start = time.perf_counter()
         proc = subprocess.run(
-            [GNU_TIME, "-f", "%M", "-o", str(rss_file), *cmd],
+            [GNU_TIME, "-f", "%M %U %S", "-o", str(rss_file), *cmd],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             check=False,
         )
         wall = time.perf_counter() - start
-        rss_kib = int(rss_file.read_text().split()[-1])
+        rss_kib, user, system = rss_file.read_text().split()[-3:]
     if proc.returncode != 0:
         print(proc.stderr.decode(errors="replace")[-500:], file=sys.stderr)
-    return wall, rss_kib * 1024 / 1e6, proc.returncode
+    return wall, float(user) + float(system), int(rss_kib) * 1024 / 1e6, proc.returncode
 
 
 def main() -> int:
@@ -117,11 +118,12 @@ def main() -> int:
             "members": [*layermap, "image", str(members_save), "-q"],
         }
         for name, cmd in runs.items():
-            wall, rss, code = measure(cmd, env)
+            wall, cpu, rss, code = measure(cmd, env)
             verdict = "ok" if rss <= GOAL_MB and code == 0 else "OVER GOAL" if code == 0 else f"exit {code}"
             over |= verdict != "ok"
             goal = f"(goal <= {GOAL_MB:.0f})"
-            print(f"{name:8} {files:>9} entries  {wall:7.1f} s  peak RSS {rss:7.1f} MB {goal}  {verdict}")
+            times = f"{wall:7.1f} s ({cpu:.1f} s CPU)"
+            print(f"{name:8} {files:>9} entries  {times}  peak RSS {rss:7.1f} MB {goal}  {verdict}")
     return 1 if over else 0
 
 
