@@ -115,3 +115,21 @@ def test_a_tampered_column_is_a_miss(tmp_path: Path, change: str) -> None:
     (tmp_path / f"{'d' * 64}.json.z").write_bytes(zlib.compress(_tampered(tmp_path, change)))
     got = ListingCache(tmp_path).get("sha256:" + "d" * 64)
     assert (got is not None) == (change == "none")
+
+
+def test_a_format_1_cache_file_is_a_miss_and_is_rewritten(tmp_path: Path) -> None:
+    diff_id = "sha256:" + "e" * 64
+    old = {
+        "format": 1,
+        "rules": RULES_VERSION,
+        "diff_id": diff_id,
+        "entries": [["/a", "f", 1, 0.0, ""]],
+        "secrets": [],
+    }
+    path = tmp_path / f"{'e' * 64}.json.z"
+    path.write_bytes(zlib.compress(json.dumps(old).encode()))
+    cache = ListingCache(tmp_path)
+    assert cache.get(diff_id) is None and cache.misses == 1
+    listing = LayerListing(diff_id, [Entry("/a", "f", 1, 0.0, "")])
+    cache.put(listing)
+    assert list(tmp_path.iterdir()) == [path] and ListingCache(tmp_path).get(diff_id) == listing
