@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.cli.output import add_gate_args, write_text
+from analyzer.cli.registry_args import add_registry_args
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
 from analyzer.render import DIFF_RENDERERS
 from analyzer.render.report import github
@@ -48,8 +49,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--max-growth", metavar="BYTES|PERCENT", help="fail (exit 1) if the image grows by more (5MB, 10%%)"
     )
+    add_registry_args(p)
     p.add_argument("--format", choices=sorted(DIFF_RENDERERS), default="table")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the diff to FILE")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the diff to FILE (- or none: stdout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary line")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     add_gate_args(p)
@@ -71,21 +73,26 @@ class _Sides:
         return self.engine
 
     def load(self, spec: str) -> tuple[Mapping[str, Any], Config | None]:
-        from analyzer.image.archive import is_archive_path
+        from analyzer.image.transport import PREFIXES, REGISTRY, sniff
 
         path = Path(spec)
         if path.is_file() and path.suffix == ".json":
             return _read_report(path), None
-        if is_archive_path(spec) or not path.exists():
-            return self._image(spec, is_archive_path(spec))
+        named = spec == "-" or spec.startswith((REGISTRY, *PREFIXES))
+        if named or not path.exists() or sniff(spec) != "engine":
+            return self._image(spec)
         return self._build(spec)
 
-    def _image(self, spec: str, is_file: bool) -> tuple[Mapping[str, Any], Config]:
+    def _image(self, spec: str) -> tuple[Mapping[str, Any], Config]:
+        from analyzer.cli.registry_args import image_ref, registry_options
         from analyzer.contents import DEFAULT_TOP
         from analyzer.image.source import open_image
+        from analyzer.image.transport import parse
         from analyzer.mapping import existing as imagemap
 
-        source = open_image(spec, is_file, self.connect)
+        where = parse(image_ref(self.args, spec), self.args.pick)
+        platform = self.args.platform if where.is_file else None
+        source = open_image(where, self.connect, registry_options(self.args), platform=platform)
         config = gate.config_for(None, self.args.config)
         report = imagemap.image_report(source, None, None, None)
         if self.args.contents:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.cli.output import add_gate_args, add_output_args, finish
-from analyzer.cli.registry_args import add_registry_args, connect_engine, image_ref, registry_options
+from analyzer.cli.registry_args import add_registry_args, open_source
 from analyzer.cli.teaching import add_teaching_args, enrich, written_by
 from analyzer.errors import UsageError
 from analyzer.review import gate
@@ -17,7 +17,7 @@ def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "image", help="map an existing image: by name/id, a docker save archive, or an OCI layout dir"
     )
-    p.add_argument("image", metavar="IMAGE|ARCHIVE.tar|OCI_DIR")
+    p.add_argument("image", metavar="IMAGE|TRANSPORT:REF|ARCHIVE|OCI_DIR|-")
     p.add_argument("--dockerfile", metavar="FILE", help="the Dockerfile the image was built from")
     p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
     p.add_argument("--target", metavar="STAGE")
@@ -32,8 +32,6 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analyzer.dockerfile import load, parse_build_args
-    from analyzer.image.archive import is_archive_path
-    from analyzer.image.source import open_image
     from analyzer.mapping import build as pipeline
     from analyzer.mapping import existing as imagemap
 
@@ -46,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
         pipeline.check_target(dockerfile, args.target)
     elif args.target or args.build_args:
         raise UsageError("--target and --build-arg need --dockerfile")
-    ref = image_ref(args, args.image)
-    source = open_image(ref, is_archive_path(ref), connect_engine, registry_options(args))
+    source = open_source(args, args.image)
     report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)
     if args.contents:
         top = 10 if args.files is None else args.files

@@ -19,7 +19,7 @@ from analyzer.units import human_size
 
 def add_output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=sorted(RENDERERS), default="table")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (- or none: stdout)")
     parser.add_argument(
         "-q",
         "--quiet",
@@ -58,8 +58,8 @@ def finish(review: gate.Review, args: argparse.Namespace) -> int:
 
 
 def write_text(text: str, output: str | None) -> None:
-    """The report to ``-o FILE`` or stdout."""
-    if output:
+    """The report to ``-o FILE`` or stdout (no ``-o``, or ``-o -``)."""
+    if output and output != "-":
         try:
             Path(output).write_text(text, encoding="utf-8")
         except OSError as err:
@@ -88,7 +88,7 @@ def emit(report: Report, args: argparse.Namespace) -> None:
 
 def _colour(args: argparse.Namespace) -> bool:
     """ANSI colours only for a terminal reader: not with -o, a pipe, NO_COLOR or TERM=dumb."""
-    if args.output or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+    if (args.output and args.output != "-") or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     return sys.stdout.isatty()
 

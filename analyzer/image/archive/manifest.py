@@ -262,14 +262,35 @@ def _merged(candidates: Sequence[Candidate]) -> list[Candidate]:
     return list(merged.values())
 
 
-def choose(candidates: Sequence[Candidate], ref: str | None, label: str) -> Candidate:
-    """The image ``ref`` names (tag, name, platform, id or digest prefix), or the only one if no ``ref``."""
+def platform_matches(candidate: Candidate, platform: str) -> bool:
+    """``linux/arm64`` matches ``linux/arm64`` and ``linux/arm64/v8``; ``linux/arm/v7`` only itself."""
+    have = (candidate.platform or "").split("/")
+    want = platform.lower().split("/")
+    return have[: len(want)] == want
+
+
+def choose(
+    candidates: Sequence[Candidate], ref: str | None, label: str, platform: str | None = None
+) -> Candidate:
+    """The image ``ref`` names (tag, name, platform, id or digest prefix) on ``platform``, or the only
+    one if neither is given."""
+    if platform is not None:
+        on = [c for c in candidates if platform_matches(c, platform)]
+        if not on:
+            offered = ", ".join(sorted({c.platform or "unknown" for c in candidates}))
+            raise ArchiveError(f"{label}: no image for platform {platform} (the archive holds: {offered})")
+        candidates = on
     found = list(candidates) if ref is None else [c for c in candidates if c.matches(ref)]
     if len(found) == 1:
         return found[0]
     choices = "; ".join(c.describe() for c in (found or candidates))
     if ref is None:
-        raise ArchiveError(f"{label}: the archive holds {len(found)} images, choose one of: {choices}")
+        raise ArchiveError(
+            f"{label}: the archive holds {len(found)} images; pick one with ARCHIVE:REF, --image REF or "
+            f"--platform OS/ARCH: {choices}"
+        )
     if not found:
         raise ArchiveError(f"{label}: no image in the archive matches {ref!r}; it holds: {choices}")
-    raise ArchiveError(f"{label}: {ref!r} matches {len(found)} images, choose one of: {choices}")
+    raise ArchiveError(
+        f"{label}: {ref!r} matches {len(found)} images; pick one with --platform OS/ARCH or an id: {choices}"
+    )

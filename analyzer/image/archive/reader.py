@@ -44,16 +44,23 @@ def open_source(path: str | Path) -> Source:
 
 
 def read_image(
-    path: str | Path, ref: str | None = None, *, verify: bool = False, progress: Progress | None = None
+    path: str | Path,
+    ref: str | None = None,
+    *,
+    platform: str | None = None,
+    verify: bool = False,
+    progress: Progress | None = None,
+    label: str | None = None,
 ) -> Image:
     """The image in a ``docker save`` archive (Docker or OCI format, maybe compressed) or OCI layout dir.
 
     ``ref`` picks one image when the archive holds several (a tag, name, platform like ``linux/arm64``,
-    or an id/digest prefix). ``verify`` also checks every layer's sha256 against ``rootfs.diff_ids``.
+    or an id/digest prefix), ``platform`` one of a multi-platform index; ``label`` names the archive in
+    messages (``-`` for stdin). ``verify`` also checks every layer's sha256 against ``rootfs.diff_ids``.
     Every layer blob is read (sizes need it), each once, streamed. Bad input raises ArchiveError.
     """
     with open_source(path) as source:
-        chosen = choose(find_candidates(source), ref, source.label)
+        chosen = choose(find_candidates(source), ref, label or source.label, platform)
         config_name = source.must_resolve(chosen.config, "config")
         image_id = _config_id(source, config_name, chosen)
         config = _parse_config(source, config_name)
