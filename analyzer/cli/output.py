@@ -58,10 +58,18 @@ def finish(review: gate.Review, args: argparse.Namespace) -> int:
 
 
 def write_text(text: str, output: str | None) -> None:
-    """The report to ``-o FILE`` or stdout (no ``-o``, or ``-o -``)."""
+    """The report to ``-o FILE`` or stdout (no ``-o``, or ``-o -``), as UTF-8 that is always valid.
+
+    Names and history text from an image may hold bytes that are not UTF-8 (surrogate escapes once
+    decoded): they are written as ``\\udcXX`` (``backslashreplace``), never as the raw bytes. The output
+    stays valid UTF-8 for CI logs, browsers and JSON parsers, JSON stays valid (``\\udcff`` is a JSON
+    escape, so ``layermap diff`` reads the same string back), and the byte is still visible. The text
+    is encoded before the file is opened, so a failure never leaves an empty report behind.
+    """
     if output and output != "-":
+        data = text.encode("utf-8", "backslashreplace")
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            Path(output).write_bytes(data)
         except OSError as err:
             raise UsageError(f"{output}: cannot write the report: {err.strerror}") from None
     else:
@@ -90,17 +98,32 @@ def _colour(args: argparse.Namespace) -> bool:
     """ANSI colours only for a terminal reader: not with -o, a pipe, NO_COLOR or TERM=dumb."""
     if (args.output and args.output != "-") or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
-    return sys.stdout.isatty()
+    return sys.stdout is not None and sys.stdout.isatty()  # None: stdout closed (>&-)
 
 
-def _write(stream: TextIO, text: str) -> None:
+def _write(stream: TextIO | None, text: str) -> None:
+    """``text`` to stdout in its encoding (unencodable characters backslash-escaped, see write_text).
+
+    A reader that went away (``layermap … | head``) is not an error of the analysis: the rest is
+    dropped and the exit code stands. Stdout closed (``>&-``) or failing (``/dev/full``) is exit 2:
+    the report the user asked for does not exist.
+    """
+    if stream is None:
+        raise UsageError("cannot write the report: stdout is closed")
     try:
-        stream.write(text)
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:  # a text-only stream (tests capture stdout this way)
+            stream.write(text)
+        else:
+            stream.flush()
+            buffer.write(text.encode(stream.encoding or "utf-8", "backslashreplace"))
         stream.flush()
     except BrokenPipeError:
-        # `layermap … | head`: the reader went away; that is not an error of the analysis.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())
+    except (OSError, ValueError) as err:  # ENOSPC, EBADF, a closed file object
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise UsageError(f"cannot write the report to stdout: {reason}") from None
 
 
 def summary_line(report: Report) -> str:

@@ -16,8 +16,7 @@ from analyzer.cli.registry_args import (
     registry_options,
 )
 from analyzer.errors import EXIT_OK, EngineError, UsageError
-
-FORMATS = ("table", "json", "markdown")
+from analyzer.render import FORMATS
 
 
 def add_parser(sub: Any) -> None:
@@ -31,7 +30,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--target", metavar="STAGE")
     p.add_argument("--no-engine", action="store_true", help="do not compare with the local engine")
     add_registry_args(p)
-    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--format", choices=FORMATS["pull"], default="table")
     p.add_argument("-o", "--output", metavar="FILE", help="write the view to FILE (- or none: stdout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -41,7 +40,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from analyzer.cli.output import write_text
     from analyzer.image.pullplan import plan
-    from analyzer.render.pull import FORMATS as RENDER
+    from analyzer.render import PULL_RENDERERS
 
     ref = image_ref(args, args.image)
     options = registry_options(args)
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     remote_or_file = source.engine is None  # a registry or a file: the engine is only compared with
     engine, note = (None, None) if args.no_engine else _engine(source, remote_or_file)
     pulled = plan(source, ref, engine, options, _lines(args, source), note)
-    write_text(RENDER[args.format](pulled), args.output)
+    write_text(PULL_RENDERERS[args.format](pulled), args.output)
     if not args.quiet:
         have = sum(1 for la in pulled.layers if la.present)
         print(f"layermap pull: {len(pulled.layers)} layers, {have} already in the engine", file=sys.stderr)

@@ -97,8 +97,9 @@ def open_image(
     if where.is_file:
         from analyzer.image.archive import read_image
 
-        found = read_image(where.target, where.ref, platform=platform, label=where.label)
-        return ArchiveImage(found, where.target)
+        notes: list[str] = []
+        found = read_image(where.target, where.ref, platform=platform, label=where.label, warn=notes.append)
+        return ArchiveImage(found, where.target, tuple(notes))
     if platform is not None:
         raise UsageError("--platform picks an image of a registry index or an archive, not of the engine")
     engine = connect()

@@ -8,11 +8,12 @@ Transports (``TRANSPORT:DETAILS``, as in ``containers-transports(5)``):
 - ``oci-archive:PATH[:REF]`` — a tarred OCI layout (``docker save`` of Docker 25+ is one too);
 - ``oci:DIR[:REF]`` — an OCI layout directory.
 
-``REF`` picks one image of an archive holding several (a tag, name, platform or id prefix); a bare
-argument keeps the old detection, now by content rather than by name: an existing file whose first bytes
-are a tar header or gzip/zstd/bzip2/xz magic is an archive, a directory with an ``oci-layout`` file is an
-OCI layout, anything else is an engine image (a missing ``*.tar``/``*.tgz`` name is taken as an archive
-so the user hears "no such file", not "no such image"). ``-`` is an archive read from stdin.
+``REF`` picks one image of an archive holding several (a tag, name, platform or id prefix). A bare
+argument is looked at: a directory with an ``oci-layout`` file is an OCI layout; a name ending in an
+archive suffix (``.tar``, ``.tar.gz``, ``.tgz``, ``.tar.zst``, ``.tar.xz``, ``.tar.bz2``) is an archive,
+existing or not, so a broken or missing save is reported as such rather than as "no such image"; any
+other existing file whose first bytes are a tar header or gzip/zstd/bzip2/xz magic is an archive (a save
+written without a suffix); anything else is an engine image. ``-`` is an archive read from stdin.
 
 Pure parsing plus a look at the argument's first bytes; nothing here imports the docker SDK.
 """
@@ -122,9 +123,9 @@ def sniff(arg: str) -> Kind:
     path = Path(arg)
     if path.is_dir():
         return "layout" if (path / "oci-layout").is_file() else "engine"
-    if path.is_file():
-        return "archive" if looks_like_archive(path) else "engine"
-    return "archive" if arg.lower().endswith(ARCHIVE_SUFFIXES) else "engine"
+    if arg.lower().endswith(ARCHIVE_SUFFIXES):  # a broken or missing save must say so, not "no such image"
+        return "archive"
+    return "archive" if path.is_file() and looks_like_archive(path) else "engine"
 
 
 def looks_like_archive(path: Path) -> bool:

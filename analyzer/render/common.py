@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analyzer.model import Image, Report, Step
-from analyzer.units import human_size, shorten
+from analyzer.units import count_of, human_size, shorten
 
 
 def layer_indexes(image: Image) -> list[int | None]:
@@ -85,15 +85,18 @@ def summary_lines(report: Report) -> list[str]:
         tags = f" ({', '.join(report.image.tags)})" if report.image.tags else ""
         out.append(
             f"Final image {report.image.id[:19]}{tags}: {human_size(s.final_size)} in "
-            f"{len(report.image.layers)} layers, {len(report.image.history)} history entries"
+            f"{count_of(len(report.image.layers), 'layer', 'layers')}, "
+            f"{count_of(len(report.image.history), 'history entry', 'history entries')}"
         )
     if report.base is not None:
         out.append(
-            f"Base {report.base.ref}: {human_size(s.base_size)} in {report.base.layer_count} layers, "
-            f"{report.base.history_count} history entries"
+            f"Base {report.base.ref}: {human_size(s.base_size)} in "
+            f"{count_of(report.base.layer_count, 'layer', 'layers')}, "
+            f"{count_of(report.base.history_count, 'history entry', 'history entries')}"
         )
     if report.image is not None and report.dockerfile_path is not None:
-        out.append(f"Added by this Dockerfile: {human_size(s.added_size)} in {s.layers_added} layers")
+        added = count_of(s.layers_added, "layer", "layers")
+        out.append(f"Added by this Dockerfile: {human_size(s.added_size)} in {added}")
     largest = next((st for st in report.steps if st.line == s.largest_step_line and st.layer), None)
     if largest is not None and largest.layer is not None:
         out.append(
@@ -107,3 +110,11 @@ def summary_lines(report: Report) -> list[str]:
         if st.error is not None
     )
     return out
+
+
+def builder_label(report: Report) -> str:
+    """``classic builder`` / ``buildkit builder``; an image read as it is says so instead of naming an
+    ``unknown`` builder."""
+    if report.builder in ("classic", "buildkit"):
+        return f"{report.builder} builder"
+    return "existing image"

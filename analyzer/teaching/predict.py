@@ -50,7 +50,7 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from analyzer.mapping.align.common import stage_infos, summarize
 from analyzer.model import Dockerfile, Instruction, Report, Stage, Step
@@ -120,7 +120,11 @@ def predict(dockerfile: Dockerfile, builder: str = CLASSIC, target: str | None =
     states: dict[int, _State] = {}
     for stage in dockerfile.stages:
         note = _stage_note(stage.index, chain, built, builder, target)
-        steps.extend(_stage_steps(dockerfile, stage, builder, stage.index in chain, note, states))
+        made = _stage_steps(dockerfile, stage, builder, stage.index in chain, note, states)
+        if stage.index not in built:
+            # A stage the builder never builds makes no layer, whatever its lines would do.
+            made = [replace(step, creates_layer=False) for step in made]
+        steps.extend(made)
     return steps
 
 
@@ -219,9 +223,12 @@ def _stage_note(index: int, chain: set[int], built: set[int], builder: str, targ
     if index in chain:
         return ""
     if index not in built and builder == BUILDKIT:
-        return " — stage not needed by the target: BuildKit does not build it at all, not in the final image"
+        return (
+            " — stage not needed by the target: BuildKit does not build it at all: no layer, "
+            "not in the final image"
+        )
     if index not in built:
-        return " — stage after the target: not built at all, not in the final image"
+        return " — stage after the target: not built at all: no layer, not in the final image"
     if builder == BUILDKIT:
         return (
             " — stage built because the target needs files from it (COPY --from or RUN --mount), "

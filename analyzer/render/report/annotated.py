@@ -17,8 +17,9 @@ from dataclasses import dataclass, replace
 
 from analyzer.model import Report, Step
 from analyzer.render import PLAIN, RenderOptions
+from analyzer.render.common import builder_label
 from analyzer.render.report import findings
-from analyzer.units import human_size
+from analyzer.units import count_of, human_size
 
 BAR_WIDTH = 16
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -158,9 +159,12 @@ def _history_lines(report: Report, colour: bool) -> list[str]:
 def _header(report: Report) -> str:
     what = report.dockerfile_path or (report.image.id[:19] if report.image else "report")
     if report.kind == "prediction":
-        return f"# layermap predict: {what} ({report.builder} builder) — gutter: layer / no / depends"
+        return f"# layermap predict: {what} ({builder_label(report)}) — gutter: layer / no / depends"
     scale = human_size(_scale(report))
-    return f"# layermap: {what} ({report.builder} builder) — gutter: layer size, bar ∝ size (full = {scale})"
+    legend = f"# layermap: {what} ({builder_label(report)}) — gutter: layer size, bar ∝ size (full = {scale})"
+    if any(e.surprise for e in report.explanations):
+        legend += "\n# ! marks a surprise: the line did not do what `layermap predict` said it would"
+    return legend
 
 
 def _footer(report: Report) -> str:
@@ -168,10 +172,8 @@ def _footer(report: Report) -> str:
     if report.image is None:
         return "# predicted without an engine" if report.kind == "prediction" else "# no image measured"
     return (
-        f"# final image {human_size(s.final_size)} in {_layers(len(report.image.layers))}; "
-        f"base {human_size(s.base_size)}, added {human_size(s.added_size)} in {_layers(s.layers_added)}"
+        f"# final image {human_size(s.final_size)} in "
+        f"{count_of(len(report.image.layers), 'layer', 'layers')}; "
+        f"base {human_size(s.base_size)}, added {human_size(s.added_size)} in "
+        f"{count_of(s.layers_added, 'layer', 'layers')}"
     )
-
-
-def _layers(count: int) -> str:
-    return f"{count} layer" + ("" if count == 1 else "s")

@@ -1,8 +1,11 @@
-"""``--format html``: one self-contained page — the annotated Dockerfile, a strata chart of the final
-image (each block linked to its line), a per-stage view for multi-stage builds, and the explain text.
+"""``--format html``: one self-contained page — the annotated Dockerfile, a labelled strata chart of the
+final image (each block linked to its line), a per-stage view for multi-stage builds, the findings with
+their fix, and with ``--contents`` the waste pairs, each line's largest files and a file browser per
+layer; then the explain text.
 
 Everything is inline (CSS and JS from ``assets/``, read at render time); the page fetches nothing, so it
 works offline and from an e-mail attachment. Without JS the blocks still work as ``#L12`` links.
+:func:`page` is the shell ``--format lesson`` fills with its own sections.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from analyzer.model import Report, Step
 from analyzer.render import PLAIN, RenderOptions
 from analyzer.render.layers.layerdb import layerdb_rows
 from analyzer.render.report.annotated import gutter
-from analyzer.render.report.strata import MIN_PX, Block, colour_of, final_blocks, stage_columns
+from analyzer.render.report.filetree import browser_section
+from analyzer.render.report.sections import findings_section, largest_files_section, rich, waste_section
+from analyzer.render.report.strata import MIN_PX, Block, final_blocks, hue_of, stage_columns
 from analyzer.render.report.teaching import layer_word, measured_word
-from analyzer.units import human_size
+from analyzer.units import count_of, human_size
 
 
 def _asset(name: str) -> str:
@@ -26,9 +31,23 @@ def _asset(name: str) -> str:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The whole page."""
-    title = f"layermap — {report.dockerfile_path or (report.image.id[:19] if report.image else 'report')}"
-    sections = [_dockerfile_section(report), _stages_section(report), _explain_section(report)]
-    sections.append(_layerdb_section(report))
+    sections = [
+        dockerfile_section(report),
+        stages_section(report),
+        findings_section(report),
+        waste_section(report),
+        largest_files_section(report),
+        browser_section(report),
+        explain_section(report),
+        layerdb_section(report),
+    ]
+    return page(report, "layermap", sections)
+
+
+def page(report: Report, kind: str, sections: list[str], css_class: str = "report") -> str:
+    """The self-contained page: header, the strata chart beside ``sections``, inline CSS and JS."""
+    name = report.dockerfile_path or (report.image.id[:19] if report.image else "report")
+    title = f"{kind} — {name}"
     body = "\n".join(part for part in sections if part)
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -41,7 +60,7 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
 {_asset("report.css")}
 </style>
 </head>
-<body>
+<body class="{css_class}">
 {_header(report)}
 <main>
 <div class="chart-col">{_final_chart(report)}</div>
@@ -51,6 +70,7 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
 </main>
 <script>
 {_asset("report.js")}
+{_asset("filetree.js") if report.file_tree is not None else ""}
 </script>
 </body>
 </html>
@@ -65,16 +85,18 @@ def _header(report: Report) -> str:
         lines.append(f"<p>Prediction for the {escape(report.builder)} builder, without an engine.</p>")
     if report.image is not None:
         tags = f" ({escape(', '.join(report.image.tags))})" if report.image.tags else ""
+        layers = count_of(len(report.image.layers), "layer", "layers")
+        entries = count_of(len(report.image.history), "history entry", "history entries")
         lines.append(
             f"<p>Image <span class='digest'>{escape(report.image.id)}</span>{tags}: "
-            f"{human_size(s.final_size)} in {len(report.image.layers)} layers, "
-            f"{len(report.image.history)} history entries.</p>"
+            f"{human_size(s.final_size)} in {layers}, {entries}.</p>"
         )
     if report.base is not None and report.image is not None:
+        base_layers = count_of(report.base.layer_count, "layer", "layers")
+        added = count_of(s.layers_added, "layer", "layers")
         lines.append(
-            f"<p>Base {escape(report.base.ref)}: {human_size(s.base_size)} in "
-            f"{report.base.layer_count} layers; "
-            f"added by this Dockerfile: {human_size(s.added_size)} in {s.layers_added} layers.</p>"
+            f"<p>Base {escape(report.base.ref)}: {human_size(s.base_size)} in {base_layers}; "
+            f"added by this Dockerfile: {human_size(s.added_size)} in {added}.</p>"
         )
     if report.engine is not None:
         e = report.engine
@@ -87,13 +109,15 @@ def _header(report: Report) -> str:
 
 def _block(block: Block, css: str) -> str:
     zero = " zero" if block.size == 0 else ""
-    colour = "base" if block.base else block.colour
+    base = block.base or not block.colour.startswith("h")
+    colour = "base" if base else "hue"
+    hue = "" if base else f";--h:{block.colour[1:]}"
     attrs = f' data-line="{block.anchor}" href="#{block.anchor}"' if block.anchor else ""
     layer = f' data-layer="{block.layer}"' if block.layer is not None else ""
     title = block.label + (f"\n{block.diff_id}" if block.diff_id else "")
     return (
         f'<a class="{css} {colour}{zero}"{attrs}{layer} title="{escape(title)}" '
-        f'style="height:{block.height}px"></a>'
+        f'style="height:{block.height}px{hue}"><span class="label">{escape(block.short)}</span></a>'
     )
 
 
@@ -114,7 +138,8 @@ def _final_chart(report: Report) -> str:
         cls = "group apart" if base else "group"
         parts.append(f'<div class="{cls}">' + "".join(_block(b, "stratum") for b in own) + "</div>")
     legend = (
-        f"{len(blocks)} layers, oldest at the bottom; heights ∝ size (min {MIN_PX}px, hatched = 0 bytes)"
+        f"{count_of(len(blocks), 'layer', 'layers')}, oldest at the bottom; heights ∝ size (min {MIN_PX}px, "
+        "hatched = 0 bytes); one colour per Dockerfile line"
         + (f"; grey, set apart below: inherited from {ref}" if base else "")
         + ". Click a block to see its line."
     )
@@ -125,7 +150,7 @@ def _final_chart(report: Report) -> str:
     )
 
 
-def _stages_section(report: Report) -> str:
+def stages_section(report: Report) -> str:
     if len(report.stages) < 2 or report.image is None and not any(s.layer for s in report.steps):
         return ""
     columns = []
@@ -154,8 +179,10 @@ def _line_item(anchor: str, number: str, text: str, cls: str, step: Step | None,
         size, mark = escape(g.size), ("!" if g.surprise else "")
         if g.fill is not None:
             width = max(g.fill * 100, 2.0) if g.fill > 0 else 0.0
-            colour = "base" if step.instruction == "FROM" and not step.trigger else colour_of(step.line)
-            bar = f'<span class="{colour}" style="width:{width:.1f}%"></span>'
+            if step.instruction == "FROM" and not step.trigger:
+                bar = f'<span class="base" style="width:{width:.1f}%"></span>'
+            else:
+                bar = f'<span class="hue" style="width:{width:.1f}%;--h:{hue_of(step.line)}"></span>'
             bar_cls = "bar"
         cls += " layer" if g.layer else ""
         cls += " failed" if g.failed else ""
@@ -169,7 +196,7 @@ def _line_item(anchor: str, number: str, text: str, cls: str, step: Step | None,
     )
 
 
-def _dockerfile_section(report: Report) -> str:
+def dockerfile_section(report: Report) -> str:
     items: list[str] = []
     if report.dockerfile_text is not None:
         first: dict[int, Step] = {}
@@ -219,14 +246,14 @@ def _prediction_section(report: Report) -> str:
     body = "".join(
         f'<tr><td><a data-line="L{s.line}" href="#L{s.line}">{s.line}</a></td>'
         f"<td><code>{escape(s.text)}</code></td><td>{layer_word(s.creates_layer)}</td>"
-        f"<td>{escape(s.reason or '')}</td></tr>"
+        f"<td>{rich(s.reason or '')}</td></tr>"
         for s in report.steps
     )
     head = "<tr><th>Line</th><th>Instruction</th><th>Predicted</th><th>Why</th></tr>"
     return f'<section id="explain"><h2>Prediction</h2><table>{head}{body}</table></section>'
 
 
-def _explain_section(report: Report) -> str:
+def explain_section(report: Report) -> str:
     if report.kind == "prediction":
         return _prediction_section(report)
     if not report.explanations:
@@ -236,14 +263,17 @@ def _explain_section(report: Report) -> str:
     for e in report.explanations:
         step = report.steps[e.step]
         cls = ' class="surprise"' if e.surprise else ""
-        note = f'<span class="surprise-note">{escape(e.surprise)}</span>' if e.surprise else ""
+        if e.surprise:
+            note = f'<span class="surprise-note">{rich(e.surprise)}</span>'
+        else:
+            note = f'<span class="plain-note">{rich(e.note)}</span>' if e.note else ""
         rows.append(
             f'<tr{cls}><td><a data-line="L{step.line}" href="#L{step.line}">{step.line}</a></td>'
             f"<td><code>{escape(step.text[:70])}</code></td><td>{layer_word(e.predicted)}</td>"
             f"<td>{escape(measured_word(step))}</td><td>{escape(e.verdict)}</td><td>{note}</td></tr>"
         )
-        paragraphs.append(f'<p id="explain-{e.step}">{escape(e.text)}</p>')
-    names = ("Line", "Instruction", "Predicted", "Measured", "Verdict", "Surprise")
+        paragraphs.append(f'<p id="explain-{e.step}">{rich(e.text)}</p>')
+    names = ("Line", "Instruction", "Predicted", "Measured", "Verdict", "Note")
     head = "<tr>" + "".join(f"<th>{n}</th>" for n in names) + "</tr>"
     return (
         '<section id="explain" class="explain"><h2>Prediction vs measurement</h2>'
@@ -251,7 +281,7 @@ def _explain_section(report: Report) -> str:
     )
 
 
-def _layerdb_section(report: Report) -> str:
+def layerdb_section(report: Report) -> str:
     db = report.layerdb
     if db is None:
         return ""
@@ -265,5 +295,5 @@ def _layerdb_section(report: Report) -> str:
     return (
         f'<section id="layerdb"><h2>Layer database ({escape(db.state)})</h2>'
         f"<table><tr>{head}</tr>{rows}</table>"
-        f"<p>{escape(db.note)}</p></section>"
+        f"<p>{rich(db.note)}</p></section>"
     )

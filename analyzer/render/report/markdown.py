@@ -7,8 +7,8 @@ from tabulate import tabulate
 
 from analyzer.model import Finding, Report
 from analyzer.render import PLAIN, RenderOptions
-from analyzer.render.common import rows, summary_lines
-from analyzer.render.report.table import cells, contents_cells, stage_title, waste_lines
+from analyzer.render.common import builder_label, rows, summary_lines
+from analyzer.render.report.table import cells, contents_cells, has_timing, stage_title, waste_lines
 from analyzer.render.report.table import headers as table_headers
 from analyzer.render.report.teaching import text_report
 from analyzer.units import human_size
@@ -80,7 +80,7 @@ def _prediction_findings(report: Report) -> str:
 
 def measured(report: Report) -> str:
     path = report.dockerfile_path or "image"
-    out = [f"### layermap: `{path}` ({report.builder} builder)", ""]
+    out = [f"### layermap: `{path}` ({builder_label(report)})", ""]
     out.extend(f"- {line}" for line in summary_lines(report))
     # The waste lines' indented details become nested items.
     out.extend(("  - " if ln.startswith(" ") else "- ") + _escape(ln.strip()) for ln in waste_lines(report))
@@ -99,6 +99,6 @@ def measured(report: Report) -> str:
             flush()
             current = row.step.stage
             out.extend(["", f"#### {stage_title(report, row.step.stage)}"])
-        table.append([_escape(c) for c in cells(row) + contents_cells(row, report)])
+        table.append([_escape(c) for c in cells(row, has_timing(report)) + contents_cells(row, report)])
     flush()
     return "\n".join(out).rstrip() + "\n"

@@ -25,18 +25,22 @@ from analyzer.units import human_size, shorten
 HEADERS = ["Line", "Instruction", "Layer", "Size", "Cumulative", "% image", "Cache", "Time"]
 
 
-def cells(row: Row) -> list[str]:
+def has_timing(report: Report) -> bool:
+    """Whether any step has a cache or time figure (an existing image has none: no columns then)."""
+    return any(s.cached is not None or s.duration_s is not None for s in report.steps)
+
+
+def cells(row: Row, timing: bool = True) -> list[str]:
     step = row.step
-    return [
+    out = [
         lines_cell(step),
         instruction_cell(step),
         layer_cell(step),
         human_size(row.size) if row.size is not None else "",
         human_size(row.cumulative) if row.cumulative is not None else "",
         f"{row.share * 100:.1f}%" if row.share is not None else "",
-        cached_cell(step),
-        time_cell(step),
     ]
+    return [*out, cached_cell(step), time_cell(step)] if timing else out
 
 
 def stage_title(report: Report, stage: int | None) -> str:
@@ -70,12 +74,13 @@ CONTENTS_HEADERS = ["Added files", "Wasted by this line"]
 
 def headers(report: Report) -> list[str]:
     """The per-line columns; ``--contents`` adds the file and waste ones."""
-    return HEADERS + CONTENTS_HEADERS if report.waste is not None else HEADERS
+    base = HEADERS if has_timing(report) else HEADERS[:-2]
+    return base + CONTENTS_HEADERS if report.waste is not None else base
 
 
 def contents_cells(row: Row, report: Report) -> list[str]:
-    """``--contents``: files the line's layer added (modified, deleted), and the bytes it hid that
-    lower layers still ship (deleted or replaced)."""
+    """``--contents``: files the line's layer added (modified, deleted), and the bytes it stored that
+    later lines deleted or replaced (the image still ships them: the line the findings blame)."""
     if report.waste is None:
         return []
     step, files = row.step, row.step.files
@@ -83,7 +88,7 @@ def contents_cells(row: Row, report: Report) -> list[str]:
         return ["", ""]
     more = [f"{n} {what}" for n, what in ((files.modified, "mod"), (files.deleted, "del")) if n]
     added = f"{files.added} ({', '.join(more)})" if more else str(files.added)
-    hidden = sum(p.bytes for p in report.waste.pairs if p.removed_layer == step.layer.index)
+    hidden = sum(p.bytes for p in report.waste.pairs if p.added_layer == step.layer.index)
     return [added, human_size(hidden) if hidden else ""]
 
 
@@ -135,7 +140,7 @@ def measured(report: Report) -> str:
         groups[-1][1].append(row)
     for stage, group in groups:
         body = tabulate(
-            [cells(r) + contents_cells(r, report) for r in group],
+            [cells(r, has_timing(report)) + contents_cells(r, report) for r in group],
             headers=headers(report),
             tablefmt="simple",
             disable_numparse=True,

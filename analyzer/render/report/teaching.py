@@ -16,7 +16,7 @@ from tabulate import tabulate
 from analyzer.model import Report, Step
 from analyzer.render.common import instruction_cell, lines_cell
 from analyzer.render.layers.layerdb import layerdb_markdown, layerdb_text
-from analyzer.units import human_size
+from analyzer.units import count_of, human_size
 
 WRAP = 100
 
@@ -74,10 +74,10 @@ def prediction_markdown(report: Report) -> str:
 
 def _prediction_counts(report: Report) -> str:
     values = [s.creates_layer for s in report.steps if s.in_final_image and s.stage is not None]
-    return (
-        f"Final image: {values.count(True)} layer(s) certain, {values.count(None)} step(s) depend on "
-        f"the filesystem, {values.count(False)} step(s) without a layer."
-    )
+    certain = count_of(values.count(True), "layer", "layers")
+    depend = count_of(values.count(None), "step depends", "steps depend")
+    without = count_of(values.count(False), "step", "steps")
+    return f"Final image: {certain} certain, {depend} on the filesystem, {without} without a layer."
 
 
 # --------------------------------------------------------------------------- explain
@@ -108,13 +108,13 @@ def explain_rows(report: Report) -> list[list[str]]:
                 layer_word(e.predicted),
                 measured_word(step),
                 e.verdict,
-                e.surprise or "",
+                e.surprise or e.note or "",
             ]
         )
     return rows
 
 
-_HEADERS = ["", "Line", "Instruction", "Predicted", "Measured", "Verdict", "Surprise"]
+_HEADERS = ["", "Line", "Instruction", "Predicted", "Measured", "Verdict", "Note"]
 
 
 def explain_text(report: Report) -> str:

@@ -11,10 +11,10 @@ Run against a real engine (nothing is pulled; ``busybox:latest`` must exist), na
 
 Each ``<kind>/<name>.json`` holds the Dockerfile, the context files, the query parameters, the raw JSON
 messages of ``POST /build?version=2`` (through ``analyzer.engine.buildkit_api.build_messages``: the same
-upload
-layermap sends) and, as the engine's own truth for the built image, the tag's image id from inspect, the
-history API entries and the configuration's ``history``/``rootfs`` from ``docker save``. Vertex digests,
-timestamps and image ids change with every recording, so re-recording means updating the tests' literals.
+upload layermap sends) and, as the engine's own truth for the built image, the tag's image id from
+inspect, the history API entries and the configuration's ``history``/``rootfs`` from ``docker save``.
+Vertex digests, timestamps and image ids change with every recording, so re-recording means updating
+the tests' literals.
 Everything built is tagged ``lmtest-bk-rec-*`` and those tags are removed at the end.
 """
 
@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,8 @@ from typing import Any
 import docker
 
 from analyzer.engine.buildkit_api import build_messages, build_params
-from helpers.record.common import fixture_dir
+from analyzer.engine.options import BuildOptions
+from helpers.record.common import fixture_dir, saved_config
 
 HERE = fixture_dir("buildkit")
 DATA = {"data.txt": "some data\n"}
@@ -154,25 +154,6 @@ SCENARIOS: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
-def saved_config(client: Any, image_id: str) -> dict[str, Any]:
-    """The image configuration from ``docker save`` (Docker format or OCI layout)."""
-    with tempfile.TemporaryFile() as tmp:
-        for chunk in client.get_image(image_id):
-            tmp.write(chunk)
-        tmp.seek(0)
-        with tarfile.open(fileobj=tmp) as tar:
-            manifest = json.load(_member(tar, "manifest.json"))
-            config: dict[str, Any] = json.load(_member(tar, manifest[0]["Config"]))
-    return config
-
-
-def _member(tar: tarfile.TarFile, name: str) -> Any:
-    handle = tar.extractfile(name)
-    if handle is None:
-        raise RuntimeError(f"{name} is not a file in the saved archive")
-    return handle
-
-
 def truth(client: Any, tag: str) -> dict[str, Any]:
     inspect = client.inspect_image(tag)
     config = saved_config(client, inspect["Id"])
@@ -191,9 +172,9 @@ def truth(client: Any, tag: str) -> dict[str, Any]:
 
 
 def record(client: Any, address: str, kind: str, name: str, text: str, options: dict[str, Any]) -> None:
-    params = build_params(network="host", **options)
     with tempfile.TemporaryDirectory() as tmp:
         context = Path(tmp)
+        params = build_params(BuildOptions(context, context / "Dockerfile", network="host", **options))
         (context / "Dockerfile").write_text(text)
         for file, content in DATA.items():
             (context / file).write_text(content)

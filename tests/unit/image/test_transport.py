@@ -83,9 +83,12 @@ def test_a_save_without_a_tar_suffix_is_recognised_by_content(tmp_path: Path, ki
 
 
 def test_other_files_and_folders_are_engine_names(tmp_path: Path) -> None:
-    text = tmp_path / "notes.tar"  # the name says tar, the content does not
+    text = tmp_path / "notes"
     text.write_text("FROM busybox\n")
     assert sniff(str(text)) == "engine"
+    broken = tmp_path / "broken.tar"  # the suffix says archive: the reader then says what is wrong
+    broken.write_text("FROM busybox\n")
+    assert sniff(str(broken)) == "archive"
     assert sniff(str(tmp_path)) == "engine"
     layout = write_dir(docker_to_oci(compat_manifest=False), tmp_path / "layout")
     assert sniff(str(layout)) == "layout"
