@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from analyzer.cli.args import add_build_args, build_options
+from analyzer.cli.args import add_build_args, build_options, requested_builder
 from analyzer.cli.output import add_gate_args, write_text
 from analyzer.cli.registry_args import add_registry_args
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
@@ -103,12 +103,17 @@ class _Sides:
         from analyzer.cli.progress import make_progress
         from analyzer.mapping import build as pipeline
 
+        requested, _ = requested_builder(self.args)
         options = build_options(self.args, spec)
         config = gate.config_for(options.dockerfile, self.args.config)
-        request = pipeline.BuildRequest(options, contents=self.args.contents)
         parsed = pipeline.load_dockerfile(options)
-        with make_progress(sys.stderr, quiet=self.args.quiet) as progress:
-            report = pipeline.build_report(request, parsed, self.connect(), on_progress=progress.update)
+        engine = self.connect()
+        if requested is None and engine.default_builder() != options.builder:
+            options = build_options(self.args, spec, engine.default_builder())
+            parsed = pipeline.load_dockerfile(options)
+        request = pipeline.BuildRequest(options, contents=self.args.contents)
+        with make_progress(sys.stderr, quiet=self.args.quiet, mode=self.args.progress) as progress:
+            report = pipeline.build_report(request, parsed, engine, on_progress=progress.update)
         return _reviewed(gate.review(report, parsed, config, context_dir=options.context)), config
 
 

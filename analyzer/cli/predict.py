@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from analyzer.cli.args import add_builder_args, requested_builder
 from analyzer.cli.output import add_output_args, emit
-from analyzer.errors import EXIT_OK
+from analyzer.errors import EXIT_OK, UsageError
 
 
 def add_parser(sub: Any) -> None:
@@ -14,7 +15,7 @@ def add_parser(sub: Any) -> None:
         "predict", help="predict, without an engine, which lines make a layer and why"
     )
     p.add_argument("dockerfile", metavar="DOCKERFILE", help="the Dockerfile to read")
-    p.add_argument("--builder", choices=["classic", "buildkit"], default="classic")
+    add_builder_args(p, engine=False)
     p.add_argument("--target", metavar="STAGE")
     p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
     add_output_args(p)
@@ -27,8 +28,12 @@ def run(args: argparse.Namespace) -> int:
     from analyzer.teaching.checks import validate
     from analyzer.teaching.predict import prediction_report
 
-    dockerfile = load(args.dockerfile, parse_build_args(args.build_args), args.builder)
+    builder, instance = requested_builder(args)
+    if instance is not None:
+        raise UsageError(f"--builder {instance}: predict takes --classic or --buildkit (no engine is used)")
+    builder = builder or "buildkit"  # docker build's default since Docker 23.0
+    dockerfile = load(args.dockerfile, parse_build_args(args.build_args), builder)
     check_target(dockerfile, args.target)
-    validate(dockerfile, args.builder, args.target)
-    emit(prediction_report(dockerfile, args.dockerfile, args.builder, args.target), args)
+    validate(dockerfile, builder, args.target)
+    emit(prediction_report(dockerfile, args.dockerfile, builder, args.target), args)
     return EXIT_OK

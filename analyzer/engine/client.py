@@ -15,7 +15,7 @@ import contextlib
 import hashlib
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from analyzer.engine import classic
 from analyzer.engine.classic_stream import command_matches, failing_stage_steps
 from analyzer.engine.context import Endpoint
 from analyzer.engine.context import resolve as resolve_endpoint
-from analyzer.engine.options import BuildOptions, ProgressCallback
+from analyzer.engine.options import Builder, BuildOptions, ProgressCallback, default_builder, env_builder
 from analyzer.engine.sdk import (
     TRANSPORT_ERRORS,
     answer_seconds,
@@ -34,7 +34,7 @@ from analyzer.engine.sdk import (
     kwargs_from_env,
     response_of,
 )
-from analyzer.errors import EngineError, ImageNotFound
+from analyzer.errors import EngineError, ImageNotFound, UsageError
 from analyzer.image.config import ChunkReader, config_from_save, id_hex, image_from_engine, json_object
 from analyzer.model import BuildResult, Dockerfile, EngineInfo, Image, ImageLink
 
@@ -136,6 +136,32 @@ class Engine:
                 )
         return self._info
 
+    def default_builder(self, env: Mapping[str, str] | None = None) -> Builder:
+        """The builder ``docker build`` would use against this engine (see ``options.default_builder``).
+
+        Raises UsageError for a malformed ``DOCKER_BUILDKIT``."""
+        env = os.environ if env is None else env
+        try:
+            forced = env_builder(env)
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        if forced is not None:
+            return forced
+        with self._errors("describe itself"):
+            version = self._client.version()
+        engine_version, os_type = str(version.get("Version", "")), str(version.get("Os", ""))
+        return default_builder(env, engine_version, os_type, self._ping_builder())
+
+    def _ping_builder(self) -> str | None:
+        """The ``Builder-Version`` header of ``/_ping`` (``1`` classic, ``2`` BuildKit), None if absent."""
+        client: Any = self._client
+        try:
+            response = client._get(client._url("/_ping"))
+            value = response.headers.get("Builder-Version")
+        except Exception:  # noqa: BLE001 - a test double or an old engine: no announcement
+            return None
+        return str(value) if value else None
+
     def platform(self) -> str | None:
         """The engine's own ``os/arch`` (BuildKit's default target platform), None if it does not say."""
         with self._errors("describe itself"):
@@ -196,7 +222,13 @@ class Engine:
 
         forced = buildx.forced_path()
         why = "its containerd image store cannot build an uploaded context, moby/moby#47717"
-        if forced == "buildx":
+        if options.needs_session:
+            named = [f for f, on in (("--secret", options.secrets), ("--ssh", options.ssh)) if on]
+            flags = " and ".join(named) or f"--builder {options.buildx_builder}"
+            why = f"{flags} {'need' if len(named) > 1 else 'needs'} a BuildKit session"
+            if forced == "api":
+                raise UsageError(f"{why}, which {buildx.PATH_VARIABLE}=api cannot hold; use buildx")
+        elif forced == "buildx":
             why = f"{buildx.PATH_VARIABLE}=buildx"
         elif forced == "api" or self.info().storage != "containerd":
             try:
@@ -207,7 +239,12 @@ class Engine:
                     raise
                 why = "it refused the uploaded context, moby/moby#47717"
         tool = buildx.require_buildx(self.address, why)
-        return buildx.build_with_buildx(tool, self.address, dockerfile, options, on_progress)
+        # A builder instance other than the engine's loads the image: on the classic store its id is the
+        # config digest; the containerd store knows it by its manifest digest, as for the default builder.
+        by_config = options.buildx_builder is not None and self.info().storage != "containerd"
+        return buildx.build_with_buildx(
+            tool, self.address, dockerfile, options, on_progress, by_config=by_config
+        )
 
     def last_step_image(self, result: BuildResult) -> str | None:
         """Full id of the last image the failing stage committed, or None.
