@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--files N needs --contents and N >= 0")
     requested, _ = requested_builder(args)
     options = build_options(args, args.context)
-    config = gate.config_for(options.dockerfile, args.config)  # a bad config fails before the build
+    config = gate.overridden(gate.config_for(options.dockerfile, args.config), args)  # before the build
     files = 10 if args.files is None else args.files
     # Parse before connecting, so a bad Dockerfile is reported without an engine (with BuildKit's
     # rules until the engine says which builder is its default).

@@ -93,7 +93,7 @@ class _Sides:
         where = parse(image_ref(self.args, spec), self.args.pick)
         platform = self.args.platform if where.is_file else None
         source = open_image(where, self.connect, registry_options(self.args), platform=platform)
-        config = gate.config_for(None, self.args.config)
+        config = gate.overridden(gate.config_for(None, self.args.config), self.args)
         report = imagemap.image_report(source, None, None, None)
         if self.args.contents:
             report = source.with_contents(report, DEFAULT_TOP)
@@ -105,7 +105,7 @@ class _Sides:
 
         requested, _ = requested_builder(self.args)
         options = build_options(self.args, spec)
-        config = gate.config_for(options.dockerfile, self.args.config)
+        config = gate.overridden(gate.config_for(options.dockerfile, self.args.config), self.args)
         parsed = pipeline.load_dockerfile(options)
         engine = self.connect()
         if requested is None and engine.default_builder() != options.builder:

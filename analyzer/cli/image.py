@@ -37,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
     if args.files is not None and (args.files < 0 or not args.contents):
         raise UsageError("--files N needs --contents and N >= 0")
     dockerfile = None
-    config = gate.config_for(Path(args.dockerfile) if args.dockerfile else None, args.config)
+    config = gate.overridden(
+        gate.config_for(Path(args.dockerfile) if args.dockerfile else None, args.config), args
+    )
     if args.dockerfile is not None:
         dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
         pipeline.check_target(dockerfile, args.target)

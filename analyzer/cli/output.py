@@ -42,6 +42,23 @@ def add_gate_args(parser: argparse.ArgumentParser) -> None:
         help="gate configuration (default: .layermap.toml, else pyproject.toml's [tool.layermap], "
         "beside the Dockerfile)",
     )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="do not report this rule (repeatable; added to the configuration's ignore list)",
+    )
+    for level in ("error", "warning", "info"):
+        parser.add_argument(
+            f"--{level}",
+            action="append",
+            default=[],
+            metavar="RULE",
+            dest=f"as_{level}",
+            help=f"report this rule as {'an' if level != 'warning' else 'a'} {level} (repeatable; over the "
+            "configuration's severity table)",
+        )
 
 
 def finish(review: gate.Review, args: argparse.Namespace) -> int:

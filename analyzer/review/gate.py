@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from analyzer.errors import UsageError
 from analyzer.model import Dockerfile, Finding, Report
 from analyzer.review.diff import DiffResult, DiffVerdict
 from analyzer.review.rulekit.config import FAIL_ON, Config, find_config, load_config, parse_size
@@ -26,6 +27,7 @@ __all__ = [
     "Verdict",
     "config_for",
     "fails",
+    "overridden",
     "judge",
     "parse_growth",
     "review",
@@ -61,6 +63,22 @@ def config_for(dockerfile: Path | None, explicit: str | None) -> Config:
         return load_config(Path(explicit), BY_ID)
     found = find_config(dockerfile.resolve().parent) if dockerfile is not None else None
     return load_config(found, BY_ID)
+
+
+def overridden(config: Config, args: object) -> Config:
+    """``config`` with the command line's ``--ignore RULE`` and ``--error|--warning|--info RULE`` on top
+    (as hadolint's flags); an unknown rule id is a UsageError naming the flag."""
+    ignore = list(getattr(args, "ignore", None) or ())
+    levels = {level: list(getattr(args, f"as_{level}", None) or ()) for level in ("error", "warning", "info")}
+    for flag, rules in (("ignore", ignore), *levels.items()):
+        for rule in rules:
+            if rule not in BY_ID:
+                raise UsageError(f"--{flag} {rule}: no such rule (rules: {', '.join(sorted(BY_ID))})")
+    if not ignore and not any(levels.values()):
+        return config
+    severities = dict(config.severities)
+    severities.update({rule: level for level, rules in levels.items() for rule in rules})
+    return replace(config, severities=severities, ignore=config.ignore | frozenset(ignore))
 
 
 def fails(severity: str, fail_on: str) -> bool:
