@@ -23,12 +23,12 @@ from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
 from analyzer.render import DIFF_RENDERERS
 from analyzer.render.report import github
 from analyzer.review import gate
-from analyzer.review.diff import DiffResult, diff
 from analyzer.review.rulekit.config import Config
 from analyzer.units import exact_size, human_size
 
-if TYPE_CHECKING:  # the docker SDK loads only when an engine is needed
+if TYPE_CHECKING:  # the docker SDK loads only when an engine is needed; the matching only for a diff
     from analyzer.engine.client import Engine
+    from analyzer.review.diff import DiffResult
 
 
 def add_parser(sub: Any) -> None:
@@ -150,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
     base, _ = sides.load(args.base)
     head, head_config = sides.load(args.head)
     try:
+        from analyzer.review.diff import diff
+
         result = diff(base, head)
     except ValueError as err:
         raise UsageError(f"cannot compare {args.base} with {args.head}: {err}") from None

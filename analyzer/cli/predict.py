@@ -12,11 +12,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.cli.args import add_builder_args, requested_builder
 from analyzer.cli.output import add_gate_args, add_output_args, finish
 from analyzer.errors import DockerfileError, UsageError
+
+if TYPE_CHECKING:
+    from analyzer.model import Dockerfile
 
 STDIN = "-"
 
@@ -56,7 +59,6 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analyzer.dockerfile import load, parse, parse_build_args
-    from analyzer.mapping.build import check_target
     from analyzer.review import gate
     from analyzer.teaching.checks import validate
     from analyzer.teaching.predict import prediction_report
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         dockerfile = parse(read_stdin(), STDIN, build_args, builder)
     else:
         dockerfile = load(path, build_args, builder)
-    check_target(dockerfile, args.target)
+    _check_target(dockerfile, args.target)
     validate(dockerfile, builder, args.target)
     config = gate.overridden(gate.config_for(None if path == STDIN else Path(path), args.config), args)
     report = prediction_report(dockerfile, path, builder, args.target)
@@ -108,3 +110,15 @@ def read_stdin() -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise DockerfileError(f"not UTF-8 text (byte {err.start})", STDIN) from None
+
+
+def _check_target(dockerfile: Dockerfile, target: str | None) -> None:
+    """``--target`` must name a stage (as ``mapping.build.check_target``, without loading the build
+    pipeline: start-up matters for a linter)."""
+    if target is None:
+        return
+    try:
+        dockerfile.stage_index(target)
+    except KeyError:
+        names = ", ".join(s.name or str(s.index) for s in dockerfile.stages)
+        raise UsageError(f"--target {target}: no such stage (stages: {names})") from None

@@ -12,13 +12,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyzer.errors import UsageError
 from analyzer.model import Dockerfile, Finding, Report
-from analyzer.review.diff import DiffResult, DiffVerdict
 from analyzer.review.rulekit.config import FAIL_ON, Config, find_config, load_config, parse_size
 from analyzer.review.rulekit.evidence import contents_of, measure_context
 from analyzer.review.rules import BY_ID, RuleContext, Skipped, evaluate
+
+if TYPE_CHECKING:  # the diff's matching is only ``diff``'s to import
+    from analyzer.review.diff import DiffResult, DiffVerdict
 
 FAIL_ON_DEFAULT = "error"
 __all__ = [
@@ -158,6 +161,8 @@ def parse_growth(text: str) -> tuple[float, bool]:
 
 def judge(result: DiffResult, max_growth: str | None, fail_on: str) -> DiffVerdict:
     """``layermap diff``'s gate: growth over ``max_growth``, or a new finding at ``fail_on`` or worse."""
+    from analyzer.review.diff import DiffVerdict
+
     reasons: list[str] = []
     if max_growth is not None:
         limit, percent = parse_growth(max_growth)

@@ -2,9 +2,10 @@
 
 Every registered rule is listed in ``tool.driver.rules`` with its default level and a ``help`` text
 (what it flags, how to fix it, how to silence it; no ``helpUri``: the project publishes no per-rule
-pages), so a viewer can show what was checked; findings from outside the registry get a rule entry of their own. Measured evidence
-(bytes, where it comes from, related lines, paths) goes to each result's ``properties`` and the related
-lines to ``relatedLocations``. Findings about the whole image have no region, only the file.
+pages), so a viewer can show what was checked; findings from outside the registry get a rule entry of
+their own. Measured evidence (bytes, where it comes from, related lines, paths) goes to each result's
+``properties`` and the related lines to ``relatedLocations``. Findings about the whole image have no
+region, only the file.
 """
 
 from __future__ import annotations
