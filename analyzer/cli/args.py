@@ -168,7 +168,9 @@ def requested_builder(
 
 def add_image_args(parser: argparse._ActionsContainer) -> None:
     """``--dockerfile`` and how it was built (``--build-arg``, ``--target``), for mapping an image."""
-    parser.add_argument("--dockerfile", metavar="FILE", help="the Dockerfile the image was built from")
+    parser.add_argument(
+        "-f", "--dockerfile", metavar="FILE", help="the Dockerfile the image was built from (maps each line)"
+    )
     _add_stage_args(parser, "the stage the image was built to (default: the last one)")
 
 
