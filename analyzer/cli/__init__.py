@@ -24,12 +24,12 @@ from types import FrameType
 from typing import Any, TextIO, cast
 
 from analyzer import __version__
-from analyzer.cli import build, diff, image, layers, predict, pull, samples, store
+from analyzer.cli import build, completion, diff, image, layers, predict, pull, samples, store
 from analyzer.cli.output import emit
 from analyzer.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, BuildFailed, LayermapError
 from analyzer.model import Report
 
-COMMANDS = (build, image, predict, layers, diff, pull, store, samples)
+COMMANDS = (build, image, predict, layers, diff, pull, store, samples, completion)
 # The subcommands that may talk to an engine take --context, like the docker CLI's commands.
 ENGINE_COMMANDS = ("build", "image", "layers", "diff", "pull", "store")
 

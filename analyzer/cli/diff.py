@@ -50,7 +50,12 @@ def add_parser(sub: Any) -> None:
         "--max-growth", metavar="BYTES|PERCENT", help="fail (exit 1) if the image grows by more (5MB, 10%%)"
     )
     add_registry_args(p)
-    p.add_argument("--format", choices=sorted(DIFF_RENDERERS), default="table")
+    p.add_argument(
+        "--format",
+        choices=sorted(DIFF_RENDERERS),
+        default="table",
+        help="output format (default: %(default)s)",
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="write the diff to FILE (- or none: stdout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary line")
     p.add_argument("--debug", action="store_true", help="show tracebacks")

@@ -8,7 +8,7 @@ from typing import Any
 
 from analyzer.cli.args import add_image_args
 from analyzer.cli.output import add_gate_args, add_output_args, finish
-from analyzer.cli.registry_args import add_registry_args, open_source
+from analyzer.cli.registry_args import SOURCE_HELP, add_registry_args, open_source
 from analyzer.cli.teaching import add_teaching_args, enrich, written_by
 from analyzer.errors import UsageError
 from analyzer.review import gate
@@ -18,7 +18,11 @@ def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "image", help="map an existing image: by name/id, a docker save archive, or an OCI layout dir"
     )
-    p.add_argument("image", metavar="IMAGE|TRANSPORT:REF|ARCHIVE|OCI_DIR|-")
+    p.add_argument(
+        "image",
+        metavar="IMAGE|TRANSPORT:REF|ARCHIVE|OCI_DIR|-",
+        help=SOURCE_HELP,
+    )
     add_image_args(p)
     p.add_argument("--contents", action="store_true", help="also read layer contents: files, waste, secrets")
     p.add_argument("--files", type=int, metavar="N", help="with --contents: the N largest changes per step")

@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from analyzer.cli.registry_args import add_registry_args, open_source
+from analyzer.cli.registry_args import SOURCE_HELP, add_registry_args, open_source
 from analyzer.errors import EXIT_OK
 from analyzer.render import FORMATS
 
@@ -16,9 +16,15 @@ def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "layers", help="an image's layers: diff_id, computed chain ID, size, and the engine's layerdb folder"
     )
-    p.add_argument("image", metavar="IMAGE|TRANSPORT:REF|ARCHIVE|OCI_DIR|-")
+    p.add_argument(
+        "image",
+        metavar="IMAGE|TRANSPORT:REF|ARCHIVE|OCI_DIR|-",
+        help=SOURCE_HELP,
+    )
     add_registry_args(p)
-    p.add_argument("--format", choices=FORMATS["layers"], default="table")
+    p.add_argument(
+        "--format", choices=FORMATS["layers"], default="table", help="output format (default: %(default)s)"
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="write the view to FILE (- or none: stdout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.add_argument("--debug", action="store_true", help="show tracebacks")

@@ -18,7 +18,9 @@ from analyzer.units import human_size
 
 
 def add_output_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=sorted(RENDERERS), default="table")
+    parser.add_argument(
+        "--format", choices=sorted(RENDERERS), default="table", help="output format (default: %(default)s)"
+    )
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (- or none: stdout)")
     parser.add_argument(
         "-q",

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from analyzer.cli.registry_args import (
+    SOURCE_HELP,
     add_registry_args,
     connect_engine,
     image_ref,
@@ -24,13 +25,26 @@ def add_parser(sub: Any) -> None:
         "pull",
         help="what a pull fetches: blob ids, compressed/unpacked sizes, diff_ids, chain IDs; what is local",
     )
-    p.add_argument("image", metavar="IMAGE|TRANSPORT:REF|ARCHIVE|OCI_DIR|-")
+    p.add_argument(
+        "image",
+        metavar="IMAGE|TRANSPORT:REF|ARCHIVE|OCI_DIR|-",
+        help=SOURCE_HELP,
+    )
     p.add_argument("--dockerfile", metavar="FILE", help="the Dockerfile the image was built from")
-    p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
-    p.add_argument("--target", metavar="STAGE")
+    p.add_argument(
+        "--build-arg",
+        action="append",
+        default=[],
+        metavar="K=V",
+        dest="build_args",
+        help="a build argument of that build (repeatable), with --dockerfile",
+    )
+    p.add_argument("--target", metavar="STAGE", help="the stage the image was built to, with --dockerfile")
     p.add_argument("--no-engine", action="store_true", help="do not compare with the local engine")
     add_registry_args(p)
-    p.add_argument("--format", choices=FORMATS["pull"], default="table")
+    p.add_argument(
+        "--format", choices=FORMATS["pull"], default="table", help="output format (default: %(default)s)"
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="write the view to FILE (- or none: stdout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.add_argument("--debug", action="store_true", help="show tracebacks")

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from analyzer.image.source import ImageSource
 
 TRANSPORT = "docker://"
+SOURCE_HELP = (
+    "the image: a name in the engine, TRANSPORT:REF (docker-daemon:, docker://, docker-archive:, "
+    "oci-archive:, oci:), an archive or OCI layout path, or - for an archive on stdin"
+)
 
 
 def add_registry_args(p: argparse.ArgumentParser) -> None:
