@@ -75,7 +75,7 @@ def test_engine_facts_edge_cases(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Any, saved_config: SavedConfig
 ) -> None:
     ctx = write(tmp_path, EDGES, **{"same.txt": "same bytes\n"})
-    code, report, err = layermap(capsys, str(ctx), "--no-cache")
+    code, report, err = layermap(capsys, str(ctx), "--no-cache", "--classic")  # the classic builder's facts
     assert code == 0, err
     assert report is not None
     check_report(report, engine.client, saved_config)
