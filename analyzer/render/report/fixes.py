@@ -12,6 +12,10 @@ FIXES: dict[str, str] = {
     ),
     "added-over-budget": "Remove what this Dockerfile adds but the image does not need, or raise the budget.",
     "base-image-waste": "Choose a smaller base image, or build your own base without the hidden files.",
+    "buildkit-only": (
+        "Build with BuildKit (`--buildkit`, `DOCKER_BUILDKIT=1`, the default from Docker 23.0), or drop the "
+        "flag for the classic builder."
+    ),
     "cache-busting-copy": (
         "Copy only the dependency files first (`COPY requirements.txt .`), install, then `COPY . .`: "
         "a code change then no longer re-runs the install."

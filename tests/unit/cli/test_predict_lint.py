@@ -143,3 +143,32 @@ def test_rule_flags_reach_the_image_command(tmp_path: Path, capsys: pytest.Captu
     assert ("image-over-budget", "error") in rules(code=1)
     assert "image-over-budget" not in {r for r, _ in rules("--ignore", "image-over-budget", code=0)}
     assert ("image-over-budget", "warning") in rules("--warning", "image-over-budget", code=0)
+
+
+BUILDKIT_FLAGS = """FROM busybox:latest
+RUN --mount=type=cache,target=/c --network=none true
+COPY --chmod=755 --link a /a
+COPY --chown=1 a /b
+ONBUILD RUN --mount=type=secret,id=x true
+"""
+
+
+def test_a_buildkit_only_flag_under_the_classic_builder_is_a_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Dockerfile").write_text(BUILDKIT_FLAGS)
+    assert findings(capsys, str(tmp_path), "--classic", code=1) == [
+        ("buildkit-only", "error", 2),
+        ("buildkit-only", "error", 3),
+    ]
+    assert main(["predict", str(tmp_path), "--classic", "--format", "github", "-q"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "line=2,endLine=2,title=layermap buildkit-only::RUN --mount, --network: only BuildKit has these"
+        in out
+    )
+    assert (
+        "COPY --chmod, --link: only BuildKit has these flags; the classic builder stops here (the --chmod"
+        in out
+    )
+    assert findings(capsys, str(tmp_path), "--buildkit") == []
