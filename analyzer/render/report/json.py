@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from analyzer import __version__
-from analyzer.model import Explanation, Finding, Image, Layer, Report, Step
+from analyzer.mapping.align.match import describe
+from analyzer.model import Explanation, Finding, Image, Layer, Mismatch, Report, Step
 from analyzer.render import PLAIN, RenderOptions
 from analyzer.render.common import layer_indexes
 from analyzer.render.layers.json import layerdb_dict
@@ -66,8 +67,22 @@ def to_dict(report: Report) -> dict[str, Any]:
             "largest_step_line": report.summary.largest_step_line,
         },
         "findings": [_finding(f) for f in report.findings],
+        "mismatches": [mismatch_dict(m) for m in report.mismatches],
         **_waste(report),
         **_teaching(report),
+    }
+
+
+def mismatch_dict(m: Mismatch) -> dict[str, Any]:
+    return {
+        "code": m.code,
+        "severity": m.severity,
+        "line": m.line,
+        "history_index": m.history_index,
+        "expected": m.expected,
+        "found": m.found,
+        "in_final_image": m.in_final_image,
+        "message": describe(m),
     }
 
 
