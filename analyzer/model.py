@@ -182,6 +182,12 @@ class Image:
     """ONBUILD triggers recorded in the config (what a child's FROM will run)."""
     config: Mapping[str, Any] | None = None
     """The raw image configuration, when it was read."""
+    config_digest: str | None = None
+    """sha256 of the image configuration, when known (``analyzer/image/identity.py`` says per source)."""
+    manifest_digest: str | None = None
+    """Digest of the image manifest, when the source knows it."""
+    index_digest: str | None = None
+    """Digest of the index (manifest list) the manifest was chosen from, when there is one and it is known."""
 
     @property
     def diff_ids(self) -> tuple[str, ...]:

@@ -116,6 +116,9 @@ def _image(image: Image | None) -> dict[str, Any] | None:
         return None
     return {
         "id": image.id,
+        "config_digest": image.config_digest,
+        "manifest_digest": image.manifest_digest,
+        "index_digest": image.index_digest,
         "tags": list(image.tags),
         "size": image.size,
         "layer_count": len(image.layers),
