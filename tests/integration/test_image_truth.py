@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 from helpers.build_map import SCHEMA, layermap
+from helpers.samples import CASES, SAMPLES, _case_id
 
 from analyzer.cli import main
 
@@ -135,5 +136,44 @@ def test_engine_and_archive_agree_on_the_config_digest(
             assert mine["id"] in (mine["manifest_digest"], mine["index_digest"])
             assert mine["manifest_digest"] == theirs["manifest_digest"]
             assert mine["index_digest"] == theirs["index_digest"]
+    finally:
+        engine.client.remove_image(tag, noprune=True)
+
+
+# Every sample, built by BuildKit (the classic builder's maps are checked by test_image_map), mapped back
+# from the engine with its own Dockerfile: no entry may look like another line's.
+# apt-cache is left out: its RUN apt-get needs a package mirror.
+BUILDKIT_CASES = [c for c in CASES if c[0] != "apt-cache"]
+
+
+@pytest.mark.parametrize("case", BUILDKIT_CASES, ids=[_case_id(c) for c in BUILDKIT_CASES])
+def test_every_sample_built_by_buildkit_maps_back_without_mismatch(
+    case: tuple[Any, ...], capsys: pytest.CaptureFixture[str], engine: Any
+) -> None:
+    sample, dockerfile, build_args, target = case[:4]
+    df = str(SAMPLES / sample / dockerfile)
+    tag = f"lmtest-truth-{uuid.uuid4().hex[:8]}:1"
+    extra = ["--target", target] if target else []
+    for key, value in (build_args or {}).items():
+        extra += ["--build-arg", f"{key}={value}"]
+    code, report, err = layermap(
+        capsys,
+        str(SAMPLES / sample),
+        "-f",
+        df,
+        "--builder",
+        "buildkit",
+        "--network",
+        "host",
+        "-t",
+        tag,
+        *extra,
+    )
+    assert code == 0, err
+    try:
+        code, report, err = image_cmd(capsys, tag, "--dockerfile", df, *extra)
+        assert code == 0, err
+        assert report is not None
+        assert report["mismatches"] == []
     finally:
         engine.client.remove_image(tag, noprune=True)
