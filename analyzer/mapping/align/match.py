@@ -84,12 +84,13 @@ def fatal(mismatches: tuple[Mismatch, ...] | list[Mismatch], entries: int) -> Mi
     """The first mismatch that says the Dockerfile is not the image's, else None.
 
     Clear cases: an entry another instruction wrote (``instruction``), an instruction with no entry
-    (``missing``), or arguments that differ on most of the ``entries`` the Dockerfile makes.
+    (``missing``), or arguments that differ on most of the ``entries`` the Dockerfile makes — at least
+    two of them: one edited line stays a near miss, even in a file of one instruction.
     """
     for m in mismatches:
         if m.code in ("instruction", "missing"):
             return m
-    if mismatches and 2 * len(mismatches) > entries:
+    if len(mismatches) >= 2 and 2 * len(mismatches) > entries:
         return mismatches[0]
     return None
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from helpers.archives import ARCHIVES, engine_record
+from helpers.build_map import SCHEMA
 
 from analyzer.cli import main
 
@@ -67,6 +69,7 @@ def test_allow_mismatch_maps_and_reports_every_mismatch(
     wrong = dockerfile(tmp_path, "links")
     code, out, _ = run(capsys, "image", SMALL, "--dockerfile", wrong, "--format", "json", "--allow-mismatch")
     assert code == 0
+    jsonschema.validate(json.loads(out), SCHEMA)
     mismatches = json.loads(out)["mismatches"]
     assert [(m["code"], m["severity"], m["line"], m["history_index"]) for m in mismatches] == [
         ("instruction", "error", 2, 5),
@@ -82,6 +85,7 @@ def test_near_miss_is_a_warning_in_json_and_every_human_format(
     near = dockerfile(tmp_path, "small", NEAR)
     code, out, err = run(capsys, "image", SMALL, "--dockerfile", near, "--format", "json")
     assert code == 0
+    jsonschema.validate(json.loads(out), SCHEMA)
     assert json.loads(out)["mismatches"] == [
         {
             "code": "arguments",

@@ -113,6 +113,8 @@ def test_threshold() -> None:
     most = [Mismatch("arguments", n, n, "RUN a", "b") for n in range(3)]
     assert match.fatal(most, entries=5) == most[0]
     assert match.fatal(most[:2], entries=5) is None
+    assert match.fatal(most[:2], entries=3) == most[0]
+    assert match.fatal([near], entries=1) is None  # one edited line is a near miss, however small the file
     assert match.describe(other) == (
         "line 6: history entry 7 was written by another instruction: expected 'ENV A=1', found 'LABEL A=1'"
     )
