@@ -146,7 +146,15 @@ def test_diff_side_that_does_not_match_exits_2(tmp_path: Path, capsys: pytest.Ca
     )
     code, out, err = run(capsys, "diff", str(right), str(mismatched), "--allow-mismatch")
     assert code == 0
-    assert "layermap: warning: head: line 2: history entry 5 was written by another instruction" in err
+    note = "head: line 2: history entry 5 was written by another instruction"
+    assert f"layermap: warning: {note}" in err
+    assert f"Warning: {note}" in out
+    code, out, err = run(
+        capsys, "diff", str(right), str(mismatched), "--allow-mismatch", "--format", "markdown"
+    )
+    assert "#### Warnings" in out and f"- {note}" in out
+    code, out, err = run(capsys, "diff", str(right), str(mismatched), "--allow-mismatch", "--format", "json")
+    assert any(w.startswith(note) for w in json.loads(out)["warnings"])
 
 
 def test_diff_side_with_a_near_miss_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
