@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import golden
 from helpers.archives import (
     SMALL,
     docker_to_oci,
@@ -24,6 +26,7 @@ from helpers.archives import (
 from analyzer.image import identity
 from analyzer.image.archive import read_image
 from analyzer.image.identity import Identity
+from analyzer.render.common import summary_lines
 from analyzer.render.report.json import _image
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -159,3 +162,15 @@ def test_choose_manifest_skips_attestations_and_needs_a_platform_when_several() 
     assert identity.choose_manifest({"manifests": [att, one, two]}, None) is None
     assert identity.choose_manifest({"manifests": [one, two]}, ("linux", "arm", "v6")) == "sha256:two"
     assert identity.choose_manifest({"manifests": [one, two]}, ("linux", "arm", "")) == "sha256:one"
+
+
+def test_summary_names_the_config_digest_when_the_id_is_not_it() -> None:
+    report = golden.load("basics")
+    image = report.image
+    assert image is not None
+    same = replace(report, image=replace(image, config_digest=image.id))
+    assert "[config" not in summary_lines(same)[0]
+    by_manifest = replace(report, image=replace(image, id="sha256:" + "b" * 64, config_digest=image.id))
+    assert summary_lines(by_manifest)[0].startswith(
+        f"Final image sha256:bbbbbbbbbbbb [config {image.id[:19]}]"
+    )
