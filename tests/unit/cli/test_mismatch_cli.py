@@ -176,3 +176,27 @@ def test_diff_refuses_a_malformed_mismatch(tmp_path: Path, capsys: pytest.Captur
     code, _, err = run(capsys, "diff", str(side), str(side))
     assert code == 2
     assert "mismatches[0].code" in err
+
+
+def test_pull_with_a_wrong_dockerfile_exits_2_unless_allowed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = dockerfile(tmp_path, "links")
+    code, out, err = run(capsys, "pull", SMALL, "--dockerfile", wrong, "--no-engine", "--format", "json")
+    assert code == 2 and out == ""
+    assert err.startswith(f"layermap: {wrong}:2: this Dockerfile does not match the image")
+    code, out, err = run(
+        capsys, "pull", SMALL, "--dockerfile", wrong, "--no-engine", "--format", "json", "--allow-mismatch"
+    )
+    assert code == 0, err
+    code, _, err = run(
+        capsys,
+        "pull",
+        SMALL,
+        "--dockerfile",
+        dockerfile(tmp_path, "small"),
+        "--no-engine",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
