@@ -33,6 +33,8 @@ BUILDKIT_SUFFIX = "# buildkit"
 _NOP_RE = re.compile(r"#\(nop\)\s*([A-Za-z]+)\b\s?(.*)", re.S)
 _WORD_RE = re.compile(r"""(?:[^\s'"\\]|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+""", re.S)
 _FLAG_RE = re.compile(r"^--[A-Za-z][\w-]*(?:=\S*)?\s+")
+# name=value words as written: a value quoted whole, or unquoted without spaces.
+_RAW_PAIR_RE = re.compile(r"""(?:^|\s)([^\s="']+)=("[^"]*"|'[^']*'|[^\s"']*)(?=\s|$)""")
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,8 @@ def _copy(args: str, exec_args: list[str] | None, body: str) -> bool:
 
 
 def _names(args: str, exec_args: list[str] | None, body: str) -> bool:
-    """ENV, LABEL, ARG: every name the instruction sets appears as a name in CreatedBy."""
+    """ARG (and ENV, LABEL): every name the instruction sets appears as a name in CreatedBy (an ARG's
+    value may be the ``--build-arg`` one, or absent)."""
     del exec_args
     words = _words(args)
     if not words:
@@ -187,6 +190,22 @@ def _names(args: str, exec_args: list[str] | None, body: str) -> bool:
     names = [words[0]] if "=" not in words[0] and len(words) > 1 else [w.split("=", 1)[0] for w in words]
     names = [re.sub(r"[\"']", "", n) for n in names]
     return all("$" in n or re.search(r"(?:^|\s)" + re.escape(n) + r"(?:=|\s|$)", body) for n in names if n)
+
+
+def _pairs(args: str, exec_args: list[str] | None, body: str) -> bool:
+    """ENV, LABEL: every name, and every ``name=value`` whose value needs no expansion or escape, as
+    both builders write it (``A=hello world``: the quotes removed)."""
+    if not _names(args, exec_args, body):
+        return False
+    if "=" not in args.split(None, 1)[0]:
+        return True  # the legacy ``ENV name value…`` form: the value is the rest of the line
+    for name, value in _RAW_PAIR_RE.findall(args):
+        value = _unquote(value)
+        if any(c in name + value for c in "$\\\"'"):
+            continue
+        if not re.search(r"(?:^|\s)" + re.escape(f"{name}={_flat(value)}") + r"(?:\s|$)", body):
+            return False
+    return True
 
 
 def _exact(args: str, exec_args: list[str] | None, body: str) -> bool:
@@ -256,8 +275,8 @@ _CHECKS = {
     "RUN": _run,
     "COPY": _copy,
     "ADD": _copy,
-    "ENV": _names,
-    "LABEL": _names,
+    "ENV": _pairs,
+    "LABEL": _pairs,
     "ARG": _names,
     "WORKDIR": _workdir,
     "USER": _exact,

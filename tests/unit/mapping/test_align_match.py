@@ -61,6 +61,9 @@ def test_written_by_reads_both_builders_forms(created_by: str, keyword: str, bod
         ("COPY make-greeting.sh .", "/bin/sh -c #(nop) COPY file:0c71 in . "),
         ("ADD notes.txt /app/notes.txt", "/bin/sh -c #(nop) ADD file:b1ad in /app/notes.txt "),
         ("ENV A 1", "/bin/sh -c #(nop)  ENV A=1"),
+        ("ENV A hello=world", "/bin/sh -c #(nop)  ENV A=hello=world"),
+        ('ENV A="x y" B=$A C=', "ENV A=x y B=x y C="),
+        ("ENV P=/usr/local/bin:$PATH", "ENV P=/usr/local/bin:/usr/bin"),
         ('LABEL "a.b"="c d" e=f', "LABEL a.b=c d e=f"),
         ("ARG VERSION", "ARG VERSION=2"),
         ("WORKDIR sub/", "/bin/sh -c #(nop) WORKDIR /src/sub"),
@@ -91,6 +94,8 @@ def test_the_same_instruction_matches(text: str, created_by: str) -> None:
         ("RUN apt-get update", "/bin/sh -c apt-get update && apt-get install -y curl", "arguments"),
         ("RUN make", "RUN /bin/sh -c make all # buildkit", "arguments"),
         ("ENV B=1", "ENV A=1", "arguments"),
+        ("ENV A=1", "/bin/sh -c #(nop)  ENV A=2", "arguments"),
+        ('LABEL purpose="a b"', "LABEL purpose=a c", "arguments"),
         ("WORKDIR /app", "/bin/sh -c #(nop) WORKDIR /src", "arguments"),
         ("COPY a /a", "COPY a /b # buildkit", "arguments"),
         ('CMD ["cat", "/a"]', 'CMD ["cat" "/b"]', "arguments"),
@@ -212,4 +217,19 @@ def test_near_miss_is_one_warning_below_the_threshold() -> None:
     assert [(m.code, m.found) for m in result.mismatches] == [("arguments", "/bin/sh -c #(nop) WORKDIR /tmp")]
     line = next(i for i, t in enumerate(text.splitlines(), 1) if t == "WORKDIR /tmp")
     assert result.mismatches[0].line == line
+    assert match.fatal(result.mismatches, result.planned) is None
+
+
+def test_near_miss_in_a_buildkit_history() -> None:
+    case = next(c for c in BUILDKIT if c[0] == "buildkit/docker20/multistage")
+    _, dockerfile, image, target, triggers = case
+    edited = resolve(
+        parse(
+            dockerfile.text.replace("LABEL purpose=test", "LABEL purpose=prod"), build_args={"VERSION": "2"}
+        ),
+        "buildkit",
+        "linux/amd64",
+    )
+    result = align_history(edited, target, image, builder="buildkit", base=None, root_triggers=triggers)
+    assert [(m.code, m.found) for m in result.mismatches] == [("arguments", "LABEL purpose=test")]
     assert match.fatal(result.mismatches, result.planned) is None
