@@ -243,8 +243,12 @@ def _stage_steps(
     out = [timed(from_step, by_line.get(head.line))]
     mine = measured.get(stage.index, [])
     out.extend(s for s in mine if s.trigger)
+    at_line: dict[int, Step] = {}
+    for s in mine:
+        if not s.trigger:
+            at_line.setdefault(s.line, s)  # the first, as a scan in order would find
     for inst in stage.instructions:
-        found = next((s for s in mine if s.line == inst.line and not s.trigger), None)
+        found = at_line.get(inst.line)
         if found is None:
             # Not measured: a stage without an image, a failed build, or BuildKit's declared ONBUILD.
             no_entry = builder == "buildkit" and inst.keyword == "ONBUILD"

@@ -188,8 +188,9 @@ def _names(args: str, exec_args: list[str] | None, body: str) -> bool:
     if not words:
         return True
     names = [words[0]] if "=" not in words[0] and len(words) > 1 else [w.split("=", 1)[0] for w in words]
-    names = [re.sub(r"[\"']", "", n) for n in names]
-    return all("$" in n or re.search(r"(?:^|\s)" + re.escape(n) + r"(?:=|\s|$)", body) for n in names if n)
+    names = [n.replace('"', "").replace("'", "") for n in names]
+    tokens = body.split()
+    return all("$" in n or any(t == n or t.startswith(n + "=") for t in tokens) for n in names if n)
 
 
 def _pairs(args: str, exec_args: list[str] | None, body: str) -> bool:
@@ -203,7 +204,7 @@ def _pairs(args: str, exec_args: list[str] | None, body: str) -> bool:
         value = _unquote(value)
         if any(c in name + value for c in "$\\\"'"):
             continue
-        if not re.search(r"(?:^|\s)" + re.escape(f"{name}={_flat(value)}") + r"(?:\s|$)", body):
+        if f" {name}={_flat(value)} " not in f" {body} ":
             return False
     return True
 
