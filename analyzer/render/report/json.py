@@ -68,6 +68,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         },
         "findings": [_finding(f) for f in report.findings],
         "mismatches": [mismatch_dict(m) for m in report.mismatches],
+        "warnings": warning_dicts(report),
         **_waste(report),
         **_teaching(report),
     }
@@ -84,6 +85,24 @@ def mismatch_dict(m: Mismatch) -> dict[str, Any]:
         "in_final_image": m.in_final_image,
         "message": describe(m),
     }
+
+
+def warning_dicts(report: Report) -> list[dict[str, Any]]:
+    """Every warning of the run as ``{code, line, history_index, message}``: each mismatch
+    (``mismatch-instruction``, ``mismatch-arguments``, ``mismatch-missing``) with its line and entry, then
+    the notes the run printed on stderr (``note``: sizes' meaning, engine messages, parser warnings), whose
+    line and entry are not known as data."""
+    out: list[dict[str, Any]] = [
+        {
+            "code": f"mismatch-{m.code}",
+            "line": m.line,
+            "history_index": m.history_index,
+            "message": describe(m),
+        }
+        for m in report.mismatches
+    ]
+    out.extend({"code": "note", "line": None, "history_index": None, "message": w} for w in report.warnings)
+    return out
 
 
 def _teaching(report: Report) -> dict[str, Any]:

@@ -76,6 +76,14 @@ def test_allow_mismatch_maps_and_reports_every_mismatch(
         ("instruction", "error", 3, 6),
     ]
     assert mismatches[1]["found"] == "/bin/sh -c #(nop)  LABEL purpose=layermap-archive-fixture"
+    # The contract's structured warnings: each mismatch with its line and entry, then the plain notes.
+    warnings = json.loads(out)["warnings"]
+    assert [(w["code"], w["line"], w["history_index"]) for w in warnings[:2]] == [
+        ("mismatch-instruction", 2, 5),
+        ("mismatch-instruction", 3, 6),
+    ]
+    assert warnings[1]["message"] == mismatches[1]["message"]
+    assert all(w["code"] == "note" and w["line"] is None for w in warnings[2:])
     assert mismatches[1]["expected"].startswith("RUN echo abc > /a")
 
 
