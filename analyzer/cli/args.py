@@ -23,6 +23,7 @@ __all__ = [
     "add_build_args",
     "add_builder_args",
     "add_image_args",
+    "add_mismatch_arg",
     "build_options",
     "requested_builder",
     "resolve_context",
@@ -171,7 +172,18 @@ def add_image_args(parser: argparse._ActionsContainer) -> None:
     parser.add_argument(
         "-f", "--dockerfile", metavar="FILE", help="the Dockerfile the image was built from (maps each line)"
     )
+    add_mismatch_arg(parser)
     _add_stage_args(parser, "the stage the image was built to (default: the last one)")
+
+
+def add_mismatch_arg(parser: argparse._ActionsContainer) -> None:
+    """``--allow-mismatch``: map even when the image's history shows another Dockerfile (exit 2 otherwise)."""
+    parser.add_argument(
+        "--allow-mismatch",
+        action="store_true",
+        help="map even when the image's history shows it was not built from this Dockerfile "
+        "(the differences stay in the report as mismatches)",
+    )
 
 
 def _add_stage_args(parser: argparse._ActionsContainer, target_help: str) -> None:

@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.target or args.build_args:
         raise UsageError("--target and --build-arg need --dockerfile")
     source = open_source(args, args.image)
-    report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)
+    report = imagemap.image_report(
+        source, dockerfile, args.target, args.dockerfile, allow_mismatch=args.allow_mismatch
+    )
     if args.contents:
         top = 10 if args.files is None else args.files
         report = source.with_contents(report, top)

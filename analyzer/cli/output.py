@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
+from analyzer.mapping.align.match import describe
 from analyzer.model import Report
 from analyzer.render import RENDERERS, RenderOptions
 from analyzer.render.report import findings, github
@@ -107,6 +108,8 @@ def emit(report: Report, args: argparse.Namespace) -> None:
     write_text(RENDERERS[args.format](report, RenderOptions(colour=_colour(args))), args.output)
     for warning in report.warnings:
         print(f"layermap: warning: {warning}", file=sys.stderr)
+    for mismatch in report.mismatches:
+        print(f"layermap: warning: {describe(mismatch)}", file=sys.stderr)
     if os.environ.get("GITHUB_ACTIONS") == "true" and args.format != "github":
         sys.stderr.write(github.render(report))
     if not args.quiet:

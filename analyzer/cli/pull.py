@@ -8,6 +8,7 @@ import argparse
 import sys
 from typing import Any
 
+from analyzer.cli.args import add_mismatch_arg
 from analyzer.cli.registry_args import (
     SOURCE_HELP,
     add_registry_args,
@@ -40,6 +41,7 @@ def add_parser(sub: Any) -> None:
         help="a build argument of that build (repeatable), with --dockerfile",
     )
     p.add_argument("--target", metavar="STAGE", help="the stage the image was built to, with --dockerfile")
+    add_mismatch_arg(p)
     p.add_argument("--no-engine", action="store_true", help="do not compare with the local engine")
     add_registry_args(p)
     p.add_argument(
@@ -93,5 +95,7 @@ def _lines(args: argparse.Namespace, source: Any) -> dict[int, int] | None:
 
     dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
     pipeline.check_target(dockerfile, args.target)
-    report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)
+    report = imagemap.image_report(
+        source, dockerfile, args.target, args.dockerfile, allow_mismatch=args.allow_mismatch
+    )
     return history_lines(report.steps)

@@ -83,6 +83,9 @@ def summary_lines(report: Report) -> list[str]:
     out: list[str] = []
     if report.image is not None:
         tags = f" ({', '.join(report.image.tags)})" if report.image.tags else ""
+        config = report.image.config_digest
+        # Where the id is not the config digest (containerd store: a manifest or index), name both.
+        tags += f" [config {config[:19]}]" if config and config != report.image.id else ""
         out.append(
             f"Final image {report.image.id[:19]}{tags}: {human_size(s.final_size)} in "
             f"{count_of(len(report.image.layers), 'layer', 'layers')}, "

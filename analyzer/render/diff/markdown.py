@@ -52,4 +52,7 @@ def render(result: DiffResult) -> str:
             + f": {_escape(str(f.get('message')))}"
             for f in result.new_findings
         )
+    if result.warnings:
+        out.extend(["", "#### Warnings", ""])
+        out.extend(f"- {_escape(w)}" for w in result.warnings)
     return "\n".join(out).rstrip() + "\n"

@@ -38,7 +38,8 @@ def cells(d: LineDelta, width: int = 48) -> list[str]:
 
 
 def summary_lines(result: DiffResult) -> list[str]:
-    """Totals, the inherited base, layers, new findings and the gate, as plain sentences."""
+    """Totals, the inherited base, layers, new findings, warnings (e.g. a side whose Dockerfile does not
+    match its image) and the gate, as plain sentences."""
     base, head = result.base, result.head
     out = [
         f"Total: {human_size(base.size)} -> {human_size(head.size)} ({signed_size(result.total_delta)}, "
@@ -54,6 +55,7 @@ def summary_lines(result: DiffResult) -> list[str]:
         + f": {f.get('message')}"
         for f in result.new_findings
     )
+    out.extend(f"Warning: {w}" for w in result.warnings)
     if result.verdict is not None:
         v = result.verdict
         out.append("Gate: passed" if v.passed else "Gate: FAILED: " + "; ".join(v.reasons))

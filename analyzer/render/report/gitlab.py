@@ -16,6 +16,7 @@ from typing import Any
 
 from analyzer.model import Finding, Report
 from analyzer.render import PLAIN, RenderOptions
+from analyzer.render.report import findings
 
 SEVERITIES = {"error": "blocker", "warning": "major", "info": "info"}
 
@@ -37,5 +38,6 @@ def issue(finding: Finding, path: str) -> dict[str, Any]:
 
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
+    report = findings.with_mismatches(report)  # a Dockerfile that does not match the image, first
     path = report.dockerfile_path or "Dockerfile"
     return json.dumps([issue(f, path) for f in report.findings], indent=2) + "\n"

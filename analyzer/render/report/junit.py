@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from analyzer.model import Finding, Report
 from analyzer.render import PLAIN, RenderOptions
-from analyzer.render.report.findings import paths_text
+from analyzer.render.report.findings import paths_text, with_mismatches
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -42,6 +42,7 @@ def _case(finding: Finding, path: str) -> str:
 
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
+    report = with_mismatches(report)  # a Dockerfile that does not match the image, first
     path = report.dockerfile_path or "image"
     cases = [_case(f, path) for f in report.findings]
     if not cases:

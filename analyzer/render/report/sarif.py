@@ -17,6 +17,8 @@ from urllib.parse import quote
 from analyzer import __version__
 from analyzer.model import Finding, Report
 from analyzer.render import PLAIN, RenderOptions
+from analyzer.render.report import findings
+from analyzer.render.report.findings import MISMATCH_RULE, MISMATCH_SUMMARY
 from analyzer.render.report.fixes import FIXES
 from analyzer.review.rulekit.base import Rule
 from analyzer.review.rules import RULES
@@ -54,7 +56,8 @@ def _rules(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
     ]
     known = {rule.id for rule in RULES}
     others = dict.fromkeys(f.rule for f in findings if f.rule not in known)
-    out.extend({"id": other, "shortDescription": {"text": other}} for other in others)
+    described = {MISMATCH_RULE: MISMATCH_SUMMARY}
+    out.extend({"id": other, "shortDescription": {"text": described.get(other, other)}} for other in others)
     return out
 
 
@@ -96,6 +99,7 @@ def _result(finding: Finding, index: int, artifact: dict[str, str] | None) -> di
 
 def to_dict(report: Report) -> dict[str, Any]:
     """The SARIF log as plain JSON-ready data."""
+    report = findings.with_mismatches(report)
     rules = _rules(report.findings)
     index = {rule["id"]: n for n, rule in enumerate(rules)}
     artifact = _artifact(report)
