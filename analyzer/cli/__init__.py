@@ -18,7 +18,6 @@ import contextlib
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import Any, TextIO, cast
@@ -97,6 +96,8 @@ def _run(args: argparse.Namespace) -> tuple[int, str]:
 
 def _debug(debug: bool) -> None:
     if debug:
+        import traceback  # only --debug prints one
+
         with contextlib.suppress(OSError):
             traceback.print_exc()
 
