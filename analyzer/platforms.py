@@ -8,7 +8,7 @@ machine's (the engine's when it runs here, as layermap's private engines do).
 
 from __future__ import annotations
 
-import os
+import platform as _platform
 
 # uname machine names → Go's GOARCH (and variant), as containerd's platforms package normalizes them.
 _ARCHES = {
@@ -44,8 +44,7 @@ def normalize(spec: str) -> tuple[str, str, str]:
 
 def machine() -> str:
     """This machine's platform (Linux containers: the os is always ``linux``)."""
-    # os.uname().machine is what platform.machine() answers on Linux, without loading that module.
-    os_name, arch, variant = normalize(f"linux/{os.uname().machine or 'amd64'}")
+    os_name, arch, variant = normalize(f"linux/{_platform.machine() or 'amd64'}")
     return "/".join(p for p in (os_name, arch, variant) if p)
 
 
