@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from analyzer.i18n import N_, _, ngettext
 from analyzer.model import Image, Report, Step
-from analyzer.units import human_size, shorten
+from analyzer.units import human_size, seconds, shorten
 
 
 def layer_indexes(image: Image) -> list[int | None]:
@@ -26,18 +27,19 @@ def layer_indexes(image: Image) -> list[int | None]:
 
 def layer_cell(step: Step) -> str:
     if step.instruction == "FROM" and not step.trigger:
-        return "base" if step.inherited_layers is None else f"base ({step.inherited_layers})"
+        base = _("base")
+        return base if step.inherited_layers is None else f"{base} ({step.inherited_layers})"
     if step.creates_layer is None:
         return "?"
-    return "yes" if step.creates_layer else "no"
+    return _("yes") if step.creates_layer else _("no")
 
 
 def cached_cell(step: Step) -> str:
-    return "" if step.cached is None else ("cached" if step.cached else "ran")
+    return "" if step.cached is None else (_("cached") if step.cached else _("ran"))
 
 
 def time_cell(step: Step) -> str:
-    return "" if step.duration_s is None else f"{step.duration_s:.2f}s"
+    return "" if step.duration_s is None else seconds(step.duration_s)
 
 
 @dataclass(frozen=True)
@@ -84,26 +86,60 @@ def summary_lines(report: Report) -> list[str]:
     if report.image is not None:
         tags = f" ({', '.join(report.image.tags)})" if report.image.tags else ""
         out.append(
-            f"Final image {report.image.id[:19]}{tags}: {human_size(s.final_size)} in "
-            f"{len(report.image.layers)} layers, {len(report.image.history)} history entries"
+            _("Final image {id}{tags}: {size} in {layers}, {entries}").format(
+                id=report.image.id[:19],
+                tags=tags,
+                size=human_size(s.final_size),
+                layers=layers_count(len(report.image.layers)),
+                entries=entries_count(len(report.image.history)),
+            )
         )
     if report.base is not None:
         out.append(
-            f"Base {report.base.ref}: {human_size(s.base_size)} in {report.base.layer_count} layers, "
-            f"{report.base.history_count} history entries"
+            _("Base {ref}: {size} in {layers}, {entries}").format(
+                ref=report.base.ref,
+                size=human_size(s.base_size),
+                layers=layers_count(report.base.layer_count),
+                entries=entries_count(report.base.history_count),
+            )
         )
     if report.image is not None and report.dockerfile_path is not None:
-        out.append(f"Added by this Dockerfile: {human_size(s.added_size)} in {s.layers_added} layers")
+        out.append(
+            _("Added by this Dockerfile: {size} in {layers}").format(
+                size=human_size(s.added_size), layers=layers_count(s.layers_added)
+            )
+        )
     largest = next((st for st in report.steps if st.line == s.largest_step_line and st.layer), None)
     if largest is not None and largest.layer is not None:
         out.append(
-            f"Largest step: line {largest.line} {shorten(largest.text, 40)} "
-            f"({human_size(largest.layer.size)})"
+            _("Largest step: line {line} {text} ({size})").format(
+                line=largest.line, text=shorten(largest.text, 40), size=human_size(largest.layer.size)
+            )
         )
-    out.extend(
-        f"FAILED at line {st.line}: {st.error.message}"
-        + (f" (exit code {st.error.exit_code})" if st.error.exit_code is not None else "")
-        for st in report.steps
-        if st.error is not None
-    )
+    out.extend(failed_line(st.line, st.error.message, st.error.exit_code) for st in report.steps if st.error)
     return out
+
+
+def failed_line(line: int, message: str, exit_code: int | None) -> str:
+    """``FAILED at line 12: … (exit code 1)``."""
+    text = _("FAILED at line {line}: {message}").format(line=line, message=message)
+    return text + (_(" (exit code {code})").format(code=exit_code) if exit_code is not None else "")
+
+
+def layers_count(count: int) -> str:
+    """``1 layer`` / ``3 layers`` (French: ``0 couche``, ``2 couches``)."""
+    return ngettext("{n} layer", "{n} layers", count).format(n=count)
+
+
+def entries_count(count: int) -> str:
+    """``1 history entry`` / ``9 history entries``."""
+    return ngettext("{n} history entry", "{n} history entries", count).format(n=count)
+
+
+# Finding.severity is a JSON value (never translated); the human formats show it in words.
+SEVERITY_WORDS = {"error": N_("error"), "warning": N_("warning"), "info": N_("info")}
+
+
+def severity_word(severity: str) -> str:
+    """``error`` / ``erreur``…"""
+    return _(SEVERITY_WORDS.get(severity, severity))

@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from analyzer.i18n import _
 from analyzer.model import Report, Step
 from analyzer.render import PLAIN, RenderOptions
+from analyzer.render.common import layers_count
 from analyzer.units import human_size
 
 BAR_WIDTH = 16
@@ -57,14 +59,14 @@ def gutter(report: Report, step: Step, scale: int, surprise: bool) -> Gutter:
     """What the gutter shows for one step."""
     kw = step.instruction
     if step.error is not None:
-        return Gutter("FAILED", None, step.in_final_image, surprise, failed=True)
+        return Gutter(_("FAILED"), None, step.in_final_image, surprise, failed=True)
     if kw == "FROM" and not step.trigger and step.stage is not None:
         size = step.inherited_size
         if size is None:
-            return Gutter("base", None, step.in_final_image, surprise)
+            return Gutter(_("base"), None, step.in_final_image, surprise)
         return Gutter(human_size(size), size / scale if scale else 0.0, step.in_final_image, surprise)
     if report.kind == "prediction":
-        word = {True: "layer", False: "no", None: "depends"}[step.creates_layer]
+        word = {True: _("layer"), False: _("no"), None: _("depends")}[step.creates_layer]
         return Gutter(word, None, step.in_final_image, surprise, layer=bool(step.creates_layer))
     if step.layer is not None:
         fill = step.layer.size / scale if scale else 0.0
@@ -126,7 +128,7 @@ def _dockerfile_lines(report: Report, colour: bool) -> list[str]:
 
 def _history_lines(report: Report, colour: bool) -> list[str]:
     if report.image is None:
-        return ["(no Dockerfile and no image: nothing to annotate)"]
+        return [_("(no Dockerfile and no image: nothing to annotate)")]
     scale = _scale(report)
     out = []
     layer_at = 0
@@ -143,22 +145,27 @@ def _history_lines(report: Report, colour: bool) -> list[str]:
 
 
 def _header(report: Report) -> str:
-    what = report.dockerfile_path or (report.image.id[:19] if report.image else "report")
+    what = report.dockerfile_path or (report.image.id[:19] if report.image else _("report"))
     if report.kind == "prediction":
-        return f"# layermap predict: {what} ({report.builder} builder) — gutter: layer / no / depends"
+        return "# layermap predict: " + _("{what} ({builder} builder) — gutter: layer / no / depends").format(
+            what=what, builder=report.builder
+        )
     scale = human_size(_scale(report))
-    return f"# layermap: {what} ({report.builder} builder) — gutter: layer size, bar ∝ size (full = {scale})"
+    return "# layermap: " + _(
+        "{what} ({builder} builder) — gutter: layer size, bar ∝ size (full = {scale})"
+    ).format(what=what, builder=report.builder, scale=scale)
 
 
 def _footer(report: Report) -> str:
     s = report.summary
     if report.image is None:
-        return "# predicted without an engine" if report.kind == "prediction" else "# no image measured"
-    return (
-        f"# final image {human_size(s.final_size)} in {_layers(len(report.image.layers))}; "
-        f"base {human_size(s.base_size)}, added {human_size(s.added_size)} in {_layers(s.layers_added)}"
+        return "# " + (
+            _("predicted without an engine") if report.kind == "prediction" else _("no image measured")
+        )
+    return "# " + _("final image {size} in {layers}; base {base}, added {added} in {added_layers}").format(
+        size=human_size(s.final_size),
+        layers=layers_count(len(report.image.layers)),
+        base=human_size(s.base_size),
+        added=human_size(s.added_size),
+        added_layers=layers_count(s.layers_added),
     )
-
-
-def _layers(count: int) -> str:
-    return f"{count} layer" + ("" if count == 1 else "s")

@@ -11,12 +11,14 @@ from html import escape
 from importlib import resources
 
 from analyzer import __version__
+from analyzer.i18n import _, language
 from analyzer.model import Report, Step
 from analyzer.render import PLAIN, RenderOptions
+from analyzer.render.common import entries_count, layers_count
 from analyzer.render.layers.layerdb import layerdb_rows
 from analyzer.render.report.annotated import gutter
 from analyzer.render.report.strata import MIN_PX, Block, colour_of, final_blocks, stage_columns
-from analyzer.render.report.teaching import layer_word, measured_word
+from analyzer.render.report.teaching import VERDICTS, layer_word, measured_word
 from analyzer.units import human_size
 
 
@@ -26,12 +28,12 @@ def _asset(name: str) -> str:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The whole page."""
-    title = f"layermap — {report.dockerfile_path or (report.image.id[:19] if report.image else 'report')}"
+    title = f"layermap — {report.dockerfile_path or (report.image.id[:19] if report.image else _('report'))}"
     sections = [_dockerfile_section(report), _stages_section(report), _explain_section(report)]
     sections.append(_layerdb_section(report))
     body = "\n".join(part for part in sections if part)
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{language()}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -59,26 +61,39 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
 
 def _header(report: Report) -> str:
     s = report.summary
-    what = escape(report.dockerfile_path or "image")
+    what = escape(report.dockerfile_path or _("image"))
     lines = [f"<h1>layermap: <code>{what}</code></h1>"]
     if report.kind == "prediction":
-        lines.append(f"<p>Prediction for the {escape(report.builder)} builder, without an engine.</p>")
+        text = _("Prediction for the {builder} builder, without an engine.")
+        lines.append(f"<p>{escape(text.format(builder=report.builder))}</p>")
     if report.image is not None:
         tags = f" ({escape(', '.join(report.image.tags))})" if report.image.tags else ""
-        lines.append(
-            f"<p>Image <span class='digest'>{escape(report.image.id)}</span>{tags}: "
-            f"{human_size(s.final_size)} in {len(report.image.layers)} layers, "
-            f"{len(report.image.history)} history entries.</p>"
+        # The template is escaped before the (already escaped) HTML values go in.
+        text = escape(_("Image {id}{tags}: {size} in {layers}, {entries}.")).format(
+            id=f"<span class='digest'>{escape(report.image.id)}</span>",
+            tags=tags,
+            size=human_size(s.final_size),
+            layers=layers_count(len(report.image.layers)),
+            entries=entries_count(len(report.image.history)),
         )
+        lines.append(f"<p>{text}</p>")
     if report.base is not None and report.image is not None:
-        lines.append(
-            f"<p>Base {escape(report.base.ref)}: {human_size(s.base_size)} in "
-            f"{report.base.layer_count} layers; "
-            f"added by this Dockerfile: {human_size(s.added_size)} in {s.layers_added} layers.</p>"
+        text = _(
+            "Base {ref}: {size} in {layers}; added by this Dockerfile: {added} in {added_layers}."
+        ).format(
+            ref=report.base.ref,
+            size=human_size(s.base_size),
+            layers=layers_count(report.base.layer_count),
+            added=human_size(s.added_size),
+            added_layers=layers_count(s.layers_added),
         )
+        lines.append(f"<p>{escape(text)}</p>")
     if report.engine is not None:
         e = report.engine
-        lines.append(f"<p>Engine {escape(e.version)} (API {escape(e.api_version)}, {escape(e.storage)}).</p>")
+        text = _("Engine {version} (API {api}, {storage}).").format(
+            version=e.version, api=e.api_version, storage=e.storage
+        )
+        lines.append(f"<p>{escape(text)}</p>")
     return "<header>" + "\n".join(lines) + "</header>"
 
 
@@ -100,12 +115,12 @@ def _block(block: Block, css: str) -> str:
 def _final_chart(report: Report) -> str:
     blocks = final_blocks(report)
     if not blocks:
-        note = "predicted only: no image was built" if report.kind == "prediction" else "no final image"
-        return f'<h2>Final image</h2><p class="legend">{note}</p>'
+        note = _("predicted only: no image was built") if report.kind == "prediction" else _("no final image")
+        return f'<h2>{_("Final image")}</h2><p class="legend">{note}</p>'
     base = [b for b in blocks if b.base]
     own = [b for b in blocks if not b.base]
     parts = []
-    ref = escape(report.base.ref) if report.base else "the base image"
+    ref = report.base.ref if report.base else _("the base image")
     if base:
         parts.append(
             '<div class="group base-group">' + "".join(_block(b, "stratum") for b in base) + "</div>"
@@ -113,13 +128,15 @@ def _final_chart(report: Report) -> str:
     if own:
         cls = "group apart" if base else "group"
         parts.append(f'<div class="{cls}">' + "".join(_block(b, "stratum") for b in own) + "</div>")
-    legend = (
-        f"{len(blocks)} layers, oldest at the bottom; heights ∝ size (min {MIN_PX}px, hatched = 0 bytes)"
-        + (f"; grey, set apart below: inherited from {ref}" if base else "")
-        + ". Click a block to see its line."
+    legend = escape(
+        _("{layers}, oldest at the bottom; heights ∝ size (min {px}px, hatched = 0 bytes)").format(
+            layers=layers_count(len(blocks)), px=MIN_PX
+        )
+        + (_("; grey, set apart below: inherited from {ref}").format(ref=ref) if base else "")
+        + _(". Click a block to see its line.")
     )
     return (
-        '<h2>Final image</h2><div class="strata" id="strata-final">'
+        f'<h2>{_("Final image")}</h2><div class="strata" id="strata-final">'
         + "".join(parts)
         + f'</div><p class="legend">{legend}</p>'
     )
@@ -130,8 +147,8 @@ def _stages_section(report: Report) -> str:
         return ""
     columns = []
     for info, blocks in stage_columns(report):
-        name = escape(info.name or f"stage {info.index}")
-        where = "in the final image" if info.in_final_image else "not in the final image"
+        name = escape(info.name or _("stage {n}").format(n=info.index))
+        where = _("in the final image") if info.in_final_image else _("not in the final image")
         size = sum(b.size for b in blocks)
         inner = "".join(_block(b, "stage-block stratum") for b in blocks)
         cls = "stage" if info.in_final_image else "stage outside"
@@ -139,7 +156,8 @@ def _stages_section(report: Report) -> str:
             f'<div class="{cls}" data-stage="{info.index}"><div class="strata">{inner}</div>'
             f"<p><b>{name}</b><br>FROM {escape(info.from_)}<br>{human_size(size)}, {where}</p></div>"
         )
-    return '<section id="stages"><h2>Stages</h2><div class="stages">' + "".join(columns) + "</div></section>"
+    head = f'<section id="stages"><h2>{_("Stages")}</h2><div class="stages">'
+    return head + "".join(columns) + "</div></section>"
 
 
 # --------------------------------------------------------------------------- annotated Dockerfile
@@ -189,7 +207,7 @@ def _dockerfile_section(report: Report) -> str:
         heading = "Dockerfile"
     elif report.image is not None:
         items = [_history_item(report, index) for index in range(len(report.image.history))]
-        heading = "Image history (no Dockerfile given)"
+        heading = _("Image history (no Dockerfile given)")
     else:
         return ""
     return (
@@ -222,8 +240,9 @@ def _prediction_section(report: Report) -> str:
         f"<td>{escape(s.reason or '')}</td></tr>"
         for s in report.steps
     )
-    head = "<tr><th>Line</th><th>Instruction</th><th>Predicted</th><th>Why</th></tr>"
-    return f'<section id="explain"><h2>Prediction</h2><table>{head}{body}</table></section>'
+    head = "<tr>" + "".join(f"<th>{n}</th>" for n in (_("Line"), _("Instruction"), _("Predicted"), _("Why")))
+    head += "</tr>"
+    return f'<section id="explain"><h2>{_("Prediction")}</h2><table>{head}{body}</table></section>'
 
 
 def _explain_section(report: Report) -> str:
@@ -240,14 +259,16 @@ def _explain_section(report: Report) -> str:
         rows.append(
             f'<tr{cls}><td><a data-line="L{step.line}" href="#L{step.line}">{step.line}</a></td>'
             f"<td><code>{escape(step.text[:70])}</code></td><td>{layer_word(e.predicted)}</td>"
-            f"<td>{escape(measured_word(step))}</td><td>{escape(e.verdict)}</td><td>{note}</td></tr>"
+            f"<td>{escape(measured_word(step))}</td><td>{escape(_(VERDICTS.get(e.verdict, e.verdict)))}</td>"
+            f"<td>{note}</td></tr>"
         )
         paragraphs.append(f'<p id="explain-{e.step}">{escape(e.text)}</p>')
-    names = ("Line", "Instruction", "Predicted", "Measured", "Verdict", "Surprise")
+    names = (_("Line"), _("Instruction"), _("Predicted"), _("Measured"), _("Verdict"), _("Surprise"))
     head = "<tr>" + "".join(f"<th>{n}</th>" for n in names) + "</tr>"
     return (
-        '<section id="explain" class="explain"><h2>Prediction vs measurement</h2>'
-        f"<table>{head}{''.join(rows)}</table><h2>What each line did</h2>{''.join(paragraphs)}</section>"
+        f'<section id="explain" class="explain"><h2>{_("Prediction vs measurement")}</h2>'
+        f"<table>{head}{''.join(rows)}</table><h2>{_('What each line did')}</h2>"
+        f"{''.join(paragraphs)}</section>"
     )
 
 
@@ -256,14 +277,14 @@ def _layerdb_section(report: Report) -> str:
     if db is None:
         return ""
     head = "".join(
-        f"<th>{h}</th>" for h in ("#", "diff_id", "chain ID (computed)", "Size", "cache-id", "layerdb")
+        f"<th>{h}</th>" for h in ("#", "diff_id", _("chain ID (computed)"), _("Size"), "cache-id", "layerdb")
     )
     rows = "".join(
         "<tr>" + "".join(f'<td class="digest">{escape(c)}</td>' for c in row) + "</tr>"
         for row in layerdb_rows(db)
     )
     return (
-        f'<section id="layerdb"><h2>Layer database ({escape(db.state)})</h2>'
+        f'<section id="layerdb"><h2>{escape(_("Layer database ({state})").format(state=db.state))}</h2>'
         f"<table><tr>{head}</tr>{rows}</table>"
         f"<p>{escape(db.note)}</p></section>"
     )
