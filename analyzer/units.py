@@ -43,9 +43,9 @@ def percent(ratio: float, digits: int = 1) -> str:
     return f"{text}{NNBSP}%" if language() == FRENCH else f"{text}%"
 
 
-def seconds(value: float) -> str:
+def seconds(value: float, digits: int = 2) -> str:
     """A duration: ``1.25s`` / ``1,25 s``."""
-    return f"{number(value, 2)}{NNBSP}s" if language() == FRENCH else f"{value:.2f}s"
+    return f"{number(value, digits)}{NNBSP}s" if language() == FRENCH else f"{value:.{digits}f}s"
 
 
 def byte_unit() -> str:
