@@ -21,8 +21,11 @@ from typing import NoReturn
 
 from dockerfile_parse.util import WordSplitter  # type: ignore[import-untyped]
 
+from analyzer import reference
 from analyzer.errors import DockerfileError, UsageError
 from analyzer.model import Dockerfile, Heredoc, Instruction, Stage
+from analyzer.platforms import platform_args
+from analyzer.shell_words import ExpansionError, Lexer
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -41,7 +44,7 @@ _HEREDOC_RE = re.compile(r"^(\d*)<<(-?)([^<]*)$")
 # A raw shell word (quotes and `\` escapes kept, as buildkit scans a line for heredocs).
 _RAW_WORD_RE = re.compile(r"""(?:[^\s'"\\]|\\.|\\\Z|'[^']*(?:'|\Z)|"(?:[^"\\]|\\.)*(?:"|\Z))+""", re.S)
 _STAGE_NAME_RE = re.compile(r"^[a-z][a-z0-9\-_.]*$")
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
+BUILDERS = (None, "classic", "buildkit")
 
 
 class _Error(Exception):
@@ -56,13 +59,24 @@ class _Error(Exception):
 # --------------------------------------------------------------------------- public API
 
 
-def load(path: str | os.PathLike[str], build_args: Mapping[str, str] | None = None) -> Dockerfile:
-    """Read and parse the Dockerfile at ``path``; every problem is a DockerfileError naming it."""
+def load(
+    path: str | os.PathLike[str],
+    build_args: Mapping[str, str] | None = None,
+    builder: str | None = None,
+    platform: str | None = None,
+) -> Dockerfile:
+    """Read and parse the Dockerfile at ``path``; every problem is a DockerfileError naming it.
+
+    ``builder`` (``classic``, ``buildkit``, None: not known yet) decides what is builder-dependent: a
+    duplicate stage name (an error for the classic builder, a warning for BuildKit and when unknown) and
+    BuildKit's automatic platform ARGs (``TARGETOS`` …, from ``platform``, else this machine's)."""
     name = os.fspath(path)
     try:
         info = os.stat(name)
         if stat.S_ISDIR(info.st_mode):
             raise DockerfileError("is a directory, not a Dockerfile", name)
+        if stat.S_ISFIFO(info.st_mode) or stat.S_ISSOCK(info.st_mode):  # open() would wait for a writer
+            raise DockerfileError("a FIFO or socket, not a regular file", name)
         # Checked before reading so a huge file is never loaded; the bounded read covers a file
         # that grows meanwhile and devices or pipes, whose st_size is 0.
         if info.st_size > MAX_BYTES:
@@ -81,12 +95,27 @@ def load(path: str | os.PathLike[str], build_args: Mapping[str, str] | None = No
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise DockerfileError(f"not UTF-8 text (byte {err.start})", name) from None
-    return _parse(text, name, build_args, hashlib.sha256(data).hexdigest())
+    return _parse(text, name, build_args, hashlib.sha256(data).hexdigest(), (builder, platform))
 
 
-def parse(text: str, path: str | None = None, build_args: Mapping[str, str] | None = None) -> Dockerfile:
-    """Parse Dockerfile ``text``; ``sha256`` is the digest of its UTF-8 encoding."""
-    return _parse(text, path, build_args, hashlib.sha256(text.encode("utf-8")).hexdigest())
+def parse(
+    text: str,
+    path: str | None = None,
+    build_args: Mapping[str, str] | None = None,
+    builder: str | None = None,
+    platform: str | None = None,
+) -> Dockerfile:
+    """Parse Dockerfile ``text`` (see :func:`load`); ``sha256`` is the digest of its UTF-8 encoding."""
+    return _parse(
+        text, path, build_args, hashlib.sha256(text.encode("utf-8")).hexdigest(), (builder, platform)
+    )
+
+
+def resolve(dockerfile: Dockerfile, builder: str, platform: str | None = None) -> Dockerfile:
+    """The same Dockerfile resolved for ``builder`` once it is known (e.g. read from an image)."""
+    return _parse(
+        dockerfile.text, dockerfile.path, dockerfile.build_args, dockerfile.sha256, (builder, platform)
+    )
 
 
 def parse_build_args(pairs: list[str]) -> dict[str, str]:
@@ -104,18 +133,29 @@ def parse_build_args(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def _parse(text: str, path: str | None, build_args: Mapping[str, str] | None, sha: str) -> Dockerfile:
+def _parse(
+    text: str,
+    path: str | None,
+    build_args: Mapping[str, str] | None,
+    sha: str,
+    target: tuple[str | None, str | None],
+) -> Dockerfile:
     args = dict(build_args or {})
+    builder, platform = target
+    if builder not in BUILDERS:
+        raise UsageError(f"unknown builder {builder!r}")
+    warnings: list[str] = []
     try:
         lines = _physical_lines(text)
         directives, escape = _directives(lines)
         instructions = list(_instructions(lines, escape))
         if not instructions:
             raise _Error("file with no instructions")
-        global_args, stages = _stages(instructions, args, escape)
+        auto = platform_args(platform) if builder == "buildkit" else {}
+        global_args, stages = _stages(instructions, args, escape, (builder, auto, warnings))
     except _Error as err:
         raise DockerfileError(err.message, path, err.line) from None
-    return Dockerfile(path, sha, text, directives, global_args, stages, args)
+    return Dockerfile(path, sha, text, directives, global_args, stages, args, tuple(warnings))
 
 
 # --------------------------------------------------------------------------- lines
@@ -177,18 +217,19 @@ class _Reader:
         while (raw := self._next()) is not None:
             start = self.pos
             first = raw.lstrip()
-            joined, more = self._trim("" if first.startswith("#") else first)
-            if not more and not joined:
+            head, more = self._trim("" if first.startswith("#") else first)
+            if not more and not head:
                 continue
+            pieces = [head]  # joined once at the end: `+=` per line is quadratic
             while more and (raw := self._next()) is not None:
                 # Docker drops comment lines and skips blank lines inside a continuation (it
                 # joins across them, with a deprecation warning for the blank ones).
                 if raw.lstrip().startswith("#") or not raw.strip():
                     continue
                 piece, more = self._trim(raw)
-                joined += piece
+                pieces.append(piece)
             # A trailing escape on the last line still ends here: Docker keeps the instruction.
-            return start, self.pos, joined.strip()
+            return start, self.pos, "".join(pieces).strip()
         return None
 
     def _trim(self, line: str) -> tuple[str, bool]:
@@ -240,6 +281,8 @@ def _instruction(text: str, line: int, end_line: int, stage: int | None) -> Inst
     if keyword not in KEYWORDS:
         raise _Error(f"unknown instruction: {keyword}", line)
     args, flags = _split_flags(words[1] if len(words) > 1 else "")
+    if keyword in ("ENV", "LABEL"):
+        _check_name_values(keyword, words[1] if len(words) > 1 else "", line)
     onbuild = None
     if keyword == "ONBUILD":
         onbuild = _trigger(args, line, end_line, stage)
@@ -247,6 +290,20 @@ def _instruction(text: str, line: int, end_line: int, stage: int | None) -> Inst
     return Instruction(
         keyword, line, end_line, text, args, flags, exec_args is not None, exec_args, (), onbuild, stage
     )
+
+
+def _check_name_values(keyword: str, rest: str, line: int) -> None:
+    """BuildKit's parseNameVal: ``KEY name value`` (old form) or only ``name=value`` words."""
+    words = _RAW_WORD_RE.findall(rest)
+    if not words:
+        raise _Error(f"{keyword} requires at least one argument", line)
+    if "=" not in words[0]:
+        if len(rest.split(None, 1)) < 2:
+            raise _Error(f"{keyword} must have two arguments", line)
+        return
+    bad = next((word for word in words if "=" not in word), None)
+    if bad is not None:
+        raise _Error(f'Syntax error - can\'t find = in "{bad}". Must be of the form: name=value', line)
 
 
 def _trigger(args: str, line: int, end_line: int, stage: int | None) -> Instruction:
@@ -339,9 +396,12 @@ def _heredoc_name(word: str) -> str | None:
 
 # --------------------------------------------------------------------------- stages
 
+_Context = tuple[str | None, Mapping[str, str], list[str]]
+"""The builder (None: unknown), BuildKit's automatic platform ARGs, and warnings found on the way."""
+
 
 def _stages(
-    instructions: list[Instruction], build_args: Mapping[str, str], escape: str
+    instructions: list[Instruction], build_args: Mapping[str, str], escape: str, ctx: _Context
 ) -> tuple[tuple[Instruction, ...], tuple[Stage, ...]]:
     global_args: list[Instruction] = []
     groups: list[list[Instruction]] = []
@@ -356,15 +416,20 @@ def _stages(
             raise _Error(f"no build stage in current context: {ins.keyword} before the first FROM", ins.line)
     if not groups:
         raise _Error("no FROM instruction")
-    env = _global_env(global_args, build_args, escape)
+    env = _global_env(global_args, build_args, escape, ctx[1])
     stages: list[Stage] = []
     for group in groups:
-        stages.append(_stage(len(stages), group, stages, env, escape))
+        stages.append(_stage(len(stages), group, stages, env, escape, ctx))
     return tuple(global_args), tuple(stages)
 
 
 def _stage(
-    index: int, group: list[Instruction], earlier: list[Stage], env: dict[str, str], escape: str
+    index: int,
+    group: list[Instruction],
+    earlier: list[Stage],
+    env: dict[str, str],
+    escape: str,
+    ctx: _Context,
 ) -> Stage:
     head = group[0]
     words = head.args.split()
@@ -377,19 +442,34 @@ def _stage(
             head.line,
         )
     if name is not None and any(stage.name == name for stage in earlier):
-        raise _Error(f'duplicate stage name "{name}"', head.line)
-    base = _Expander(env, escape, head.line).word(words[0])
+        # The classic builder refuses it; BuildKit warns (lint DuplicateStageName) and the later wins.
+        if ctx[0] == "classic":
+            raise _Error(f'duplicate stage name "{name}"', head.line)
+        ctx[2].append(f'line {head.line}: duplicate stage name "{name}" (the later stage wins)')
+    base = _expand(words[0], env, escape, head.line)
     # Docker looks the base up among earlier stage *names* only, case-insensitively: `FROM 0`
     # is an image called "0" (checked on 20.10.24: it tries to pull it), not stage 0.
-    parent = next((stage for stage in earlier if stage.name == base.lower()), None)
+    parent = next((stage for stage in reversed(earlier) if stage.name == base.lower()), None)
     if parent is not None:
         base = parent.name or base
+    else:
+        _check_reference(base, words[0], head.line)
     return Stage(index, name, base, parent.index if parent else None, head, tuple(group[1:]))
 
 
-def _global_env(args: list[Instruction], build_args: Mapping[str, str], escape: str) -> dict[str, str]:
-    """What FROM lines can see: global ARG defaults, overridden by ``--build-arg`` values."""
-    env: dict[str, str] = {}
+def _check_reference(base: str, written: str, line: int) -> None:
+    """What both builders refuse before pulling anything (exit 2 here, not an engine error)."""
+    if not base:
+        raise _Error(f"base name ({written}) should not be blank", line)
+    if not reference.is_valid(base):
+        raise _Error(f"invalid reference format: {base!r} (from {written!r})", line)
+
+
+def _global_env(
+    args: list[Instruction], build_args: Mapping[str, str], escape: str, auto: Mapping[str, str]
+) -> dict[str, str]:
+    """What FROM lines can see: BuildKit's platform ARGs, global ARG defaults, ``--build-arg`` values."""
+    env: dict[str, str] = dict(auto)
     for ins in args:
         for word in _RAW_WORD_RE.findall(ins.args):
             key, eq, value = word.partition("=")
@@ -397,91 +477,12 @@ def _global_env(args: list[Instruction], build_args: Mapping[str, str], escape: 
                 env[key] = build_args[key]
             elif eq:
                 # A default can use the global ARGs declared before it (`ARG B=${A}:latest`).
-                env[key] = _Expander(env, escape, ins.line).word(value)
+                env[key] = _expand(value, env, escape, ins.line)
     return env
 
 
-class _Expander:
-    """Docker's word expansion (buildkit's shell lexer): quotes removed, ``$V``, ``${V}``,
-    ``${V:-word}`` (unset or empty), ``${V:+word}``, ``${V:?msg}``; an undeclared variable is
-    empty. The colon-less ``${V-word}`` forms need a newer engine (20.10.24 rejects them) and
-    buildkit's pattern forms (``${V#p}``, ``${V%p}``, ``${V/p/r}``) are not supported here."""
-
-    def __init__(self, env: Mapping[str, str], escape: str, line: int) -> None:
-        self.env, self.escape, self.line = env, escape, line
-        self.text, self.pos = "", 0
-
-    def word(self, text: str) -> str:
-        self.text, self.pos = text, 0
-        return self._until(None)
-
-    def _until(self, stop: str | None) -> str:
-        out: list[str] = []
-        while self.pos < len(self.text):
-            ch = self.text[self.pos]
-            if ch == stop:
-                return "".join(out)
-            self.pos += 1
-            if ch == "'":
-                end = self.text.find("'", self.pos)
-                if end < 0:
-                    raise _Error(f"unmatched ' in {self.text!r}", self.line)
-                out.append(self.text[self.pos : end])
-                self.pos = end + 1
-            elif ch == '"':
-                out.append(self._double())
-            elif ch == "$":
-                out.append(self._dollar())
-            elif ch == self.escape:
-                out.append(self.text[self.pos : self.pos + 1])
-                self.pos += 1
-            else:
-                out.append(ch)
-        if stop is not None:
-            raise _Error(f"missing '{stop}' in {self.text!r}", self.line)
-        return "".join(out)
-
-    def _double(self) -> str:
-        out: list[str] = []
-        while (ch := self.text[self.pos : self.pos + 1]) != '"':
-            if not ch:
-                raise _Error(f'unmatched " in {self.text!r}', self.line)
-            self.pos += 1
-            if ch == "$":
-                out.append(self._dollar())
-            elif ch == self.escape and self.text[self.pos : self.pos + 1] in ('"', "$", self.escape):
-                out.append(self.text[self.pos])
-                self.pos += 1
-            else:
-                out.append(ch)
-        self.pos += 1
-        return "".join(out)
-
-    def _dollar(self) -> str:
-        braced = self.text.startswith("{", self.pos)
-        self.pos += braced
-        match = _NAME_RE.match(self.text, self.pos)
-        name = match[0] if match else ""
-        self.pos += len(name)
-        if not braced:
-            return self.env.get(name, "") if name else "$"
-        value = self.env.get(name)
-        if self.text.startswith("}", self.pos):
-            self.pos += 1
-            return value or ""
-        colon = self.text.startswith(":", self.pos)
-        op = self.text[self.pos + colon : self.pos + colon + 1]
-        if not name or op not in ("-", "+", "?"):
-            raise _Error(f"unsupported substitution in {self.text!r}", self.line)
-        self.pos += colon + 1
-        word = self._until("}")
-        self.pos += 1
-        unset = value is None or (colon and not value)
-        if op == "-":
-            return word if unset else (value or "")
-        if op == "+":
-            return "" if unset else word
-        if unset:
-            default = "is not allowed to be unset" if value is None else "is not allowed to be empty"
-            raise _Error(f"{name}: {word or default}", self.line)
-        return value or ""
+def _expand(word: str, env: Mapping[str, str], escape: str, line: int) -> str:
+    try:
+        return Lexer(env, escape).word(word)
+    except ExpansionError as err:
+        raise _Error(f"{err} in {word[:200]!r}", line) from None

@@ -12,6 +12,8 @@ EXIT_USAGE = 2
 EXIT_BUILD = 3
 EXIT_ENGINE = 4
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+"""128 + SIGTERM: the shell's code for a process killed by SIGTERM, after the same clean-up as Ctrl-C."""
 
 
 class LayermapError(Exception):

@@ -102,6 +102,8 @@ class Dockerfile:
     stages: tuple[Stage, ...]
     build_args: Mapping[str, str] = field(default_factory=dict)
     """The ``--build-arg`` values the Dockerfile was resolved with."""
+    warnings: tuple[str, ...] = ()
+    """Builder-dependent notes from parsing (e.g. a duplicate stage name under BuildKit)."""
 
     @property
     def instructions(self) -> tuple[Instruction, ...]:
@@ -117,7 +119,7 @@ class Dockerfile:
         if target is None:
             return len(self.stages) - 1
         wanted = target.lower()
-        for stage in self.stages:
+        for stage in reversed(self.stages):  # BuildKit: of two stages with one name, the later wins
             if stage.name == wanted or str(stage.index) == wanted:
                 return stage.index
         raise KeyError(target)
@@ -249,6 +251,9 @@ class BuildResult:
     steps: tuple[StepEvent, ...]
     failure: BuildFailure | None = None
     log: tuple[str, ...] = ()
+    """The stream's last lines (classic: at most ``classic_stream.KEEP_LINES``)."""
+    warnings: tuple[str, ...] = ()
+    """Engine messages outside any step (classic: e.g. ``[WARNING]: Empty continuation line``)."""
 
     @property
     def image_id(self) -> str | None:
@@ -422,6 +427,8 @@ class Explanation:
     """A short note to highlight when the outcome is one a student would not expect, else None."""
     text: str
     """The plain-language paragraph, built from the measured data only."""
+    note: str | None = None
+    """The same kind of remark as ``surprise`` when the outcome is the predicted one (no surprise then)."""
 
 
 @dataclass(frozen=True)
@@ -463,6 +470,66 @@ ReportKind = Literal["build", "image", "prediction"]
 
 
 @dataclass(frozen=True)
+class TreeEntry:
+    """One change a layer made to the filesystem below it (the file browser, ``--contents``)."""
+
+    path: str
+    kind: str
+    """As in a listing: ``f`` file, ``h`` hard link, ``l`` symlink, ``d`` directory, ``c`` other,
+    ``w`` whiteout, ``o`` opaque directory marker."""
+    change: str
+    """``added``, ``modified`` or ``deleted`` (whiteouts and opaque markers)."""
+    size: int
+    """Bytes the entry adds (``docker history`` counting); for ``deleted``, the bytes it hid."""
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class LayerTree:
+    """A layer's changes, the largest ``len(entries)`` of ``total`` (the rest summed in ``omitted_bytes``)."""
+
+    layer: int
+    entries: tuple[TreeEntry, ...]
+    total: int
+    omitted_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """A version of a path stored in a layer; ``hidden_by`` is the layer that deleted or replaced it."""
+
+    layer: int
+    size: int
+    hidden_by: int | None = None
+    how: str = ""
+    """``deleted`` or ``overwritten`` when hidden."""
+
+
+@dataclass(frozen=True)
+class FinalEntry:
+    """A path of the image's filesystem as a container sees it, or one that is gone but still stored."""
+
+    path: str
+    kind: str
+    versions: tuple[StoredVersion, ...]
+    """Oldest first; the last is the visible one unless ``visible`` is False."""
+    visible: bool = True
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class FileTree:
+    """Per-layer listings for the HTML file browser (``--contents``; not part of the JSON)."""
+
+    layers: tuple[LayerTree, ...]
+    final: tuple[FinalEntry, ...]
+    final_total: int
+    """Paths in the aggregated view before the cap."""
+    layer_cap: int
+    final_cap: int
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything a renderer needs (the JSON report, schema_version 1)."""
 
@@ -492,6 +559,8 @@ class Report:
     """``--explain`` (and the HTML report): one per explained step."""
     layerdb: LayerDb | None = None
     """``--layers``: the layer database view of the final image."""
+    file_tree: FileTree | None = None
+    """``--contents``: every layer's changes and the aggregated filesystem, capped (HTML views only)."""
     dockerfile_url: str | None = None
     """A web link to the Dockerfile as committed (set from the CI environment), so the Markdown report
     can link findings to ``#L<line>``; None outside CI."""

@@ -13,7 +13,7 @@ every command its start-up time.
 
 from __future__ import annotations
 
-from analyzer.i18n import FRENCH, language
+from analyzer.i18n import FRENCH, language, ngettext
 
 NNBSP = "\u202f"
 """French thousands separator and the space before ``%`` (espace fine insécable)."""
@@ -53,11 +53,6 @@ def byte_unit() -> str:
     return _UNITS[language() if language() in _UNITS else "en"][0]
 
 
-def exact_bytes(size: int) -> str:
-    """Every byte of ``size``: ``13,700,000 B`` / ``13 700 000 o``."""
-    return f"{integer(size)} {byte_unit()}"
-
-
 def human_size(size: int | None) -> str:
     """Bytes in Docker's decimal units (``docker history`` shows 1.98MB for 1,980,000 bytes)."""
     if size is None:
@@ -75,3 +70,25 @@ def shorten(text: str, width: int = 48) -> str:
     """``text`` on one line (runs of whitespace become one space), cut to ``width`` with an ellipsis."""
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def exact_size(size: int, signed: bool = False) -> str:
+    """Bytes to the unit, in the one style every report uses: ``13,700,000 B`` (``+13,700,000 B``);
+    French ``13 700 000 o`` (``+13 700 000 o``)."""
+    sign = "+" if signed and size >= 0 else ""
+    return f"{sign}{integer(size)} {byte_unit()}"
+
+
+def size_with_exact(size: int) -> str:
+    """``8.39 MB (8,388,608 B)``; just ``20 B`` below 1 kB, where the two are the same."""
+    return exact_size(size) if abs(size) < 1000 else f"{human_size(size)} ({exact_size(size)})"
+
+
+def count_of(count: int, singular: str, plural: str) -> str:
+    """``1 layer`` / ``0 layers`` / ``5 layers``: the number with the right form of the noun.
+
+    ``singular`` and ``plural`` are the English texts; they are extracted for translation as a
+    plural pair (the ``count_of:2,3`` keyword in the Makefile's ``i18n`` target), and French picks its
+    own form (0 and 1 are singular there: « 0 couche »).
+    """
+    return f"{integer(count)} {ngettext(singular, plural, count)}"

@@ -25,7 +25,7 @@
 #                       cliPluginsExtraDirs makes `docker buildx` work with any docker client.
 #   docker28            Docker 28.5 with the containerd image store and buildx 0.29: Debian unstable (sid)'s
 #                       docker.io, containerd (2.1), docker-cli and docker-buildx, fetched and run exactly like
-#                       docker26 (same function, suite sid, ${LAYERMAP_SEED_CACHE}/docker28/, about 330 MB);
+#                       docker26 (same function, suite sid, ${LAYERMAP_SEED_CACHE}/docker28/, about 285 MB);
 #                       containerd 2.x reads a version 3 config. `env` prints the same variables.
 #
 # Everything lives in one state dir, ${LAYERMAP_ENGINE_DIR:-/tmp/layermap-engine} (docker26:

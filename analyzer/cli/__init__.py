@@ -3,26 +3,39 @@
 ``analyzer/cli/`` is the only package that prints or exits. Library code raises
 :class:`~analyzer.errors.LayermapError` subclasses carrying the one-line message and the exit code of
 the contract; :func:`main` turns them into a line on stderr and the exit status.
-Each subcommand lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``.
+Each subcommand lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``; flags
+that several subcommands share come from helpers (``args``: build and image flags → ``BuildOptions``).
+SIGTERM is handled like Ctrl-C (:class:`Terminated` is a KeyboardInterrupt, so the same clean-up runs:
+build containers removed, connections closed) and exits 143. Input nested too deeply for Python's
+recursion (a hostile JSON or TOML file) is exit 2, never a traceback; a stderr that went away (a closed
+pipe) silences the messages but keeps the exit code.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
+from typing import Any, TextIO, cast
 
 from analyzer import __version__
 from analyzer.cli import build, diff, image, layers, predict, pull, samples, store
 from analyzer.cli.output import emit
-from analyzer.errors import EXIT_INTERRUPTED, EXIT_USAGE, BuildFailed, LayermapError
+from analyzer.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, BuildFailed, LayermapError
 from analyzer.model import Report
 
 COMMANDS = (build, image, predict, layers, diff, pull, store, samples)
 # The subcommands that may talk to an engine take --context, like the docker CLI's commands.
 ENGINE_COMMANDS = ("build", "image", "layers", "diff", "pull", "store")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so clean-ups written for Ctrl-C run for it too."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -50,26 +63,105 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser().print_usage(sys.stderr)
         return EXIT_USAGE
+    with _sigterm_as_interrupt(), _tolerant_stderr():
+        code, message = _run(args)
+        if message:
+            print(message, file=sys.stderr, flush=True)
+    return code
+
+
+def _run(args: argparse.Namespace) -> tuple[int, str]:
+    """The exit code and the line for stderr ("" for none)."""
     debug = getattr(args, "debug", False)
     _use_context(getattr(args, "docker_context", None))
     try:
         code: int = args.run(args)
-        return code
+        return code, ""
+    except Terminated:
+        return EXIT_TERMINATED, "layermap: terminated"
     except KeyboardInterrupt:
-        print("layermap: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED, "layermap: interrupted"
     except BuildFailed as err:
         if isinstance(err.result, Report):
             emit(err.result, args)
-        print(f"layermap: build failed at {err.message}", file=sys.stderr)
-        if debug:
-            traceback.print_exc()
-        return err.exit_code
+        _debug(debug)
+        return err.exit_code, f"layermap: build failed at {err.message}"
     except LayermapError as err:
-        print(f"layermap: {err.message}", file=sys.stderr)
-        if debug:
+        _debug(debug)
+        return err.exit_code, f"layermap: {err.message}"
+    except RecursionError:
+        # json and tomllib recurse per nesting level; every reader bounds depth, this is the backstop.
+        _debug(debug)
+        return EXIT_USAGE, "layermap: the input is nested too deeply to read"
+
+
+def _debug(debug: bool) -> None:
+    if debug:
+        with contextlib.suppress(OSError):
             traceback.print_exc()
-        return err.exit_code
+
+
+class _Tolerant:
+    """stderr that goes quiet once writing to it fails (a closed pipe, a full disk): messages are a
+    courtesy, the exit code is the answer, and a failed warning must not turn into a traceback."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream
+        self._gone = stream is None
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                return self._stream.write(text)  # type: ignore[union-attr]
+            except (OSError, ValueError):
+                self._gone = True
+                _silence(2)
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()  # type: ignore[union-attr]
+            except (OSError, ValueError):
+                self._gone = True
+                _silence(2)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _tolerant_stderr() -> Iterator[None]:
+    original = sys.stderr
+    sys.stderr = cast(TextIO, _Tolerant(original))
+    try:
+        yield
+    finally:
+        sys.stderr = original
+
+
+def _silence(fd: int) -> None:
+    """Point ``fd`` at /dev/null so the interpreter's own flush at exit cannot fail on it again."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def terminated(signum: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread: signals stay as they are
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _use_context(name: str | None) -> None:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from analyzer.cli.args import add_build_args, build_options
 from analyzer.cli.output import add_gate_args, add_output_args, finish
 from analyzer.cli.progress import make_progress
 from analyzer.cli.teaching import add_teaching_args, enrich
@@ -19,14 +20,7 @@ def add_parser(sub: Any) -> None:
         "build", help="build a Dockerfile step by step and map each line"
     )
     p.add_argument("context", metavar="CONTEXT", help="build context folder, or a Dockerfile path")
-    p.add_argument("-f", "--file", dest="dockerfile", metavar="DOCKERFILE", help="Dockerfile path")
-    p.add_argument("--builder", choices=["classic", "buildkit"], default="classic")
-    p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
-    p.add_argument("--target", metavar="STAGE")
-    p.add_argument("--network", metavar="MODE", help="network for RUN steps (e.g. host)")
-    p.add_argument("--no-cache", action="store_true")
-    p.add_argument("--platform", metavar="P")
-    p.add_argument("-t", "--tag", metavar="TAG")
+    add_build_args(p)
     p.add_argument("--contents", action="store_true", help="also read layer contents: files, waste, secrets")
     p.add_argument("--files", type=int, metavar="N", help="with --contents: the N largest changes per step")
     add_teaching_args(p)
@@ -37,37 +31,25 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so `layermap --version` and usage errors never load the docker SDK.
-    from analyzer.dockerfile import load, parse_build_args
     from analyzer.engine import client as engine_mod
     from analyzer.mapping import build as pipeline
 
     if args.files is not None and (args.files < 0 or not args.contents):
         raise UsageError("--files N needs --contents and N >= 0")
-    context, dockerfile = pipeline.resolve_context(args.context, args.dockerfile)
-    config = gate.config_for(dockerfile, args.config)  # a bad config fails before the build
-    request = pipeline.BuildRequest(
-        context=context,
-        dockerfile=dockerfile,
-        builder=args.builder,
-        build_args=parse_build_args(args.build_args),
-        target=args.target,
-        network=args.network,
-        no_cache=args.no_cache,
-        platform=args.platform,
-        tag=args.tag,
-        contents=args.contents,
-        files=10 if args.files is None else args.files,
-    )
+    options = build_options(args, args.context)
+    config = gate.config_for(options.dockerfile, args.config)  # a bad config fails before the build
+    files = 10 if args.files is None else args.files
+    request = pipeline.BuildRequest(options, contents=args.contents, files=files)
     # Parse before connecting, so a bad Dockerfile is reported without an engine.
-    parsed = load(dockerfile, request.build_args or {})
-    pipeline.check_target(parsed, args.target)
+    parsed = pipeline.load_dockerfile(options)
     eng = engine_mod.connect()
     with make_progress(sys.stderr, quiet=args.quiet) as progress:
         try:
             report = pipeline.build_report(request, parsed, eng, on_progress=progress.update)
         except BuildFailed as err:
             if isinstance(err.result, Report):  # the partial report is explained too
-                err.result = enrich(err.result, parsed, args, args.builder)
+                err.result = enrich(err.result, parsed, args, options.builder)
             raise
-    report = enrich(report, parsed, args, args.builder)
-    return finish(gate.review(report, parsed, config, fail_on=args.fail_on, context_dir=context), args)
+    report = enrich(report, parsed, args, options.builder)
+    review = gate.review(report, parsed, config, fail_on=args.fail_on, context_dir=options.context)
+    return finish(review, args)

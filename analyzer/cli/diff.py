@@ -9,14 +9,14 @@ can name the findings the head version brings.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from analyzer.cli.args import add_build_args, build_options
 from analyzer.cli.output import add_gate_args, write_text
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
 from analyzer.render import DIFF_RENDERERS
@@ -24,7 +24,7 @@ from analyzer.render.report import github
 from analyzer.review import gate
 from analyzer.review.diff import DiffResult, diff
 from analyzer.review.rulekit.config import Config
-from analyzer.units import human_size
+from analyzer.units import exact_size, human_size
 
 if TYPE_CHECKING:  # the docker SDK loads only when an engine is needed
     from analyzer.engine.client import Engine
@@ -38,10 +38,10 @@ def add_parser(sub: Any) -> None:
         "base", metavar="BASE", help="the version before: context, Dockerfile, image or report.json"
     )
     p.add_argument("head", metavar="HEAD", help="the version after")
-    p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
-    p.add_argument("--target", metavar="STAGE")
-    p.add_argument("--network", metavar="MODE", help="network for RUN steps of built sides (e.g. host)")
-    p.add_argument("--no-cache", action="store_true")
+    add_build_args(
+        p.add_argument_group("build options", "for each side that is a context or a Dockerfile"),
+        one_context=False,
+    )
     p.add_argument(
         "--contents", action="store_true", help="read layer contents, so the waste rules can name new waste"
     )
@@ -94,25 +94,15 @@ class _Sides:
 
     def _build(self, spec: str) -> tuple[Mapping[str, Any], Config]:
         from analyzer.cli.progress import make_progress
-        from analyzer.dockerfile import load, parse_build_args
         from analyzer.mapping import build as pipeline
 
-        context, dockerfile = pipeline.resolve_context(spec, None)
-        config = gate.config_for(dockerfile, self.args.config)
-        request = pipeline.BuildRequest(
-            context=context,
-            dockerfile=dockerfile,
-            build_args=parse_build_args(self.args.build_args),
-            target=self.args.target,
-            network=self.args.network,
-            no_cache=self.args.no_cache,
-            contents=self.args.contents,
-        )
-        parsed = load(dockerfile, request.build_args or {})
-        pipeline.check_target(parsed, self.args.target)
+        options = build_options(self.args, spec)
+        config = gate.config_for(options.dockerfile, self.args.config)
+        request = pipeline.BuildRequest(options, contents=self.args.contents)
+        parsed = pipeline.load_dockerfile(options)
         with make_progress(sys.stderr, quiet=self.args.quiet) as progress:
             report = pipeline.build_report(request, parsed, self.connect(), on_progress=progress.update)
-        return _reviewed(gate.review(report, parsed, config, context_dir=context)), config
+        return _reviewed(gate.review(report, parsed, config, context_dir=options.context)), config
 
 
 def _reviewed(review: gate.Review) -> Mapping[str, Any]:
@@ -122,13 +112,20 @@ def _reviewed(review: gate.Review) -> Mapping[str, Any]:
 
 
 def _read_report(path: Path) -> Mapping[str, Any]:
+    """A saved JSON report, size- and depth-bounded, its shapes checked before anything trusts them."""
+    from analyzer.limits import MAX_REPORT_BYTES, load_json, read_regular
+    from analyzer.review.diff import check_report
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UsageError(f"{path}: not a readable JSON report: {err}") from None
-    if not isinstance(data, dict) or data.get("schema_version") != 1 or "steps" not in data:
-        raise UsageError(f"{path}: not a layermap JSON report (schema_version 1)")
-    return data
+        data = load_json(read_regular(path, MAX_REPORT_BYTES).decode("utf-8"))
+    except (OSError, ValueError) as err:  # InputLimitError, UnicodeDecodeError, JSONDecodeError
+        reason = err.strerror if isinstance(err, OSError) else str(err)
+        raise UsageError(f"{path}: not a readable JSON report: {reason}") from None
+    try:
+        check_report(data)
+    except ValueError as err:
+        raise UsageError(f"{path}: not a layermap JSON report (schema_version 1): {err}") from None
+    return cast(Mapping[str, Any], data)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -161,6 +158,6 @@ def _summary(result: DiffResult) -> str:
     gate_text = "" if verdict is None else ("; gate passed" if verdict.passed else "; gate FAILED")
     return (
         f"layermap diff: {human_size(result.base.size)} -> {human_size(result.head.size)} "
-        f"({result.total_delta:+d} B), {changed} of {len(result.lines)} lines changed, "
+        f"({exact_size(result.total_delta, signed=True)}), {changed} of {len(result.lines)} lines changed, "
         f"{len(result.new_findings)} new findings{gate_text}"
     )

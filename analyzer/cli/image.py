@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from analyzer.cli.args import add_image_args
 from analyzer.cli.output import add_gate_args, add_output_args, finish
 from analyzer.cli.registry_args import add_registry_args, connect_engine, image_ref, registry_options
 from analyzer.cli.teaching import add_teaching_args, enrich, written_by
@@ -18,9 +19,7 @@ def add_parser(sub: Any) -> None:
         "image", help="map an existing image: by name/id, a docker save archive, or an OCI layout dir"
     )
     p.add_argument("image", metavar="IMAGE|ARCHIVE.tar|OCI_DIR")
-    p.add_argument("--dockerfile", metavar="FILE", help="the Dockerfile the image was built from")
-    p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
-    p.add_argument("--target", metavar="STAGE")
+    add_image_args(p)
     p.add_argument("--contents", action="store_true", help="also read layer contents: files, waste, secrets")
     p.add_argument("--files", type=int, metavar="N", help="with --contents: the N largest changes per step")
     add_registry_args(p)

@@ -12,7 +12,7 @@ from typing import TextIO
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
 from analyzer.model import Report
 from analyzer.render import RENDERERS, RenderOptions
-from analyzer.render.report import github
+from analyzer.render.report import findings, github
 from analyzer.review import gate
 from analyzer.units import human_size
 
@@ -20,7 +20,12 @@ from analyzer.units import human_size
 def add_output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=sorted(RENDERERS), default="table")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary line")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress and no summary line (a gate verdict is always printed)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -40,18 +45,31 @@ def add_gate_args(parser: argparse.ArgumentParser) -> None:
 
 
 def finish(review: gate.Review, args: argparse.Namespace) -> int:
-    """Write the reviewed report, then the gate's verdict on stderr; the exit code comes from it."""
+    """Write the reviewed report, then the gate's verdict on stderr; the exit code comes from it.
+
+    The verdict is printed even with ``-q``: a pre-commit hook or a CI step that fails must say why,
+    one line per failing finding (``FILE:LINE: severity rule: message``)."""
     emit(review.report, args)
-    if not args.quiet:
-        print(gate.summary_line(review.verdict, len(review.report.findings)), file=sys.stderr)
-    return EXIT_OK if review.verdict.passed else EXIT_GATE
+    verdict = review.verdict
+    print(gate.summary_line(verdict, len(review.report.findings)), file=sys.stderr)
+    for line in findings.gate_lines(verdict.failing, review.report.dockerfile_path):
+        print(line, file=sys.stderr)
+    return EXIT_OK if verdict.passed else EXIT_GATE
 
 
 def write_text(text: str, output: str | None) -> None:
-    """The report to ``-o FILE`` or stdout."""
+    """The report to ``-o FILE`` or stdout, as UTF-8 that is always valid.
+
+    Names and history text from an image may hold bytes that are not UTF-8 (surrogate escapes once
+    decoded): they are written as ``\\udcXX`` (``backslashreplace``), never as the raw bytes. The output
+    stays valid UTF-8 for CI logs, browsers and JSON parsers, JSON stays valid (``\\udcff`` is a JSON
+    escape, so ``layermap diff`` reads the same string back), and the byte is still visible. The text
+    is encoded before the file is opened, so a failure never leaves an empty report behind.
+    """
     if output:
+        data = text.encode("utf-8", "backslashreplace")
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            Path(output).write_bytes(data)
         except OSError as err:
             raise UsageError(f"{output}: cannot write the report: {err.strerror}") from None
     else:
@@ -80,17 +98,32 @@ def _colour(args: argparse.Namespace) -> bool:
     """ANSI colours only for a terminal reader: not with -o, a pipe, NO_COLOR or TERM=dumb."""
     if args.output or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
-    return sys.stdout.isatty()
+    return sys.stdout is not None and sys.stdout.isatty()  # None: stdout closed (>&-)
 
 
-def _write(stream: TextIO, text: str) -> None:
+def _write(stream: TextIO | None, text: str) -> None:
+    """``text`` to stdout in its encoding (unencodable characters backslash-escaped, see write_text).
+
+    A reader that went away (``layermap … | head``) is not an error of the analysis: the rest is
+    dropped and the exit code stands. Stdout closed (``>&-``) or failing (``/dev/full``) is exit 2:
+    the report the user asked for does not exist.
+    """
+    if stream is None:
+        raise UsageError("cannot write the report: stdout is closed")
     try:
-        stream.write(text)
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:  # a text-only stream (tests capture stdout this way)
+            stream.write(text)
+        else:
+            stream.flush()
+            buffer.write(text.encode(stream.encoding or "utf-8", "backslashreplace"))
         stream.flush()
     except BrokenPipeError:
-        # `layermap … | head`: the reader went away; that is not an error of the analysis.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())
+    except (OSError, ValueError) as err:  # ENOSPC, EBADF, a closed file object
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise UsageError(f"cannot write the report to stdout: {reason}") from None
 
 
 def summary_line(report: Report) -> str:

@@ -24,9 +24,11 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from analyzer.dockerfile import load, parse_build_args
     from analyzer.mapping.build import check_target
+    from analyzer.teaching.checks import validate
     from analyzer.teaching.predict import prediction_report
 
-    dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
+    dockerfile = load(args.dockerfile, parse_build_args(args.build_args), args.builder)
     check_target(dockerfile, args.target)
+    validate(dockerfile, args.builder, args.target)
     emit(prediction_report(dockerfile, args.dockerfile, args.builder, args.target), args)
     return EXIT_OK

@@ -1,6 +1,6 @@
 """Build progress on stderr: a live bar (rich) on a TTY, plain lines otherwise, nothing when quiet.
 
-The engine reports :class:`analyzer.engine.client.BuildProgress` events through a callback, so it holds no
+The engine reports :class:`analyzer.engine.options.BuildProgress` events through a callback, so it holds no
 UI code; this module turns them into output. Used only by the build-running commands in ``analyzer/cli/``
 (``build`` and ``diff``).
 """

@@ -10,8 +10,7 @@ from typing import Any
 
 from analyzer.cli.registry_args import add_registry_args, connect_engine, image_ref, registry_options
 from analyzer.errors import EXIT_OK, EngineError, UsageError
-
-FORMATS = ("table", "json", "markdown")
+from analyzer.render import FORMATS
 
 
 def add_parser(sub: Any) -> None:
@@ -25,7 +24,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--target", metavar="STAGE")
     p.add_argument("--no-engine", action="store_true", help="do not compare with the local engine")
     add_registry_args(p)
-    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--format", choices=FORMATS["pull"], default="table")
     p.add_argument("-o", "--output", metavar="FILE", help="write the view to FILE")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -37,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from analyzer.image.archive import is_archive_path
     from analyzer.image.pullplan import plan
     from analyzer.image.source import open_image
-    from analyzer.render.pull import FORMATS as RENDER
+    from analyzer.render import PULL_RENDERERS
 
     ref = image_ref(args, args.image)
     options = registry_options(args)
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     source = open_image(ref, is_archive_path(ref), connect_engine, options)
     engine, note = (None, None) if args.no_engine else _engine(source, remote_or_file)
     pulled = plan(source, ref, engine, options, _lines(args, source), note)
-    write_text(RENDER[args.format](pulled), args.output)
+    write_text(PULL_RENDERERS[args.format](pulled), args.output)
     if not args.quiet:
         have = sum(1 for la in pulled.layers if la.present)
         print(f"layermap pull: {len(pulled.layers)} layers, {have} already in the engine", file=sys.stderr)

@@ -8,8 +8,7 @@ import sys
 from typing import Any
 
 from analyzer.errors import EXIT_OK
-
-FORMATS = ("table", "json", "html")
+from analyzer.render import FORMATS
 
 
 def add_parser(sub: Any) -> None:
@@ -17,7 +16,7 @@ def add_parser(sub: Any) -> None:
         "store",
         help="the engine's images as one tree of shared layers: sizes, sharing, store vs images total",
     )
-    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--format", choices=FORMATS["store"], default="table")
     p.add_argument("-o", "--output", metavar="FILE", help="write the view to FILE")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -28,8 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from analyzer.cli.output import write_text
     from analyzer.cli.registry_args import connect_engine
     from analyzer.image.layerstore import check_store, read_layerdb
-    from analyzer.render.store import FORMATS as RENDER
-    from analyzer.teaching.store import StoreImage, build_tree
+    from analyzer.render import STORE_RENDERERS
+    from analyzer.teaching.store import StoreImage, StoreView, build_tree
 
     engine = connect_engine()
     info = engine.info()
@@ -42,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     computed = {n.chain_id: (n.diff_id, n.parent, n.size) for n in tree.nodes.values()}
     check = check_store(computed, read_layerdb(info), info.storage)
     described = {"address": info.address, "version": info.version, "storage": info.storage}
-    write_text(RENDER[args.format](tree, check, described), args.output)
+    write_text(STORE_RENDERERS[args.format](StoreView(tree, check, described)), args.output)
     if not args.quiet:
         print(
             f"layermap store: {len(tree.images)} images, {len(tree.nodes)} layers; "

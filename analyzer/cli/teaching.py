@@ -32,7 +32,7 @@ def enrich(report: Report, dockerfile: Dockerfile | None, args: argparse.Namespa
         raise UsageError("--explain needs --dockerfile: the lines to explain")
     if dockerfile is not None:
         report = replace(report, dockerfile_text=dockerfile.text)
-        if args.explain or args.format == "html":
+        if args.explain or args.format in ("html", "lesson"):
             report = explain(report, dockerfile, builder, getattr(args, "target", None))
     if args.layers and report.image is not None:
         report = replace(report, layerdb=layer_db(report.image, report.engine))

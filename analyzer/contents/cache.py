@@ -20,6 +20,7 @@ from pathlib import Path
 
 from analyzer.contents.listing import Entry, LayerListing, SecretHit
 from analyzer.contents.secrets import RULES_VERSION
+from analyzer.limits import MAX_CACHE_ENTRY, MAX_MEMBER_SIZE, load_json, read_regular
 
 FORMAT = 1
 _TRUE = {"1", "yes", "true", "on"}
@@ -87,9 +88,17 @@ class ListingCache:
 
 
 def _load(path: Path, diff_id: str) -> LayerListing | None:
+    """The listing in ``path``, or None (a miss, rebuilt and rewritten) for anything but a good entry:
+    decompression stops at MAX_CACHE_ENTRY (a zlib bomb costs nothing), nesting is bounded and every
+    entry's fields are checked, so a tampered cache can slow layermap down but never feed it."""
     try:
-        data = json.loads(zlib.decompress(path.read_bytes()).decode("utf-8", "surrogateescape"))
-    except (OSError, ValueError, zlib.error):
+        raw = read_regular(path, MAX_CACHE_ENTRY)
+        inflater = zlib.decompressobj()
+        text = inflater.decompress(raw, MAX_CACHE_ENTRY)
+        if inflater.unconsumed_tail or not inflater.eof:
+            return None
+        data = load_json(text.decode("utf-8", "surrogateescape"), limit=8)
+    except (OSError, ValueError, zlib.error):  # InputLimitError is a ValueError
         return None
     if (
         not isinstance(data, dict)
@@ -103,4 +112,22 @@ def _load(path: Path, diff_id: str) -> LayerListing | None:
         hits = tuple(SecretHit._make(item) for item in data["secrets"])
     except (KeyError, TypeError):
         return None
+    if not all(map(_good_entry, entries)) or not all(type(p) is str and type(x) is str for p, x in hits):
+        return None
     return LayerListing(diff_id, entries, hits)
+
+
+_KINDS = frozenset("fhldwoc")
+
+
+def _good_entry(entry: Entry) -> bool:
+    path, kind, size, mtime, link = entry
+    return (
+        type(path) is str
+        and type(kind) is str
+        and kind in _KINDS
+        and type(size) is int
+        and 0 <= size <= MAX_MEMBER_SIZE
+        and type(mtime) in (int, float)
+        and type(link) is str
+    )

@@ -92,7 +92,14 @@ def archive_listings(path: str | Path, image: Image, cache: ListingCache) -> lis
     missing = _missing(image.diff_ids, found)
     path = Path(path)
     if missing and path.is_dir():
+        root = path.resolve()
         for blob in sorted((path / "blobs").rglob("*")):
+            # A symlinked blob may point anywhere on disk: as for the image itself, only files inside
+            # the layout are read (and a FIFO or device is never opened: is_file() is False for them).
+            if blob.is_symlink() and not blob.resolve().is_relative_to(root):
+                raise ArchiveError(
+                    f"{path}: {blob.relative_to(path).as_posix()!r} points outside the directory"
+                )
             if blob.is_file() and missing:
                 with blob.open("rb") as stream:
                     listing = _scan_blob(FileFeed(stream), set(missing), str(blob))

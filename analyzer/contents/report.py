@@ -12,6 +12,7 @@ from dataclasses import replace
 from analyzer.contents import waste as waste_mod
 from analyzer.contents.changes import walk
 from analyzer.contents.dive import dive_figures
+from analyzer.contents.filetree import file_tree
 from analyzer.contents.listing import LayerListing
 from analyzer.contents.records import LayerChanges
 from analyzer.i18n import _
@@ -39,7 +40,8 @@ def add_contents(report: Report, listings: Sequence[LayerListing], top_n: int = 
         for step in report.steps
     )
     findings = _secret_findings(listings, line_of, walked.removed_at)
-    return replace(report, steps=steps, waste=waste, findings=(*report.findings, *findings))
+    tree = file_tree(listings)
+    return replace(report, steps=steps, waste=waste, findings=(*report.findings, *findings), file_tree=tree)
 
 
 def _summary(changes: LayerChanges) -> FileSummary:

@@ -6,21 +6,24 @@ chunk by chunk (handing each piece, as a zero-copy ``memoryview``, to an optiona
 hash), so the per-byte work is whatever the sink does and the per-entry work is one header parse.
 
 Formats: ustar, GNU (long names ``L``/``K``, base-256 numbers) and PAX (``x`` and ``g`` records for
-path, linkpath, size, mtime). The feeds are in ``feeds.py``.
+path, linkpath, size, mtime). The feeds are in ``feeds.py``. Headers obey the limits ``tarfile`` is held
+to under ``image/archive`` (:mod:`analyzer.limits`): one policy, so both readers accept the same tars.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Iterator
+from typing import NamedTuple, TypeVar
 
 from analyzer.contents.feeds import BoundedFeed, ChunkFeed, Feed, FeedFile, FileFeed, HashFeed, Sink
+from analyzer.limits import InputLimitError, check_extended_size, check_member_size, pax_number
 
 BLOCK = 512
 _ZERO_BLOCK = bytes(BLOCK)
 _HEADER_ONLY = frozenset("123456")
 _META = frozenset("xgLK")  # PAX records (per file, global), GNU long name and long link target
+_T = TypeVar("_T")
 _KIND = ["0"] + [chr(i) for i in range(1, 256)]  # typeflag byte -> str; NUL is an old regular file
 
 __all__ = [  # the feeds too: readers and feeds are used together
@@ -59,13 +62,21 @@ class Header(NamedTuple):
 def _number(field: bytes) -> int:
     """A numeric header field: octal text, or GNU base-256 when the first byte has its high bit set."""
     if field[0] & 0x80:
+        # GNU base-256, read as tarfile reads it: 0x80 leads a positive number, 0xff a two's complement.
         value = int.from_bytes(field[1:], "big")
-        return -value if field[0] & 0x40 else value
+        if field[0] == 0x80:
+            return value
+        if field[0] == 0xFF:
+            return value - (1 << (8 * (len(field) - 1)))
+        raise TarFormatError("a header number has an invalid base-256 marker")
     try:
         return int(field.rstrip(b"\0 ") or b"0", 8)  # the usual "0000644\0": one C call
     except ValueError:
         text = field.split(b"\0", 1)[0].strip()  # text after a NUL is ignored, as tar does
-        return int(text, 8) if text else 0
+        try:
+            return int(text, 8) if text else 0
+        except ValueError:
+            raise TarFormatError(f"a header number is not octal ({text[:12]!r})") from None
 
 
 def _text(field: bytes) -> str:
@@ -80,8 +91,9 @@ def _pax_records(data: bytes) -> dict[str, str]:
         space = data.find(b" ", pos)
         if space < 0:
             break
-        length = int(data[pos:space])
-        if length <= 0:
+        digits = data[pos:space]
+        length = int(digits) if digits.isdigit() else 0
+        if length <= space - pos or pos + length > len(data):
             raise TarFormatError("bad PAX record length")
         key, _, value = data[space + 1 : pos + length - 1].partition(b"=")
         records[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
@@ -95,8 +107,18 @@ def _check(block: bytes) -> None:
     # (a header's sum is at most 130,560, so only two values share a residue).
     field = block[148:156]
     expected = ((zlib.adler32(block) & 0xFFFF) - 1 - sum(field) + 256) % 65521
-    if _number(field) % 65521 != expected:
+    if _number(field) % 65521 != expected and not _signed_sum_matches(block):
         raise TarFormatError("bad tar header checksum")
+
+
+def _signed_sum_matches(block: bytes) -> bool:
+    """Old Sun and some other tars summed signed bytes; ``tarfile`` accepts either sum, and so do we."""
+    unsigned = sum(block[:148]) + 256 + sum(block[156:])
+    signed = unsigned - 256 * sum(1 for b in block[:148] + block[156:] if b >= 128)
+    try:
+        return _number(block[148:156]) == signed
+    except ValueError:
+        return False
 
 
 class TarReader:
@@ -156,7 +178,7 @@ class TarReader:
                 if pax is None and self._globals:
                     pax = dict(self._globals)
                 return self._member(block, kind, pax, long_name, long_link)
-            data = self._meta(_number(block[124:136]))
+            data = self._meta(_limited(check_extended_size, _number(block[124:136])))
             if kind in "xg":
                 records = _pax_records(data)
                 if kind == "g":
@@ -180,6 +202,7 @@ class TarReader:
         header = _decode(block, kind)
         if name is not None or link is not None or pax:
             header = _extended(header, pax or {}, name, link)
+        _limited(check_member_size, header.size)
         # Links, devices, directories and FIFOs never have a body, whatever their size field says
         # (Go's archive/tar, which wrote these layers, reads them the same way).
         size_in_archive = 0 if kind in _HEADER_ONLY else header.size
@@ -199,7 +222,9 @@ def plain_header(block: bytes) -> Header:
     kind = _KIND[block[156]]
     if kind in _META:
         raise TarFormatError("an extended header without the member it describes")
-    return _decode(block, kind)
+    header = _decode(block, kind)
+    _limited(check_member_size, header.size)
+    return header
 
 
 def _decode(block: bytes, kind: str) -> Header:
@@ -216,6 +241,14 @@ def _extended(header: Header, pax: dict[str, str], name: str | None, link: str |
     return header._replace(
         name=pax.get("path", name if name is not None else header.name),
         linkname=pax.get("linkpath", link if link is not None else header.linkname),
-        size=int(pax["size"]) if "size" in pax else header.size,
-        mtime=float(pax["mtime"]) if "mtime" in pax else header.mtime,
+        size=int(_limited(pax_number, "size", pax["size"])) if "size" in pax else header.size,
+        mtime=_limited(pax_number, "mtime", pax["mtime"]) if "mtime" in pax else header.mtime,
     )
+
+
+def _limited(check: Callable[..., _T], *args: object) -> _T:
+    """Run a check of :mod:`analyzer.limits`; its complaint becomes a TarFormatError."""
+    try:
+        return check(*args)
+    except InputLimitError as exc:
+        raise TarFormatError(str(exc)) from None

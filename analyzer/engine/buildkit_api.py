@@ -2,8 +2,9 @@
 
 The docker SDK cannot drive BuildKit (it has no session support), but the endpoint builds without a
 session when the context is uploaded as a tar, on Docker 20.10 and later. The stream is decoded by
-``buildtrace.py``; this module only prepares the upload, sends it, streams the JSON messages, and
-translates transport and HTTP errors into the project's errors.
+:mod:`analyzer.engine.buildkit_trace`; this module translates the build options into the query
+(:func:`build_params`), prepares the upload, sends it through the SDK client's HTTP session, streams the
+JSON messages, and translates transport and HTTP errors into the project's errors.
 
 The context tar mirrors the SDK's (``.dockerignore`` applied through ``docker.utils.build``, a
 Dockerfile outside the context added under a generated name), with two BuildKit constraints measured
@@ -23,16 +24,17 @@ import json
 import os
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import requests
 
 from analyzer.engine.buildkit_trace import TraceParser
-from analyzer.engine.classic_stream import BuildProgress
+from analyzer.engine.options import BuildOptions, ProgressCallback, deliver
 from analyzer.engine.sdk import docker, error_reason, exclude_paths, sigint_deferred
 from analyzer.errors import EngineError, UsageError
+from analyzer.limits import MAX_CONFIG_BYTES, read_regular
 from analyzer.model import BuildResult, Dockerfile
 
 __all__ = ["build_buildkit", "build_messages", "build_params"]
@@ -44,32 +46,25 @@ def build_buildkit(
     client: docker.APIClient,
     address: str,
     dockerfile: Dockerfile,
-    context: Path,
-    dockerfile_path: Path,
-    *,
-    build_args: Mapping[str, str] | None = None,
-    target: str | None = None,
-    network: str | None = None,
-    no_cache: bool = False,
-    platform: str | None = None,
-    tag: str | None = None,
-    on_progress: Callable[[BuildProgress], None] | None = None,
+    options: BuildOptions,
+    on_progress: ProgressCallback | None = None,
 ) -> BuildResult:
-    """Build with BuildKit; a failing step is data (``result.failure``), not an error.
+    """Build with BuildKit; ``dockerfile`` is ``options.dockerfile`` as parsed. A failing step is data
+    (``result.failure``), not an error.
 
     Raises DockerfileError / UsageError when the engine refuses the Dockerfile or an option before
     building, EngineError when the engine cannot be reached or the stream ends early, and re-raises
     KeyboardInterrupt after dropping the connection (which makes the daemon cancel the build).
     """
-    parser = TraceParser(dockerfile, target)
-    params = build_params(
-        build_args=build_args, target=target, network=network, no_cache=no_cache, platform=platform, tag=tag
-    )
-    with build_messages(client, address, context, dockerfile_path, params, dockerfile.text) as messages:
+    parser = TraceParser(dockerfile, options.target)
+    path = options.dockerfile
+    with build_messages(
+        client, address, options.context, path, build_params(options), dockerfile.text
+    ) as messages:
         for message in messages:
-            _deliver(parser.feed(message), on_progress)
-    _deliver(parser.finish(), on_progress)
-    rejected = parser.rejection(str(dockerfile_path), address)
+            deliver(parser.feed(message), on_progress)
+    deliver(parser.finish(), on_progress)
+    rejected = parser.rejection(str(path), address)
     if rejected is not None:
         raise rejected
     if not parser.complete:
@@ -77,29 +72,19 @@ def build_buildkit(
     return parser.result()
 
 
-def _deliver(events: list[BuildProgress], on_progress: Callable[[BuildProgress], None] | None) -> None:
-    if on_progress is not None:
-        for event in events:
-            on_progress(event)
-
-
-def build_params(
-    *,
-    build_args: Mapping[str, str] | None = None,
-    target: str | None = None,
-    network: str | None = None,
-    no_cache: bool = False,
-    platform: str | None = None,
-    tag: str | None = None,
-) -> dict[str, str]:
-    """The query parameters of ``POST /build``, named as the docker SDK's ``build`` sends them."""
+def build_params(options: BuildOptions) -> dict[str, str]:
+    """The query parameters of ``POST /build`` for ``options``, named as the docker SDK's ``build`` sends
+    them (the Dockerfile's name inside the uploaded context is added by :func:`build_messages`)."""
     params = {"version": "2", "rm": "1", "forcerm": "1"}
-    optional = {"t": tag, "target": target, "networkmode": network, "platform": platform}
+    optional = {
+        "t": options.tag,
+        "target": options.target,
+        "networkmode": options.network,
+        "platform": options.platform,
+        "nocache": "1" if options.no_cache else None,
+        "buildargs": json.dumps(dict(options.build_args)) if options.build_args else None,
+    }
     params.update({key: value for key, value in optional.items() if value})
-    if build_args:
-        params["buildargs"] = json.dumps(dict(build_args))
-    if no_cache:
-        params["nocache"] = "1"
     return params
 
 
@@ -144,7 +129,7 @@ def _context_tar(
     try:
         name, extra = _dockerfile_entry(context, dockerfile_path, dockerfile_text)
         # Short names first: see the module docstring on what BuildKit reads as a tar.
-        files = sorted(exclude_paths(root, _dockerignore(context), dockerfile=name), key=_tar_order)
+        files = sorted(exclude_paths(root, read_dockerignore(context), dockerfile=name), key=_tar_order)
         with tempfile.TemporaryFile(prefix="layermap-context-") as body:
             with tarfile.open(fileobj=body, mode="w", format=tarfile.GNU_FORMAT) as tar:
                 if extra is not None:
@@ -180,11 +165,18 @@ def _dockerfile_entry(context: Path, dockerfile: Path, text: str | None) -> tupl
     return f".dockerfile.{hashlib.sha256(data).hexdigest()[:40]}", data
 
 
-def _dockerignore(context: Path) -> list[str]:
+def read_dockerignore(context: Path) -> list[str]:
+    """The context's ``.dockerignore`` patterns; a UsageError naming the file when it cannot be read
+    (not UTF-8, a FIFO, over MAX_CONFIG_BYTES): the classic path checks it with this before the SDK,
+    which would block on a FIFO and raise UnicodeDecodeError on bad bytes."""
+    path = context / ".dockerignore"
     try:
-        text = (context / ".dockerignore").read_text(encoding="utf-8")
+        text = read_regular(path, MAX_CONFIG_BYTES).decode("utf-8")
     except FileNotFoundError:
         return []
+    except (OSError, ValueError) as exc:  # unreadable, a FIFO, too large, not UTF-8
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise UsageError(f"{path}: cannot read the .dockerignore: {reason}") from None
     # The SDK's reading: stripped lines, blank lines and comments dropped.
     return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
 

@@ -35,7 +35,8 @@ from google.protobuf import (  # type: ignore[import-untyped]
     timestamp_pb2,
 )
 
-from analyzer.engine.classic_stream import OUTPUT_TAIL, BuildProgress
+from analyzer.engine.classic_stream import OUTPUT_TAIL
+from analyzer.engine.options import BuildProgress
 from analyzer.errors import DockerfileError, EngineError, LayermapError, UsageError
 from analyzer.model import BuildFailure, BuildResult, Dockerfile, Instruction, Stage, StepEvent
 

@@ -25,13 +25,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer.engine.buildkit_api import _deliver
 from analyzer.engine.buildx_plain import PlainProgress
-from analyzer.engine.classic_stream import BuildProgress
+from analyzer.engine.options import BuildOptions, ProgressCallback, deliver
 from analyzer.engine.sdk import sigint_deferred
 from analyzer.errors import EngineError, UsageError
 from analyzer.model import BuildResult, Dockerfile
@@ -156,65 +155,48 @@ def _probe(command: tuple[str, ...], origin: str) -> Buildx | None:
 # ---------------------------------------------------------------------- the build
 
 
-def build_command(
-    buildx: Buildx,
-    context: Path,
-    dockerfile_path: Path,
-    files: tuple[Path, Path],
-    *,
-    build_args: Mapping[str, str] | None = None,
-    target: str | None = None,
-    network: str | None = None,
-    no_cache: bool = False,
-    platform: str | None = None,
-    tag: str | None = None,
-) -> list[str]:
-    """The ``docker buildx build`` command line; ``files`` are the iidfile and the metadata file."""
+def build_command(buildx: Buildx, options: BuildOptions, files: tuple[Path, Path]) -> list[str]:
+    """The ``docker buildx build`` command line for ``options``; ``files`` are the iidfile and the
+    metadata file."""
     iidfile, metadata = files
     argv = [*buildx.command, "build", "--builder", "default", "--progress=plain", "--provenance=false"]
-    argv += ["--iidfile", str(iidfile), "--metadata-file", str(metadata), "-f", str(dockerfile_path)]
-    for key, value in (build_args or {}).items():
+    argv += ["--iidfile", str(iidfile), "--metadata-file", str(metadata), "-f", str(options.dockerfile)]
+    for key, value in options.build_args.items():
         argv += ["--build-arg", f"{key}={value}"]  # always with "=": a bare KEY would read our env
-    optional = {"--target": target, "--network": network, "--platform": platform, "-t": tag}
+    optional = {
+        "--target": options.target,
+        "--network": options.network,
+        "--platform": options.platform,
+        "-t": options.tag,
+    }
     argv += [part for flag, value in optional.items() if value for part in (flag, value)]
-    if no_cache:
+    if options.no_cache:
         argv.append("--no-cache")
-    return [*argv, str(context)]
+    return [*argv, str(options.context)]
 
 
 def build_with_buildx(
     buildx: Buildx,
     address: str,
     dockerfile: Dockerfile,
-    context: Path,
-    dockerfile_path: Path,
-    *,
-    build_args: Mapping[str, str] | None = None,
-    target: str | None = None,
-    network: str | None = None,
-    no_cache: bool = False,
-    platform: str | None = None,
-    tag: str | None = None,
-    on_progress: Callable[[BuildProgress], None] | None = None,
+    options: BuildOptions,
+    on_progress: ProgressCallback | None = None,
 ) -> BuildResult:
-    """Build with buildx; a failing step is data (``result.failure``), as on the Engine API path.
+    """Build with buildx (``dockerfile`` is ``options.dockerfile`` as parsed); a failing step is data
+    (``result.failure``), as on the Engine API path.
 
     Raises DockerfileError / UsageError when the Dockerfile or an option is refused, EngineError when
     buildx cannot run or reach the engine, and re-raises KeyboardInterrupt once buildx has stopped.
     """
-    if not context.is_dir():
-        raise UsageError(f"cannot read the build context {context}: not a folder")
-    parser = PlainProgress(dockerfile, target)
+    if not options.context.is_dir():
+        raise UsageError(f"cannot read the build context {options.context}: not a folder")
+    parser = PlainProgress(dockerfile, options.target)
     with tempfile.TemporaryDirectory(prefix="layermap-buildx-") as tmp:
         files = (Path(tmp, "iid"), Path(tmp, "metadata.json"))
-        argv = build_command(
-            buildx, context, dockerfile_path, files, build_args=build_args, target=target,
-            network=network, no_cache=no_cache, platform=platform, tag=tag,
-        )  # fmt: skip
-        code = _run(argv, environment(address), parser, on_progress)
+        code = _run(build_command(buildx, options, files), environment(address), parser, on_progress)
         image_id = _image_id(*files) if code == 0 else None
-    _deliver(parser.finish(), on_progress)
-    return _outcome(parser, code, image_id, (str(dockerfile_path), address), on_progress)
+    deliver(parser.finish(), on_progress)
+    return _outcome(parser, code, image_id, (str(options.dockerfile), address), on_progress)
 
 
 def environment(address: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -228,7 +210,7 @@ def _run(
     argv: Sequence[str],
     env: Mapping[str, str],
     parser: PlainProgress,
-    on_progress: Callable[[BuildProgress], None] | None,
+    on_progress: ProgressCallback | None,
 ) -> int:
     """Run buildx, feeding its stderr to ``parser`` as it comes; return its exit code."""
     try:
@@ -242,7 +224,7 @@ def _run(
         try:
             # Split by bytes, decode each line: a UTF-8 character is never cut.
             for raw in iter(process.stderr.readline, b""):
-                _deliver(parser.feed(raw.decode("utf-8", "replace")), on_progress)
+                deliver(parser.feed(raw.decode("utf-8", "replace")), on_progress)
             return process.wait()
         except BaseException:
             _stop(process)
@@ -284,13 +266,13 @@ def _outcome(
     code: int,
     image_id: str | None,
     where: tuple[str, str],
-    on_progress: Callable[[BuildProgress], None] | None,
+    on_progress: ProgressCallback | None,
 ) -> BuildResult:
     path, address = where
     if code == 0:
         if image_id is None:
             raise EngineError(f"docker buildx build against {address} succeeded but named no image")
-        _deliver(parser.image(image_id), on_progress)
+        deliver(parser.image(image_id), on_progress)
         return parser.result()
     rejected = parser.rejection(path, address)
     if rejected is not None:

@@ -19,9 +19,8 @@ right after ``#N``. Blank lines are ignored (the printer also writes one to end 
 so is every line without ``#`` except the final ``ERROR:``, which buildx writes itself.
 
 Everything else is :class:`analyzer.engine.buildkit_trace.TraceParser`'s: each line becomes a vertex
-snapshot or an
-output chunk, so the vertex → Dockerfile line mapping, progress events, cache hits, durations and the
-failure (exit code from the message text) are the same as on the Engine API path.
+snapshot or an output chunk, so the vertex → Dockerfile line mapping, progress events, cache hits,
+durations and the failure (exit code from the message text) are the same as on the Engine API path.
 """
 
 from __future__ import annotations
@@ -33,7 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from analyzer.engine.buildkit_trace import IMAGE_ID, LogChunk, TraceParser, VertexUpdate
-from analyzer.engine.classic_stream import OUTPUT_TAIL, BuildProgress
+from analyzer.engine.classic_stream import OUTPUT_TAIL
+from analyzer.engine.options import BuildProgress
 from analyzer.errors import EngineError, LayermapError, UsageError
 from analyzer.model import BuildResult, Dockerfile
 

@@ -17,20 +17,35 @@ Besides, a ``Step N/M`` line counts only after the previous step printed its id 
 none), with N one more and M unchanged; a ``Running in`` naming a container already seen is ignored.
 
 Image ids in the text are informative only: the result's ``stage_image_ids`` come from ``aux.ID``.
+
+Text outside a step (before ``Step 1/N``, between steps, after the last) is not structure but engine
+warnings (e.g. ``[WARNING]: Empty continuation line``, coloured: the reset code lands in front of
+``Step 1/N``): :attr:`BuildResult.warnings`. Memory is bounded whatever a RUN prints: the last
+:data:`KEEP_LINES` lines of at most :data:`LINE_CHARS` characters, and text is joined once per line.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from analyzer.engine.options import BuildProgress
 from analyzer.model import BuildFailure, BuildResult, StepEvent
 
 OUTPUT_TAIL = 20
 """Lines of a failing step's output kept in :attr:`BuildFailure.output_tail`."""
+KEEP_LINES = 1000
+"""Lines of the stream kept (the newest): the failure's tail, :attr:`BuildResult.log` and rollbacks."""
+LINE_CHARS = 8192
+"""Characters kept of each line (its end: what a terminal shows last, and a close glued after output)."""
+STEP_LINE_CHARS = 16 * 1024 * 1024
+"""An incomplete line outside a container may be a ``Step`` echoing a long instruction (≤ 10 MiB)."""
+MAX_WARNINGS = 20
+"""Engine lines outside steps kept as warnings."""
 
 _STEP = re.compile(r"Step (\d+)/(\d+) : (.*)")
 _RUNNING = re.compile(r" ---> Running in ([0-9a-f]{12})")
@@ -39,30 +54,9 @@ _CACHE = " ---> Using cache"
 # Search, not match: output without a trailing newline glues itself in front of the real line.
 # 20.10 prints "Removing intermediate container <cid>"; 26.1 " ---> Removed intermediate container <cid>".
 _CLOSE = re.compile(r"(?: ---> )?(?:Removing|Removed) intermediate container ([0-9a-f]{12})$")
-
-
-@dataclass(frozen=True)
-class BuildProgress:
-    """One progress event for the CLI's display; never needed for the analysis itself.
-
-    Events follow the stream live, so RUN output that fakes builder lines can briefly look like later
-    steps; when the container's real close arrives, a ``step`` event for the earlier step number and
-    ``output`` events for the faked lines follow. A display should simply show the latest event.
-    """
-
-    kind: str
-    """``step`` (a step started), ``cached`` (cache hit), ``output`` (a line printed by the step),
-    ``step-done`` (the step's image was committed) or ``stage-done`` (a stage's image is ready)."""
-    step: int | None
-    """The ``N`` of ``Step N/M``; None before the first step."""
-    total: int | None
-    """The ``M`` of ``Step N/M``."""
-    text: str = ""
-    """The step's instruction as the builder echoed it."""
-    elapsed_s: float = 0.0
-    """Seconds since the build started."""
-    line: str | None = None
-    """``output``: the line; ``step-done``: the printed short id; ``stage-done``: the full image id."""
+_CLOSE_CHARS = 64
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_NOT_WARNINGS = ("Successfully built ", "Successfully tagged ")
 
 
 @dataclass
@@ -95,6 +89,15 @@ class _Step:
         return None
 
 
+@dataclass
+class _Line:
+    """A kept line of the stream: its number since the start, its text (cut), output or builder."""
+
+    index: int
+    text: str
+    output: bool
+
+
 class StreamParser:
     """Feed it every decoded message in order; read :meth:`result` at the end."""
 
@@ -103,14 +106,16 @@ class StreamParser:
         self._tail = tail
         self._t0 = clock()
         self._last = self._t0
-        self._buffer = ""
-        self._lines: list[str] = []
-        self._is_output: list[bool] = []
+        self._pending: list[str] = []
+        self._pending_len = 0
+        self._count = 0
+        self._kept: deque[_Line] = deque(maxlen=KEEP_LINES)
         self._steps: list[_Step] = []
         self._open: str | None = None
         self._stage_ids: list[str] = []
         self._failure: BuildFailure | None = None
         self._events: list[BuildProgress] = []
+        self._warnings: list[tuple[int, str]] = []
 
     # ------------------------------------------------------------------ public
 
@@ -119,9 +124,7 @@ class StreamParser:
         self._last = self._clock()
         text = message.get("stream")
         if isinstance(text, str):
-            *lines, self._buffer = (self._buffer + text).split("\n")
-            for line in lines:
-                self._line(line)
+            self._text(text)
         elif "error" in message or "errorDetail" in message:
             self._flush()
             self._fail(message)
@@ -138,6 +141,11 @@ class StreamParser:
         self._flush()
         events, self._events = self._events, []
         return events
+
+    @property
+    def retained_chars(self) -> int:
+        """Characters of stream text held right now (bounded: see the module docstring)."""
+        return self._pending_len + sum(len(line.text) for line in self._kept)
 
     @property
     def container_ids(self) -> tuple[str, ...]:
@@ -179,18 +187,40 @@ class StreamParser:
             stage_image_ids=tuple(self._stage_ids),
             steps=tuple(steps),
             failure=self._failure,
-            log=tuple(self._lines),
+            log=tuple(line.text for line in self._kept),
+            warnings=tuple(text for _index, text in self._warnings),
         )
 
     # ------------------------------------------------------------------ lines
 
+    def _text(self, text: str) -> None:
+        """Split into lines, joining an incomplete line's pieces once, when its newline arrives."""
+        start = 0
+        while (end := text.find("\n", start)) >= 0:
+            piece = text[start:end]
+            if self._pending:
+                piece = "".join(self._pending) + piece
+                self._pending, self._pending_len = [], 0
+            self._line(piece)
+            start = end + 1
+        if start < len(text):
+            self._pending.append(text[start:])
+            self._pending_len += len(text) - start
+            limit = LINE_CHARS if self._open is not None else STEP_LINE_CHARS
+            if self._pending_len > 2 * limit or (self._pending_len > limit and len(self._pending) > 64):
+                # Only the line's end matters (a glued close, what a terminal shows last).
+                kept = "".join(self._pending)[-LINE_CHARS:]
+                self._pending, self._pending_len = [kept], len(kept)
+
     def _flush(self) -> None:
-        if self._buffer:
-            line, self._buffer = self._buffer, ""
+        if self._pending:
+            line = "".join(self._pending)
+            self._pending, self._pending_len = [], 0
             self._line(line)
 
     def _line(self, line: str) -> None:
-        close = _CLOSE.search(line)
+        # A close is at the line's end: searching only there keeps long output lines cheap.
+        close = _CLOSE.search(line, max(0, len(line) - _CLOSE_CHARS))
         if close and close.start() > 0 and self._is_close(close.group(1)):
             # Output without a trailing newline, then the real builder line: split them.
             self._line(line[: close.start()])
@@ -218,27 +248,30 @@ class StreamParser:
     def _builder_line(self, line: str) -> None:
         """A line while no container runs: builder text, or (after a faked close) output."""
         step = self._steps[-1] if self._steps else None
-        if (m := _STEP.fullmatch(line)) and self._accepts_step(int(m[1]), int(m[2])):
-            self._start_step(line, int(m[1]), int(m[2]), m[3])
+        plain = _ANSI.sub("", line)
+        if (m := _STEP.fullmatch(plain)) and self._accepts_step(int(m[1]), int(m[2])):
+            self._start_step(plain, int(m[1]), int(m[2]), m[3])
             return
+        self._record(line, output=False)
         if step is None or step.has("id"):
-            self._record(line, output=False)
-            return
-        if (m := _RUNNING.fullmatch(line)) and m[1] not in self.container_ids:
-            self._record(line, output=False)
-            step.events.append(("run", m[1], len(self._lines) - 1))
+            self._outside(plain)
+        elif (m := _RUNNING.fullmatch(line)) and m[1] not in self.container_ids:
+            step.events.append(("run", m[1], self._count - 1))
             self._open = m[1]
         elif line == _CACHE:
-            self._record(line, output=False)
-            step.events.append(("cache", "", len(self._lines) - 1))
+            step.events.append(("cache", "", self._count - 1))
             self._emit("cached")
         elif m := _SHORT_ID.fullmatch(line):
-            self._record(line, output=False)
-            step.events.append(("id", m[1], len(self._lines) - 1))
+            step.events.append(("id", m[1], self._count - 1))
             step.ended = self._last
             self._emit("step-done", line=m[1])
-        else:
-            self._record(line, output=False)
+
+    def _outside(self, plain: str) -> None:
+        """Engine text outside any step: not structure; kept as a warning (the builder's own
+        ``Successfully …`` lines aside)."""
+        text = plain.strip()
+        if text and not text.startswith(_NOT_WARNINGS) and len(self._warnings) < MAX_WARNINGS:
+            self._warnings.append((self._count - 1, text[:LINE_CHARS]))
 
     def _accepts_step(self, number: int, total: int) -> bool:
         """A real ``Step N/M`` follows the previous step's id (global ARGs print none), N+1, same M."""
@@ -250,21 +283,21 @@ class StreamParser:
 
     def _start_step(self, line: str, number: int, total: int, text: str) -> None:
         self._record(line, output=False)
-        self._steps.append(_Step(number, total, text, self._last, len(self._lines) - 1))
+        self._steps.append(_Step(number, total, text, self._last, self._count - 1))
         self._emit("step")
 
     def _close(self, line: str, cid: str) -> None:
         self._record(line, output=False)
-        self._steps[-1].events.append(("close", cid, len(self._lines) - 1))
+        self._steps[-1].events.append(("close", cid, self._count - 1))
         self._open = None
 
     def _output(self, line: str) -> None:
         self._record(line, output=True)
-        self._emit("output", line=line)
+        self._emit("output", line=line[-LINE_CHARS:])
 
     def _record(self, line: str, *, output: bool) -> None:
-        self._lines.append(line)
-        self._is_output.append(output)
+        self._kept.append(_Line(self._count, line[-LINE_CHARS:], output))
+        self._count += 1
 
     def _rollback(self, cid: str) -> None:
         """``cid`` closes again: its first close was output, and so is everything since."""
@@ -275,11 +308,12 @@ class StreamParser:
         step.events = [event for event in step.events if event[2] < first]
         step.ended = None
         self._open = cid
+        self._warnings = [(index, text) for index, text in self._warnings if index < first]
         self._emit("step")
-        for index in range(first, len(self._lines)):
-            if not self._is_output[index]:
-                self._is_output[index] = True
-                self._emit("output", line=self._lines[index])
+        for line in self._kept:  # lines older than the kept tail are gone: bounded memory wins
+            if line.index >= first and not line.output:
+                line.output = True
+                self._emit("output", line=line.text)
 
     # ------------------------------------------------------------------ failure / progress
 
@@ -302,12 +336,12 @@ class StreamParser:
 
     def _output_tail(self, start: int) -> tuple[str, ...]:
         tail: list[str] = []
-        for index in range(len(self._lines) - 1, start - 1, -1):
-            if len(tail) == self._tail:
+        for line in reversed(self._kept):
+            if len(tail) == self._tail or line.index < start:
                 break
-            if self._is_output[index]:
+            if line.output:
                 # A progress bar redraws with \r: keep what a terminal would finally show.
-                tail.append(self._lines[index].rstrip("\r").rsplit("\r", 1)[-1])
+                tail.append(line.text.rstrip("\r").rsplit("\r", 1)[-1])
         return tuple(reversed(tail))
 
     def _emit(self, kind: str, line: str | None = None) -> None:

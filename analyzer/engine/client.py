@@ -1,8 +1,12 @@
-"""The only module that talks to the Docker engine (docker SDK's low-level ``APIClient``).
+"""The connected engine: :func:`connect`, and :class:`Engine` for reading images and starting builds.
 
-It builds with the classic builder (progress through a callback, parsing in ``buildstream.py``), reads
-images (inspect + history + the image configuration) and classic ``Parent`` chains, and translates every
-SDK / transport error into the project's errors at this boundary: callers never see a docker exception.
+``Engine`` reads images (inspect, history, the configuration from an export), classic ``Parent``
+chains and exports, through the docker SDK's low-level ``APIClient``, translating every SDK / transport
+error into the project's errors at this boundary: callers never see a docker exception. Its two build
+entry points take one :class:`~analyzer.engine.options.BuildOptions`: ``build_classic`` runs
+:mod:`analyzer.engine.classic` (SDK ``build``), ``build_buildkit`` chooses between
+:mod:`analyzer.engine.buildkit_api` (which POSTs ``/build`` itself, through the same client's session)
+and :mod:`analyzer.engine.buildx` (a ``docker buildx build`` subprocess aimed at the same engine).
 """
 
 from __future__ import annotations
@@ -11,25 +15,30 @@ import contextlib
 import hashlib
 import io
 import os
-import re
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import requests.exceptions
-import urllib3.exceptions
-
-from analyzer.engine.classic_stream import BuildProgress, StreamParser, command_matches, failing_stage_steps
+from analyzer.engine import classic
+from analyzer.engine.classic_stream import command_matches, failing_stage_steps
 from analyzer.engine.context import Endpoint
 from analyzer.engine.context import resolve as resolve_endpoint
-from analyzer.engine.sdk import docker, error_reason, kwargs_from_env, sigint_deferred
-from analyzer.errors import DockerfileError, EngineError, ImageNotFound, UsageError
+from analyzer.engine.options import BuildOptions, ProgressCallback
+from analyzer.engine.sdk import (
+    TRANSPORT_ERRORS,
+    answer_seconds,
+    bound_answers,
+    docker,
+    engine_error,
+    error_reason,
+    kwargs_from_env,
+    response_of,
+)
+from analyzer.errors import EngineError, ImageNotFound
 from analyzer.image.config import ChunkReader, config_from_save, id_hex, image_from_engine, json_object
 from analyzer.model import BuildResult, Dockerfile, EngineInfo, Image, ImageLink
 
-__all__ = ["BuildProgress", "Engine", "connect"]
+__all__ = ["Engine", "connect"]
 
 START_HINT = (
     "is Docker running? Point layermap at an engine with DOCKER_HOST, --context NAME or DOCKER_CONTEXT"
@@ -38,8 +47,8 @@ START_HINT = (
 _DEV_ENGINE = Path(__file__).resolve().parents[2] / "scripts" / "dev-engine.sh"
 _CONNECT_TIMEOUT = 10
 _REQUEST_TIMEOUT = 300  # export (docker save) prepares the whole tar before its first byte
+MINIMUM_API = "1.24"
 _EXPORT_CHUNK = 1 << 20
-_TRANSPORT_ERRORS = (docker.errors.DockerException, urllib3.exceptions.HTTPError, OSError)
 
 
 def connect(base_url: str | None = None, context: str | None = None) -> Engine:
@@ -49,9 +58,15 @@ def connect(base_url: str | None = None, context: str | None = None) -> Engine:
     address = endpoint.address
     try:
         kwargs = _client_kwargs(endpoint)  # TLS files are checked here
-        client = docker.APIClient(version="auto", timeout=_CONNECT_TIMEOUT, **kwargs)
+        # No request yet (version="auto" would read /version whole in the constructor): bound the
+        # answers first, then negotiate the API version as "auto" does.
+        timeout = min(_CONNECT_TIMEOUT, answer_seconds())
+        client = docker.APIClient(version=MINIMUM_API, timeout=timeout, **kwargs)  # type: ignore[arg-type]
+        bound_answers(client)
+        negotiating: Any = client  # private SDK members: what version="auto" itself calls
+        negotiating._version = str(negotiating._retrieve_server_version())
         client.ping()
-    except (*_TRANSPORT_ERRORS, ValueError) as exc:
+    except (*TRANSPORT_ERRORS, ValueError, TypeError, KeyError) as exc:  # also answers of the wrong shape
         reason = error_reason(exc)
         if isinstance(exc, docker.errors.TLSParameterError):
             where = os.environ.get("DOCKER_CERT_PATH") or "~/.docker"
@@ -61,7 +76,7 @@ def connect(base_url: str | None = None, context: str | None = None) -> Engine:
         # A context's address is named with the context, so the user knows where it came from.
         where = f"{address} (from {endpoint.origin})" if endpoint.origin.startswith("context ") else address
         raise EngineError(f"cannot reach the Docker engine at {where}: {reason}; {_hint()}") from None
-    client.timeout = _REQUEST_TIMEOUT
+    negotiating.timeout = answer_seconds()  # per read: a silent engine is given up on after this
     return Engine(client, address)
 
 
@@ -105,22 +120,40 @@ class Engine:
     def info(self) -> EngineInfo:
         """Version, API version, storage (``containerd`` for the containerd image store), data root."""
         if self._info is None:
-            with self._errors("describe itself"):
+            with self._errors("describe itself"):  # the parsing too: a malformed answer is EngineError
                 version, info = self._client.version(), self._client.info()
-            status = {str(k): str(v) for k, v in info.get("DriverStatus") or []}
-            self._driver = str(info.get("Driver") or "")
-            # Engine 24+ with the containerd image store reports its snapshotter here.
-            containerd = status.get("driver-type") == "io.containerd.snapshotter.v1"
-            self._info = EngineInfo(
-                version=str(version.get("Version", "")),
-                api_version=str(version.get("ApiVersion", "")),
-                storage="containerd" if containerd else self._driver,
-                address=self.address,
-                data_root=info.get("DockerRootDir") or None,
-            )
+                status = {str(k): str(v) for k, v in info.get("DriverStatus") or []}
+                self._driver = str(info.get("Driver") or "")
+                # Engine 24+ with the containerd image store reports its snapshotter here.
+                containerd = status.get("driver-type") == "io.containerd.snapshotter.v1"
+                root = info.get("DockerRootDir")
+                self._info = EngineInfo(
+                    version=str(version.get("Version", "")),
+                    api_version=str(version.get("ApiVersion", "")),
+                    storage="containerd" if containerd else self._driver,
+                    address=self.address,
+                    data_root=root if isinstance(root, str) and root else None,
+                )
         return self._info
 
+    def platform(self) -> str | None:
+        """The engine's own ``os/arch`` (BuildKit's default target platform), None if it does not say."""
+        with self._errors("describe itself"):
+            version = self._client.version()
+        os_name, arch = version.get("Os"), version.get("Arch")
+        return f"{os_name}/{arch}" if os_name and arch else None
+
     # ------------------------------------------------------------------ errors
+
+    @contextlib.contextmanager
+    def _patient(self) -> Iterator[None]:
+        """The long read timeout for a request started here (an export's first byte comes late)."""
+        previous = getattr(self._client, "timeout", None)
+        self._client.timeout = _REQUEST_TIMEOUT
+        try:
+            yield
+        finally:
+            self._client.timeout = previous
 
     @contextlib.contextmanager
     def _errors(self, what: str, ref: str | None = None) -> Iterator[None]:
@@ -130,33 +163,32 @@ class Engine:
         except docker.errors.NotFound as exc:
             if ref is not None:
                 raise ImageNotFound(f"image not found: {ref}") from None
-            raise self._engine_error(what, exc) from None
-        except _TRANSPORT_ERRORS as exc:
-            raise self._engine_error(what, exc) from None
-
-    def _engine_error(self, what: str, exc: BaseException) -> EngineError:
-        if isinstance(exc, docker.errors.APIError):
-            return EngineError(f"the Docker engine at {self.address} could not {what}: {error_reason(exc)}")
-        return EngineError(
-            f"lost the Docker engine at {self.address} while trying to {what}: {error_reason(exc)}"
-        )
+            raise engine_error(self.address, what, exc) from None
+        except TRANSPORT_ERRORS as exc:
+            raise engine_error(self.address, what, exc) from None
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+            # An answer of the wrong shape (a list for an object, a number for a string): the engine
+            # (or what pretends to be one) is not speaking the Engine API.
+            reason = f"malformed answer ({type(exc).__name__}: {exc})"[:200]
+            raise EngineError(f"the Docker engine at {self.address} could not {what}: {reason}") from None
 
     # ------------------------------------------------------------------ build
 
-    def build_buildkit(
-        self,
-        dockerfile: Dockerfile,
-        context: Path,
-        dockerfile_path: Path,
-        **options: Any,
+    def build_classic(
+        self, options: BuildOptions, on_progress: ProgressCallback | None = None
     ) -> BuildResult:
-        """Build with BuildKit; same options as :meth:`build_classic`. A failing step is data
+        """Build with the classic builder; a failing step is data (``result.failure``), not an error."""
+        return classic.build_classic(self._client, self.address, options, on_progress)
+
+    def build_buildkit(
+        self, dockerfile: Dockerfile, options: BuildOptions, on_progress: ProgressCallback | None = None
+    ) -> BuildResult:
+        """Build with BuildKit; ``dockerfile`` is ``options.dockerfile`` as parsed. A failing step is data
         (``result.failure``).
 
         Through the Engine API (:mod:`analyzer.engine.buildkit_api`) where the engine builds an uploaded
-        context
-        (overlay2 store), else through ``docker buildx build`` (:mod:`analyzer.engine.buildx`): on the
-        containerd image store, or when the engine refuses the upload. ``LAYERMAP_BUILDKIT=api|buildx``
+        context (overlay2 store), else through ``docker buildx build`` (:mod:`analyzer.engine.buildx`): on
+        the containerd image store, or when the engine refuses the upload. ``LAYERMAP_BUILDKIT=api|buildx``
         forces one path.
         """
         from analyzer.engine import buildx
@@ -168,129 +200,14 @@ class Engine:
             why = f"{buildx.PATH_VARIABLE}=buildx"
         elif forced == "api" or self.info().storage != "containerd":
             try:
-                return build_buildkit(
-                    self._client, self.address, dockerfile, context, dockerfile_path, **options
-                )
+                return build_buildkit(self._client, self.address, dockerfile, options, on_progress)
             except EngineError as exc:
                 # Nothing was built yet (the context never reached BuildKit): buildx can try.
                 if forced == "api" or not buildx.upload_refused(exc):
                     raise
                 why = "it refused the uploaded context, moby/moby#47717"
         tool = buildx.require_buildx(self.address, why)
-        return buildx.build_with_buildx(tool, self.address, dockerfile, context, dockerfile_path, **options)
-
-    def build_classic(
-        self,
-        context: Path,
-        dockerfile: Path,
-        *,
-        build_args: Mapping[str, str] | None = None,
-        target: str | None = None,
-        network: str | None = None,
-        no_cache: bool = False,
-        platform: str | None = None,
-        tag: str | None = None,
-        on_progress: Callable[[BuildProgress], None] | None = None,
-    ) -> BuildResult:
-        """Build with the classic builder; a failing step is data (``result.failure``), not an error."""
-        options: dict[str, Any] = {
-            "path": str(context),
-            "dockerfile": str(dockerfile.resolve()),
-            "tag": tag,
-            "nocache": no_cache,
-            "rm": True,
-            "forcerm": True,  # also remove the failed step's container
-            "pull": False,
-            "buildargs": dict(build_args or {}),
-            "target": target,
-            "network_mode": network,
-            "platform": platform,
-            "decode": True,
-            "timeout": None,  # a long silent RUN must not time out
-        }
-        parser = StreamParser()
-        started = time.time()
-        try:
-            stream = self._start_build(options)
-            response = _response_of(stream)
-            try:
-                self._pump(stream, parser, on_progress)
-            except KeyboardInterrupt:
-                self._abort_build(response, stream, parser.container_ids, started)
-                raise
-        except docker.errors.APIError as exc:
-            if exc.status_code == 400:  # the daemon rejects bad input before streaming
-                raise _rejected(exc, dockerfile) from None
-            raise self._engine_error("build the image", exc) from None
-        except _TRANSPORT_ERRORS as exc:
-            raise self._engine_error("build the image", exc) from None
-        if not parser.complete:  # e.g. the daemon went away between two messages
-            raise EngineError(
-                f"the Docker engine at {self.address} ended the build stream before the build ended"
-            )
-        return parser.result()
-
-    def _start_build(self, options: Mapping[str, Any]) -> Iterator[Any]:
-        try:
-            return iter(self._client.build(**options))
-        except OSError as exc:
-            if isinstance(exc, requests.exceptions.RequestException):
-                raise
-            # The SDK tars the context before it connects: this is an unreadable file, not the engine.
-            raise UsageError(f"cannot read the build context {options['path']}: {exc}") from None
-
-    @staticmethod
-    def _pump(
-        stream: Iterable[Any], parser: StreamParser, on_progress: Callable[[BuildProgress], None] | None
-    ) -> None:
-        for message in stream:
-            if not isinstance(message, Mapping):
-                continue
-            events = parser.feed(message)
-            if on_progress is not None:
-                for event in events:
-                    on_progress(event)
-        events = parser.finish()
-        if on_progress is not None:
-            for event in events:
-                on_progress(event)
-
-    def _abort_build(self, response: Any, stream: Iterator[Any], cids: Sequence[str], started: float) -> None:
-        """After Ctrl-C: drop the connection (the daemon cancels the build), then remove its containers."""
-        with sigint_deferred():  # a second Ctrl-C must not cut the clean-up short
-            with contextlib.suppress(Exception):
-                response.close()
-            close = getattr(stream, "close", None)
-            with contextlib.suppress(Exception):
-                if callable(close):
-                    close()
-            with contextlib.suppress(*_TRANSPORT_ERRORS):
-                self._remove_build_containers(cids, started)
-
-    def _remove_build_containers(self, cids: Sequence[str], started: float) -> None:
-        # Compare creation times on the daemon's clock: a remote engine's clock may be off.
-        skew = (_parse_time(self._client.info().get("SystemTime")) or time.time()) - time.time()
-        since = started + skew - 1.0
-        for cid in cids:
-            try:
-                created = _parse_time(self._client.inspect_container(cid).get("Created"))
-            except docker.errors.APIError:
-                continue  # already gone
-            # Only a container this build started: a RUN could print the id of someone else's.
-            if created is None or created < since:
-                continue
-            with contextlib.suppress(docker.errors.APIError):  # 409: the daemon is removing it itself
-                self._client.remove_container(cid, force=True)
-            self._wait_gone(cid)
-
-    def _wait_gone(self, cid: str, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                self._client.inspect_container(cid)
-            except docker.errors.NotFound:
-                return
-            time.sleep(0.1)
+        return buildx.build_with_buildx(tool, self.address, dockerfile, options, on_progress)
 
     def last_step_image(self, result: BuildResult) -> str | None:
         """Full id of the last image the failing stage committed, or None.
@@ -347,10 +264,12 @@ class Engine:
         with self._errors("inspect an image", ref):
             inspect = self._client.inspect_image(ref)
             history = self._client.history(inspect["Id"])
-        config = self._local_config(inspect["Id"])
+            image_id = str(inspect["Id"])
+        config = self._local_config(image_id)
         if config is None and need_config:
-            config = self.save_config(inspect["Id"])
-        image = image_from_engine(inspect, history, config)
+            config = self.save_config(image_id)
+        with self._errors("inspect an image"):  # an answer of the wrong shape is EngineError
+            image = image_from_engine(inspect, history, config)
         self._images[ref] = self._images[image.id] = image
         return image
 
@@ -373,9 +292,9 @@ class Engine:
         """The image configuration read from an export (``docker save``), stopping once it is found."""
         with self._errors("inspect an image", image_id):
             full_id = str(self._client.inspect_image(image_id)["Id"])
-        with self._errors("export an image"):
+        with self._errors("export an image"), self._patient():
             chunks = self._client.get_image(full_id)
-            response = _response_of(chunks)
+            response = response_of(chunks)
             try:
                 config = config_from_save(io.BufferedReader(ChunkReader(chunks)), full_id)
             finally:
@@ -392,9 +311,9 @@ class Engine:
         the connection (stop early once the wanted layers went by). Errors, also mid-stream, are
         EngineError.
         """
-        with self._errors("export an image", image_id):
+        with self._errors("export an image", image_id), self._patient():
             chunks = self._client.get_image(image_id, chunk_size=chunk_size)
-            response = _response_of(chunks)
+            response = response_of(chunks)
             try:
                 yield from chunks
             finally:
@@ -426,36 +345,3 @@ class Engine:
     def _top_created_by(self, image_id: str) -> str:
         history = self._client.history(image_id)
         return str(history[0].get("CreatedBy") or "") if history else ""
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-def _rejected(exc: docker.errors.APIError, dockerfile: Path) -> DockerfileError | UsageError:
-    """A 400 before the build starts: a Dockerfile syntax error (names the line), else a bad option."""
-    message = error_reason(exc)
-    line = re.search(r"\bline (\d+)", message)
-    if line or "dockerfile" in message.lower():
-        return DockerfileError(message, str(dockerfile), int(line[1]) if line else None)
-    return UsageError(f"the Docker engine rejected the build: {message}")
-
-
-def _response_of(stream: Any) -> Any:
-    """The HTTP response behind an SDK streaming generator, so it can be closed on purpose.
-
-    The SDK hides it inside the generator; closing it is how a client tells the daemon to cancel.
-    """
-    frame = getattr(stream, "gi_frame", None)
-    return frame.f_locals.get("response") if frame is not None else None
-
-
-def _parse_time(value: Any) -> float | None:
-    """Epoch seconds from the engine's RFC 3339 timestamps (nanoseconds trimmed for ``fromisoformat``)."""
-    if not isinstance(value, str):
-        return None
-    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", value.strip())
-    if not match:
-        return None
-    fraction = (match[2] or ".0")[:7]
-    zone = "+00:00" if match[3] == "Z" else match[3]
-    return datetime.fromisoformat(match[1] + fraction + zone).timestamp()

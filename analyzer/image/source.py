@@ -86,7 +86,8 @@ def open_image(
     if is_file:
         from analyzer.image.archive import read_image
 
-        return ArchiveImage(read_image(ref), ref)
+        notes: list[str] = []
+        return ArchiveImage(read_image(ref, warn=notes.append), ref, tuple(notes))
     engine = connect()
     image = engine.image(ref)
     if any(entry.empty_layer is None for entry in image.history):

@@ -5,12 +5,13 @@ This is the only place that sequences engine calls; ``align`` stays pure and ``c
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from analyzer.contents import DEFAULT_TOP, engine_contents
+from analyzer.dockerfile import load, resolve
+from analyzer.engine.options import BuildOptions, ProgressCallback
 from analyzer.errors import BuildFailed, ImageNotFound, UsageError
 from analyzer.mapping import align
 from analyzer.mapping.align.common import size_notes
@@ -24,34 +25,14 @@ SCRATCH = "scratch"
 
 @dataclass(frozen=True)
 class BuildRequest:
-    """What ``layermap build`` was asked to do."""
+    """What ``layermap build`` (or a built side of ``layermap diff``) was asked to do."""
 
-    context: Path
-    dockerfile: Path
-    builder: str = "classic"
-    build_args: dict[str, str] | None = None
-    target: str | None = None
-    network: str | None = None
-    no_cache: bool = False
-    platform: str | None = None
-    tag: str | None = None
+    options: BuildOptions
+    """What to build, with which builder."""
     contents: bool = False
     """Also read the layers' contents (files, waste, secrets) once the build succeeded."""
     files: int = DEFAULT_TOP
     """``--files N``: the largest changes listed per step."""
-
-
-def resolve_context(context: str, dockerfile: str | None) -> tuple[Path, Path]:
-    """CONTEXT may be a Dockerfile path: then its folder is the context (like ``docker build -f``)."""
-    path = Path(context)
-    if not path.exists():
-        raise UsageError(f"{context}: no such file or directory")
-    if path.is_file():
-        if dockerfile is not None:
-            raise UsageError(f"{context} is a file; give a folder as CONTEXT when using -f")
-        return path.parent, path
-    df = Path(dockerfile) if dockerfile is not None else path / "Dockerfile"
-    return path, df
 
 
 def _display_path(path: Path) -> str:
@@ -59,6 +40,15 @@ def _display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def load_dockerfile(options: BuildOptions) -> Dockerfile:
+    """The Dockerfile ``options`` build, parsed with their build args; ``--target`` must name a stage.
+
+    Called before connecting, so a bad Dockerfile is reported without an engine."""
+    dockerfile = load(options.dockerfile, options.build_args, options.builder, options.platform)
+    check_target(dockerfile, options.target)
+    return dockerfile
 
 
 def check_target(dockerfile: Dockerfile, target: str | None) -> None:
@@ -75,65 +65,45 @@ def build_report(
     request: BuildRequest,
     dockerfile: Dockerfile,
     engine: Engine,
-    on_progress: Callable[[Any], None] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> Report:
     """Build, read every stage's images back from the engine, and align them with the Dockerfile.
 
     Raises :class:`BuildFailed` carrying the partial report when a step fails.
     """
-    if request.builder == "buildkit":
-        report = _buildkit_report(request, dockerfile, engine, on_progress)
+    options = request.options
+    if options.builder == "buildkit":
+        report = _buildkit_report(options, dockerfile, engine, on_progress)
         return engine_contents(report, engine, top_n=request.files) if request.contents else report
-    result = engine.build_classic(
-        request.context,
-        request.dockerfile,
-        build_args=request.build_args or {},
-        target=request.target,
-        network=request.network,
-        no_cache=request.no_cache,
-        platform=request.platform,
-        tag=request.tag,
-        on_progress=on_progress,
-    )
-    report = assemble(dockerfile, request.target, result, engine, _display_path(request.dockerfile))
+    result = engine.build_classic(options, on_progress)
+    report = assemble(dockerfile, options.target, result, engine, _display_path(options.dockerfile))
     if result.failure is not None:
-        raise _failed(report, result, request.dockerfile)
+        raise _failed(report, result, options.dockerfile)
     if request.contents:
         report = engine_contents(report, engine, top_n=request.files)
     return report
 
 
-def _options(request: BuildRequest) -> dict[str, Any]:
-    return {
-        "build_args": request.build_args or {},
-        "target": request.target,
-        "network": request.network,
-        "no_cache": request.no_cache,
-        "platform": request.platform,
-        "tag": request.tag,
-    }
-
-
 def _buildkit_report(
-    request: BuildRequest,
+    options: BuildOptions,
     dockerfile: Dockerfile,
     engine: Engine,
-    on_progress: Callable[[Any], None] | None,
+    on_progress: ProgressCallback | None,
 ) -> Report:
     """BuildKit keeps no step images: align by position in the final image's history."""
     from analyzer.mapping.existing import history_report
 
-    result = engine.build_buildkit(
-        dockerfile, request.context, request.dockerfile, **_options(request), on_progress=on_progress
-    )
+    # BuildKit's platform ARGs (FROM tools-$TARGETOS) follow --platform, else the engine's platform.
+    dockerfile = resolve(dockerfile, "buildkit", options.platform or engine.platform())
+    result = engine.build_buildkit(dockerfile, options, on_progress)
     image = _image_with_config(engine, result.image_id) if result.image_id else None
-    stage_images = _buildkit_stage_images(request, dockerfile, engine, result) if image else {}
+    stage_images = _buildkit_stage_images(options, dockerfile, engine, result) if image else {}
     report = history_report(
         dockerfile,
-        request.target,
+        options.target,
         image,
         engine,
-        _display_path(request.dockerfile),
+        _display_path(options.dockerfile),
         kind="build",
         builder="buildkit",
         history_builder="buildkit",
@@ -142,7 +112,7 @@ def _buildkit_report(
         stage_images=stage_images,
     )
     if result.failure is not None:
-        raise _failed(report, result, request.dockerfile)
+        raise _failed(report, result, options.dockerfile)
     return report
 
 
@@ -154,22 +124,22 @@ def _image_with_config(engine: Engine, image_id: str) -> Image:
 
 
 def _buildkit_stage_images(
-    request: BuildRequest, dockerfile: Dockerfile, engine: Engine, result: BuildResult
+    options: BuildOptions, dockerfile: Dockerfile, engine: Engine, result: BuildResult
 ) -> dict[int, Image]:
     """Images of the named stages outside the final chain that the build ran.
 
     BuildKit exports only the target; building each such stage as the target again is a full cache
     hit (measured on 20.10) and gives its image, so its lines get layer data too.
     """
-    chain = set(dockerfile.chain(request.target))
+    chain = set(dockerfile.chain(options.target))
     numbers = align.step_numbers(dockerfile)
     ran = {numbers[e.number].stage for e in result.steps if e.number in numbers}
     out: dict[int, Image] = {}
     for stage in dockerfile.stages:
         if stage.index in chain or stage.index not in ran or stage.name is None:
             continue
-        options = {**_options(request), "target": stage.name, "tag": None}
-        again = engine.build_buildkit(dockerfile, request.context, request.dockerfile, **options)
+        # Untagged: the tag, if any, names the target's image.
+        again = engine.build_buildkit(dockerfile, replace(options, target=stage.name, tag=None))
         if again.image_id is not None:
             out[stage.index] = _image_with_config(engine, again.image_id)
     return out
@@ -211,7 +181,7 @@ def assemble(
         stages=align.stage_infos(dockerfile, target),
         steps=tuple(steps),
         summary=align.summarize(final, base, steps),
-        warnings=(*size_notes(info), *warnings),
+        warnings=(*size_notes(info), *result.warnings, *warnings),
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from analyzer.dockerfile import resolve
 from analyzer.errors import ImageNotFound
 from analyzer.image.source import ImageSource
 from analyzer.mapping.align.common import size_notes, stage_infos, summarize
@@ -45,6 +46,13 @@ def history_writer(image: Image) -> str:
     if any("#(nop)" in entry.created_by for entry in image.history):
         return "classic"
     return "unknown"
+
+
+def image_platform(image: Image) -> str | None:
+    """``os/arch[/variant]`` from the image configuration, None when it was not read."""
+    config = image.config or {}
+    parts = [str(config.get(key) or "") for key in ("os", "architecture", "variant")]
+    return "/".join(p for p in parts if p) if parts[0] and parts[1] else None
 
 
 def _base(
@@ -85,6 +93,9 @@ def image_report(
             warnings=(*size_notes(engine_info), *source.notes),
         )
     writer = history_writer(image)
+    if writer == "buildkit":
+        # BuildKit's platform ARGs took the image's own platform (FROM tools-$TARGETOS).
+        dockerfile = resolve(dockerfile, "buildkit", image_platform(image))
     report = history_report(
         dockerfile,
         target,
@@ -144,7 +155,7 @@ def history_report(
         stages=stage_infos(dockerfile, target),
         steps=tuple(steps),
         summary=summarize(image, base, steps),
-        warnings=(*size_notes(info), *result.warnings),
+        warnings=(*size_notes(info), *dockerfile.warnings, *result.warnings),
     )
 
 

@@ -9,6 +9,8 @@ Kinds (what is rendered) and the input each format's ``render`` takes:
   in ``to_dict``, HTML and annotated in their own ways). Nothing outside the renderer adds to its text.
 - ``diff`` — a :class:`~analyzer.review.diff.DiffResult` (``layermap diff``).
 - ``layers`` — a :class:`~analyzer.model.LayersView` (``layermap layers``).
+- ``pull`` — a :class:`~analyzer.teaching.pull.PullPlan` (``layermap pull``).
+- ``store`` — a :class:`~analyzer.teaching.store.StoreView` (``layermap store``).
 
 Format ``f`` of kind ``k`` is the module ``analyzer.render.<k>.<f>``; the registry imports it on first
 use, so a command pays only for the format it writes (``--format json`` never imports the HTML renderer
@@ -25,8 +27,10 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, cast
 
 from analyzer.model import LayersView, Report
 
-if TYPE_CHECKING:  # the diff module is the diff command's, not every command's, to import
+if TYPE_CHECKING:  # these modules are their commands', not every command's, to import
     from analyzer.review.diff import DiffResult
+    from analyzer.teaching.pull import PullPlan
+    from analyzer.teaching.store import StoreView
 
 
 @dataclass(frozen=True)
@@ -46,11 +50,15 @@ class ReportRenderer(Protocol):
 
 DiffRenderer = Callable[["DiffResult"], str]
 LayersRenderer = Callable[[LayersView], str]
+PullRenderer = Callable[["PullPlan"], str]
+StoreRenderer = Callable[["StoreView"], str]
 
 FORMATS: Mapping[str, tuple[str, ...]] = {
-    "report": ("table", "json", "markdown", "annotated", "html", "sarif", "github"),
+    "report": ("table", "json", "markdown", "annotated", "html", "lesson", "sarif", "github"),
     "diff": ("table", "json", "markdown"),
     "layers": ("table", "json", "markdown"),
+    "pull": ("table", "json", "markdown"),
+    "store": ("table", "json", "html"),
 }
 """Per kind, its formats (the order is the one ``--help`` of ``layers`` shows)."""
 
@@ -91,3 +99,5 @@ class Renderers(Mapping[str, R], Generic[R]):
 RENDERERS: Renderers[ReportRenderer] = Renderers("report")
 DIFF_RENDERERS: Renderers[DiffRenderer] = Renderers("diff")
 LAYERS_RENDERERS: Renderers[LayersRenderer] = Renderers("layers")
+PULL_RENDERERS: Renderers[PullRenderer] = Renderers("pull")
+STORE_RENDERERS: Renderers[StoreRenderer] = Renderers("store")

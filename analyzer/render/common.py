@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analyzer.i18n import N_, _, ngettext
+from analyzer.i18n import N_, _
 from analyzer.model import Image, Report, Step
-from analyzer.units import human_size, seconds, shorten
+from analyzer.units import count_of, human_size, seconds, shorten
 
 
 def layer_indexes(image: Image) -> list[int | None]:
@@ -90,8 +90,8 @@ def summary_lines(report: Report) -> list[str]:
                 id=report.image.id[:19],
                 tags=tags,
                 size=human_size(s.final_size),
-                layers=layers_count(len(report.image.layers)),
-                entries=entries_count(len(report.image.history)),
+                layers=count_of(len(report.image.layers), "layer", "layers"),
+                entries=count_of(len(report.image.history), "history entry", "history entries"),
             )
         )
     if report.base is not None:
@@ -99,14 +99,14 @@ def summary_lines(report: Report) -> list[str]:
             _("Base {ref}: {size} in {layers}, {entries}").format(
                 ref=report.base.ref,
                 size=human_size(s.base_size),
-                layers=layers_count(report.base.layer_count),
-                entries=entries_count(report.base.history_count),
+                layers=count_of(report.base.layer_count, "layer", "layers"),
+                entries=count_of(report.base.history_count, "history entry", "history entries"),
             )
         )
     if report.image is not None and report.dockerfile_path is not None:
         out.append(
             _("Added by this Dockerfile: {size} in {layers}").format(
-                size=human_size(s.added_size), layers=layers_count(s.layers_added)
+                size=human_size(s.added_size), layers=count_of(s.layers_added, "layer", "layers")
             )
         )
     largest = next((st for st in report.steps if st.line == s.largest_step_line and st.layer), None)
@@ -126,16 +126,6 @@ def failed_line(line: int, message: str, exit_code: int | None) -> str:
     return text + (_(" (exit code {code})").format(code=exit_code) if exit_code is not None else "")
 
 
-def layers_count(count: int) -> str:
-    """``1 layer`` / ``3 layers`` (French: ``0 couche``, ``2 couches``)."""
-    return ngettext("{n} layer", "{n} layers", count).format(n=count)
-
-
-def entries_count(count: int) -> str:
-    """``1 history entry`` / ``9 history entries``."""
-    return ngettext("{n} history entry", "{n} history entries", count).format(n=count)
-
-
 # Finding.severity is a JSON value (never translated); the human formats show it in words.
 SEVERITY_WORDS = {"error": N_("error"), "warning": N_("warning"), "info": N_("info")}
 
@@ -143,3 +133,13 @@ SEVERITY_WORDS = {"error": N_("error"), "warning": N_("warning"), "info": N_("in
 def severity_word(severity: str) -> str:
     """``error`` / ``erreur``…"""
     return _(SEVERITY_WORDS.get(severity, severity))
+
+
+def builder_label(report: Report) -> str:
+    """``classic builder`` / ``buildkit builder``; an image read as it is says so instead of naming an
+    ``unknown`` builder."""
+    if report.builder == "classic":
+        return _("classic builder")
+    if report.builder == "buildkit":
+        return _("buildkit builder")
+    return _("existing image")

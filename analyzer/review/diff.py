@@ -104,6 +104,78 @@ class DiffResult:
         return self.head.inherited - self.base.inherited
 
 
+_MAX_NUMBER = 1 << 62  # bytes, lines, indexes: anything larger is not from a real image
+
+
+def check_report(report: object) -> None:
+    """Raise ValueError (one line, naming the field) unless ``report`` has the shapes :func:`side_of`
+    reads, as report-v1.json describes them: a tampered or hand-edited report is refused, not trusted.
+    """
+    if not isinstance(report, dict):
+        raise ValueError("not a JSON object")
+    if type(report.get("schema_version")) is not int or report["schema_version"] != 1:
+        raise ValueError("schema_version is not 1")
+    _check(report, "steps", list, optional=False)
+    for i, step in enumerate(report["steps"]):
+        where = f"steps[{i}]"
+        _check_object(step, where)
+        _check(step, "line", int, where=where, optional=False)
+        _check(step, "instruction", str, where=where, optional=False)
+        _check(step, "text", str, where=where, optional=False)
+        _check(step, "trigger", bool, where=where)
+        _check(step, "in_final_image", bool, where=where)
+        _check(step, "stage", int, where=where)
+        for part, keys in (("layer", ("size", "diff_id")), ("history", ("index",))):
+            _check(step, part, dict, where=where)
+            for key in keys:
+                _check(step.get(part) or {}, key, str if key == "diff_id" else int, where=f"{where}.{part}")
+    for part in ("image", "base", "dockerfile"):
+        _check(report, part, dict)
+    _check(report.get("base") or {}, "size", int, where="base")
+    _check(report.get("dockerfile") or {}, "path", str, where="dockerfile")
+    _check(report, "findings", list)
+    for i, finding in enumerate(report.get("findings") or ()):
+        _check_object(finding, f"findings[{i}]")
+        _check(finding, "line", int, where=f"findings[{i}]")
+        _check(finding, "rule", str, where=f"findings[{i}]")
+    if report.get("image"):
+        _check_image(report["image"])
+
+
+def _check_image(image: Json) -> None:
+    _check(image, "id", str, where="image", optional=False)
+    _check(image, "size", int, where="image", optional=False)
+    _check(image, "diff_ids", list, where="image")
+    if not all(isinstance(d, str) for d in image.get("diff_ids") or ()):
+        raise ValueError("image.diff_ids: expected a list of strings")
+    _check(image, "history", list, where="image")
+    for i, item in enumerate(image.get("history") or ()):
+        where = f"image.history[{i}]"
+        _check_object(item, where)
+        _check(item, "index", int, where=where, optional=False)
+        for key in ("layer_index", "size"):
+            _check(item, key, int, where=where)
+        _check(item, "created_by", str, where=where)
+
+
+def _check_object(value: object, where: str) -> None:
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected an object")
+
+
+def _check(obj: Json, key: str, kind: type, *, where: str = "", optional: bool = True) -> None:
+    """``obj[key]`` is of ``kind`` (None allowed when ``optional``); ints are not bools and in range."""
+    value = obj.get(key)
+    name = f"{where}.{key}" if where else key
+    if value is None and optional:
+        return
+    wrong = not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))
+    if wrong:
+        raise ValueError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
+    if kind is int and not 0 <= value <= _MAX_NUMBER:  # type: ignore[operator]
+        raise ValueError(f"{name}: {value} is out of range")
+
+
 def side_of(report: Json) -> Side:
     """The diffable view of a JSON report; raises ValueError when it has no final image."""
     image = report.get("image")

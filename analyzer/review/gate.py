@@ -9,6 +9,7 @@ as dive's CI rules do; the gate only compares severities with ``--fail-on``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -131,7 +132,7 @@ def parse_growth(text: str) -> tuple[float, bool]:
             percent = float(stripped[:-1])
         except ValueError:
             percent = -1.0
-        if percent < 0:
+        if not math.isfinite(percent) or percent < 0:  # float() takes "nan" and "inf"
             raise ValueError(f"--max-growth: expected a size or a percentage like 10%, got {text!r}")
         return percent, True
     return float(parse_size(stripped, "--max-growth")), False

@@ -18,8 +18,8 @@ from analyzer.dockerfile import parse
 from analyzer.errors import LayermapError
 from analyzer.i18n import N_, _, ngettext
 from analyzer.model import Dockerfile, Explanation, Instruction, Report, Step
-from analyzer.teaching.predict import BUILDERS, CLASSIC, predict
-from analyzer.units import exact_bytes, human_size, shorten
+from analyzer.teaching.predict import BUILDERS, BUILDKIT, CLASSIC, predict
+from analyzer.units import human_size, shorten, size_with_exact
 
 AS_PREDICTED = "as predicted"
 WRONG = "wrong"
@@ -45,12 +45,14 @@ _CONFIG_EFFECT = {
 
 def explain(report: Report, dockerfile: Dockerfile, builder: str, target: str | None = None) -> Report:
     """``report`` with ``explanations`` (one per step) and the Dockerfile text filled in."""
-    predicted = predict(dockerfile, builder if builder in BUILDERS else CLASSIC, target)
+    builder = builder if builder in BUILDERS else CLASSIC
+    predicted = predict(dockerfile, builder, target)
     pairs = pair_steps(report.steps, predicted)
     instructions = {ins.line: ins for ins in dockerfile.instructions}
     out = tuple(
         _explain_step(
             report,
+            builder,
             index,
             step,
             pairs.get(index),
@@ -91,18 +93,22 @@ def pair_steps(measured: Sequence[Step], predicted: Sequence[Step]) -> dict[int,
 
 
 def _explain_step(
-    report: Report, index: int, step: Step, guess: Step | None, ins: Instruction | None
+    report: Report, builder: str, index: int, step: Step, guess: Step | None, ins: Instruction | None
 ) -> Explanation:
     predicted = guess.creates_layer if guess else None
     reason = guess.reason or "" if guess else _("not predicted: an ONBUILD trigger of an external base image")
     verdict = _verdict(step, guess)
+    remark = _surprise(builder, step, verdict, predicted, ins)
+    # An outcome the prediction already gave is no surprise: the remark stays, as a plain note.
+    expected = verdict == AS_PREDICTED
     return Explanation(
         step=index,
         predicted=predicted,
         reason=reason,
         verdict=verdict,
-        surprise=_surprise(step, verdict, predicted, ins),
-        text=paragraph(report, step, ins),
+        surprise=None if expected else remark,
+        text=paragraph(report, step, ins, builder),
+        note=remark if expected else None,
     )
 
 
@@ -114,8 +120,10 @@ def _verdict(step: Step, guess: Step | None) -> str:
     return AS_PREDICTED if guess.creates_layer == step.creates_layer else WRONG
 
 
-def _surprise(step: Step, verdict: str, predicted: bool | None, ins: Instruction | None) -> str | None:
-    """The highlighted note: a wrong prediction, an outcome that "depends" resolved, a 0-byte layer."""
+def _surprise(
+    builder: str, step: Step, verdict: str, predicted: bool | None, ins: Instruction | None
+) -> str | None:
+    """The remark on the outcome: a wrong prediction, an outcome that "depends" resolved, a 0-byte layer."""
     if verdict == NOT_RUN:
         if step.error is None:
             return None
@@ -132,6 +140,10 @@ def _surprise(step: Step, verdict: str, predicted: bool | None, ins: Instruction
         ).format(kw=kw)
     if kw == "WORKDIR" and verdict == RESOLVED:
         path = _workdir_path(step, ins)
+        if builder == BUILDKIT and made:
+            return _(
+                "WORKDIR made a layer: BuildKit makes one for every WORKDIR but /, here for {path}"
+            ).format(path=path)
         if made:
             return _("WORKDIR created a layer: the folder {path} did not exist").format(path=path)
         return _("WORKDIR made no layer: the folder {path} already existed").format(path=path)
@@ -148,7 +160,7 @@ def _surprise(step: Step, verdict: str, predicted: bool | None, ins: Instruction
     return None
 
 
-def paragraph(report: Report, step: Step, ins: Instruction | None) -> str:
+def paragraph(report: Report, step: Step, ins: Instruction | None, builder: str = CLASSIC) -> str:
     """What the step did, which history entry records it and which layer holds its bytes."""
     if step.stage is None:
         return _(
@@ -180,11 +192,11 @@ def paragraph(report: Report, step: Step, ins: Instruction | None) -> str:
         return _("{head} did not run (the build stopped before it, or its stage was not built).").format(
             head=head
         )
-    body = _action(step, ins) + " " + _records(report, step)
+    body = _action(step, ins, builder) + " " + _records(report, step)
     return f"{head} {body}{_cache_note(step)}"
 
 
-def _action(step: Step, ins: Instruction | None) -> str:
+def _action(step: Step, ins: Instruction | None, builder: str) -> str:
     """What the instruction did to the filesystem or the config, per the measured outcome."""
     kw, made = step.instruction, step.creates_layer
     size = step.layer.size if step.layer else None
@@ -207,20 +219,42 @@ def _action(step: Step, ins: Instruction | None) -> str:
     if kw in ("COPY", "ADD"):
         return _copy_action(step, ins)
     if kw == "WORKDIR":
-        path = _workdir_path(step, ins)
-        if made:
-            return _(
-                "made {path} the working directory; the folder did not exist, so creating it made a layer."
-            ).format(path=path)
-        return _(
-            "made {path} the working directory; the folder already existed, so only the config changed."
-        ).format(path=path)
+        return _workdir_action(step, ins, builder)
     if kw == "ONBUILD":
         return _(
             "stored a trigger in the image config's OnBuild list: it runs when a build starts FROM this."
         )
     effect = _(_CONFIG_EFFECT.get(kw, N_("changes the config")))
     return _("changed only the image config: it {effect}.").format(effect=effect)
+
+
+def _workdir_action(step: Step, ins: Instruction | None, builder: str) -> str:
+    """Classic makes a layer only when it creates the folder; BuildKit makes one for every WORKDIR but
+    ``/`` (engine-facts), so there the layer alone says nothing about the folder: its files do."""
+    path = _workdir_path(step, ins)
+    if not step.creates_layer:
+        return _(
+            "made {path} the working directory; the folder already existed, so only the config changed."
+        ).format(path=path)
+    if builder != BUILDKIT:
+        return _(
+            "made {path} the working directory; the folder did not exist, so creating it made a layer."
+        ).format(path=path)
+    files = step.files
+    if files is None:
+        return _(
+            "made {path} the working directory. BuildKit makes a layer for every WORKDIR but /, whether or "
+            "not the folder existed (run with --contents to see whether this one created it)."
+        ).format(path=path)
+    if files.added:
+        return _(
+            "made {path} the working directory; the folder did not exist, so BuildKit created it in a "
+            "new layer."
+        ).format(path=path)
+    return _(
+        "made {path} the working directory; the folder already existed, and BuildKit still made a layer "
+        "(it makes one for every WORKDIR but /): it holds no new file."
+    ).format(path=path)
 
 
 def _copy_action(step: Step, ins: Instruction | None) -> str:
@@ -344,4 +378,4 @@ def short_digest(digest: str | None) -> str:
 def _bytes(size: int | None) -> str:
     if size is None:
         return _("size unknown")
-    return exact_bytes(size) if size < 1000 else f"{human_size(size)} = {exact_bytes(size)}"
+    return size_with_exact(size)

@@ -50,7 +50,7 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from analyzer.i18n import N_, _, ngettext
 from analyzer.mapping.align.common import stage_infos, summarize
@@ -121,7 +121,11 @@ def predict(dockerfile: Dockerfile, builder: str = CLASSIC, target: str | None =
     states: dict[int, _State] = {}
     for stage in dockerfile.stages:
         note = _stage_note(stage.index, chain, built, builder, target)
-        steps.extend(_stage_steps(dockerfile, stage, builder, stage.index in chain, note, states))
+        made = _stage_steps(dockerfile, stage, builder, stage.index in chain, note, states)
+        if stage.index not in built:
+            # A stage the builder never builds makes no layer, whatever its lines would do.
+            made = [replace(step, creates_layer=False) for step in made]
+        steps.extend(made)
     return steps
 
 
@@ -221,10 +225,11 @@ def _stage_note(index: int, chain: set[int], built: set[int], builder: str, targ
         return ""
     if index not in built and builder == BUILDKIT:
         return " — " + _(
-            "stage not needed by the target: BuildKit does not build it at all, not in the final image"
+            "stage not needed by the target: BuildKit does not build it at all: no layer, "
+            "not in the final image"
         )
     if index not in built:
-        return " — " + _("stage after the target: not built at all, not in the final image")
+        return " — " + _("stage after the target: not built at all: no layer, not in the final image")
     if builder == BUILDKIT:
         return " — " + _(
             "stage built because the target needs files from it (COPY --from or RUN --mount), "

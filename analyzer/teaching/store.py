@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from analyzer.image.config import chain_ids
+from analyzer.image.layerstore import StoreCheck
 
 EXPLAIN = (
     "Each node is a stack of layers, named by its chain ID; its parent is the stack below. An image is "
@@ -142,3 +144,13 @@ def _share(image: StoreImage, users: dict[str, list[str]]) -> ImageShare:
     alone = sum(size for c, size in zip(chain, image.sizes, strict=True) if users[c] == [image.id])
     total = sum(image.sizes)
     return ImageShare(image.id, image.tags, total, alone, total - alone, chain[-1] if chain else None)
+
+
+@dataclass(frozen=True)
+class StoreView:
+    """What ``layermap store`` renders: the tree, the layer database's check of it, the engine."""
+
+    tree: StoreTree
+    check: StoreCheck
+    engine: dict[str, Any]
+    """``address``, ``version`` and ``storage`` of the engine whose store this is."""

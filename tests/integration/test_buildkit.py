@@ -27,7 +27,7 @@ import pytest
 from analyzer.dockerfile import load, parse
 from analyzer.engine.buildkit_api import build_buildkit
 from analyzer.engine.buildkit_trace import VERTEX_KEYWORDS, needed_stages
-from analyzer.engine.classic_stream import BuildProgress
+from analyzer.engine.options import BuildOptions, BuildProgress
 from analyzer.errors import DockerfileError, EngineError
 from analyzer.model import BuildResult, Dockerfile
 
@@ -83,7 +83,11 @@ def build(
     events: list[BuildProgress] = []
     kwargs.setdefault("network", "host")  # the private engines have no bridge network
     result = build_buildkit(
-        engine.client, engine.url, dockerfile, context, path, on_progress=events.append, **kwargs
+        engine.client,
+        engine.url,
+        dockerfile,
+        BuildOptions(context, path, **kwargs),
+        on_progress=events.append,
     )
     return result, events
 
@@ -119,7 +123,7 @@ def test_sample_builds_with_buildkit(
             dockerfile,
             SAMPLES / sample,
             path,
-            build_args=args,
+            build_args=args or {},
             target=target,
             tag=TAG,
             no_cache=True,
@@ -271,10 +275,7 @@ def test_ctrl_c_cancels_the_build_and_leaves_no_container(
             api_engine.client,
             api_engine.url,
             parse(text),
-            tmp_path,
-            tmp_path / "Dockerfile",
-            network="host",
-            no_cache=True,
+            BuildOptions(tmp_path, tmp_path / "Dockerfile", network="host", no_cache=True),
             on_progress=interrupt,
         )
     assert _wait(lambda: not _sleeping(token)), "the daemon should have stopped the RUN"
@@ -310,7 +311,9 @@ def test_unreachable_engine_is_an_engine_error(tmp_path: Path) -> None:
     with pytest.raises(
         EngineError, match=f"^lost the Docker engine at {address} while trying to build the image: "
     ):
-        build_buildkit(client, address, parse("FROM busybox:latest\n"), tmp_path, tmp_path / "Dockerfile")
+        build_buildkit(
+            client, address, parse("FROM busybox:latest\n"), BuildOptions(tmp_path, tmp_path / "Dockerfile")
+        )
 
 
 def test_stage_name_case(api_engine: Any, seeded_images: dict[str, str], tmp_path: Path) -> None:

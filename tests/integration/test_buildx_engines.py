@@ -26,7 +26,7 @@ from helpers.samples import CASES, SAMPLES, _case_id
 from analyzer.dockerfile import parse
 from analyzer.engine import buildkit_api as buildkit
 from analyzer.engine import buildx
-from analyzer.engine.classic_stream import BuildProgress
+from analyzer.engine.options import BuildOptions, BuildProgress
 from analyzer.errors import EngineError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,9 +190,8 @@ def test_the_image_lands_in_the_engine_store_without_load(bx: Any, tmp_path: Pat
     ctx = write(tmp_path, "FROM busybox:latest\nCOPY f /f\n", f="data\n")
     tool = buildx.require_buildx(bx.url, "test")
     dockerfile = parse((ctx / "Dockerfile").read_text())
-    result = buildx.build_with_buildx(
-        tool, bx.url, dockerfile, ctx, ctx / "Dockerfile", tag=TAG, no_cache=True
-    )
+    options = BuildOptions(ctx, ctx / "Dockerfile", tag=TAG, no_cache=True)
+    result = buildx.build_with_buildx(tool, bx.url, dockerfile, options)
     try:
         inspect = bx.client.inspect_image(TAG)
         assert result.image_id == inspect["Id"] and result.failure is None
@@ -210,10 +209,10 @@ def test_dockerignore_and_a_dockerfile_outside_the_context(bx: Any, tmp_path: Pa
     outside.write_text("FROM busybox:latest\nCOPY . /ctx\nRUN ls /ctx\n")
     events: list[BuildProgress] = []
     tool = buildx.require_buildx(bx.url, "test")
+    options = BuildOptions(ctx, outside, network="host", no_cache=True)
     result = buildx.build_with_buildx(
-        tool, bx.url, parse(outside.read_text()), ctx, outside, network="host", no_cache=True,
-        on_progress=events.append,
-    )  # fmt: skip
+        tool, bx.url, parse(outside.read_text()), options, on_progress=events.append
+    )
     assert result.failure is None, result.failure
     listed = [e.line for e in events if e.kind == "output" and e.step == 3]
     assert "kept.txt" in listed and "secret.txt" not in listed and "Dockerfile" in listed
@@ -236,10 +235,7 @@ def test_ctrl_c_cancels_the_build_and_leaves_nothing(bx: Any, tmp_path: Path) ->
             tool,
             bx.url,
             parse(text),
-            ctx,
-            ctx / "Dockerfile",
-            network="host",
-            no_cache=True,
+            BuildOptions(ctx, ctx / "Dockerfile", network="host", no_cache=True),
             on_progress=interrupt,
         )
     assert _wait(lambda: not _running(f"sleep\0{token}\0")), "the daemon should have stopped the RUN"
@@ -282,7 +278,9 @@ def test_unreachable_engine_names_docker_host(tmp_path: Path) -> None:
     with pytest.raises(
         EngineError, match=f"buildx cannot reach the Docker engine at {address} \\(DOCKER_HOST\\)"
     ):
-        buildx.build_with_buildx(tool, address, parse("FROM busybox:latest\n"), ctx, ctx / "Dockerfile")
+        buildx.build_with_buildx(
+            tool, address, parse("FROM busybox:latest\n"), BuildOptions(ctx, ctx / "Dockerfile")
+        )
 
 
 # ---------------------------------------------------------------------- helpers

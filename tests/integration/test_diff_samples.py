@@ -1,9 +1,12 @@
 """``layermap diff`` on two versions of a sample: the per-line deltas match the sizes the engine reports
-for the two images, and everything adds up to the total. Sides as builds, images and saved reports."""
+for the two images, and everything adds up to the total. Sides as builds (classic builder, and BuildKit
+through the Engine API and through buildx), images and saved reports."""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ import jsonschema
 import pytest
 
 from analyzer.cli import main
+from analyzer.engine import buildkit_api, buildx
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_dockerfiles"
@@ -103,3 +107,45 @@ def test_sides_as_saved_reports_and_images(
     check(engine, images)  # no Dockerfile: history entries are the lines, the base is one of them
     assert images["base_delta"] == 0 and images["total_delta"] == saved["total_delta"]
     assert all(line["base_line"] is None and line["head_line"] is None for line in images["lines"])
+
+
+@pytest.mark.parametrize("path", ["api", "buildx"])
+def test_both_sides_built_with_buildkit(
+    engine: docker.APIClient,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    path: str,
+) -> None:
+    """``--builder buildkit`` reaches both builds, by the BuildKit path ``LAYERMAP_BUILDKIT`` forces."""
+    monkeypatch.setenv("LAYERMAP_BUILDKIT", path)
+    if not os.environ.get("DOCKER_CONFIG"):  # buildx keeps a little state there
+        monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    calls = {"api": 0, "buildx": 0}
+    for name, module, function in (
+        ("api", buildkit_api, "build_buildkit"),
+        ("buildx", buildx, "build_with_buildx"),
+    ):
+        monkeypatch.setattr(module, function, counted(getattr(module, function), calls, name))
+    sample = SAMPLES / "deleted-file"
+    fixed, dirty = str(sample / "Dockerfile.fixed"), str(sample)
+    # Host networking: the private test engines have no bridge network for BuildKit's RUN steps.
+    code, data = run(capsys, "diff", fixed, dirty, "--builder", "buildkit", "--network", "host")
+    assert code == 0
+    assert calls == {"api": 2 if path == "api" else 0, "buildx": 2 if path == "buildx" else 0}
+    check(engine, data)
+    for side in ("base", "head"):  # BuildKit's mark on the history entries it writes, never the classic's
+        assert engine.history(data[side]["image_id"])[0]["Comment"] == "buildkit.dockerfile.v0"
+    changes = [(line["base_line"], line["head_line"], line["change"]) for line in data["lines"]]
+    assert changes == [(2, 3, "same"), (3, 4, "changed"), (None, 6, "added"), (None, 7, "added")]
+    assert data["total_delta"] == 8 * 1024 * 1024 and data["base_delta"] == 0
+
+
+def counted(real: Callable[..., object], calls: dict[str, int], name: str) -> Callable[..., object]:
+    """``real``, counting its calls in ``calls[name]``."""
+
+    def wrapper(*args: object, **kwargs: object) -> object:
+        calls[name] += 1
+        return real(*args, **kwargs)
+
+    return wrapper

@@ -1,6 +1,5 @@
 """``analyzer.engine.client`` against a real engine: builds checked against ``docker save`` and the Parent
-chain,
-spoofing RUN output, a failing step, Ctrl-C, and connection errors."""
+chain, spoofing RUN output, a failing step, Ctrl-C, and connection errors."""
 
 from __future__ import annotations
 
@@ -18,8 +17,8 @@ import docker
 import docker.errors
 import pytest
 
-from analyzer.engine.classic_stream import BuildProgress
 from analyzer.engine.client import Engine, connect
+from analyzer.engine.options import BuildOptions, BuildProgress
 from analyzer.errors import DockerfileError, EngineError, ImageNotFound
 
 pytestmark = pytest.mark.integration
@@ -87,7 +86,7 @@ def test_classic_build_agrees_with_docker_save_and_the_parent_chain(
     own_images.append(name)
     events: list[BuildProgress] = []
     result = engine.build_classic(
-        *context(tmp_path, BASICS), no_cache=True, tag=name, on_progress=events.append
+        BuildOptions(*context(tmp_path, BASICS), no_cache=True, tag=name), on_progress=events.append
     )
     own_images.extend(result.stage_image_ids)
 
@@ -132,8 +131,8 @@ def test_cached_rebuild(engine: Engine, own_images: list[str], tmp_path: Path) -
     name = tag()
     own_images.append(name)
     ctx = context(tmp_path, BASICS)
-    first = engine.build_classic(*ctx, no_cache=True, tag=name)
-    second = engine.build_classic(*ctx, tag=name)
+    first = engine.build_classic(BuildOptions(*ctx, no_cache=True, tag=name))
+    second = engine.build_classic(BuildOptions(*ctx, tag=name))
     assert second.image_id == first.image_id
     assert [s.cached for s in second.steps] == [None] + [True] * (len(second.steps) - 1)
     assert [s.short_id for s in second.steps] == [s.short_id for s in first.steps]
@@ -149,7 +148,7 @@ def test_run_output_cannot_fake_builder_lines(engine: Engine, own_images: list[s
     )
     name = tag()
     own_images.append(name)
-    result = engine.build_classic(*context(tmp_path, dockerfile), no_cache=True, tag=name)
+    result = engine.build_classic(BuildOptions(*context(tmp_path, dockerfile), no_cache=True, tag=name))
     own_images.extend(result.stage_image_ids)
     assert [(s.number, s.total, s.cached) for s in result.steps] == [
         (1, 4, None),
@@ -167,7 +166,7 @@ def test_failing_run_is_data_with_a_validated_last_image(
     engine: Engine, docker_client: docker.APIClient, own_images: list[str], tmp_path: Path
 ) -> None:
     dockerfile = "FROM busybox:latest\nRUN echo ok > /ok\nRUN echo out; echo more; exit 3\nRUN echo never\n"
-    result = engine.build_classic(*context(tmp_path, dockerfile), no_cache=True)
+    result = engine.build_classic(BuildOptions(*context(tmp_path, dockerfile), no_cache=True))
     last = engine.last_step_image(result)
     if last is not None:
         own_images.append(last)
@@ -183,7 +182,7 @@ def test_failing_run_is_data_with_a_validated_last_image(
 
 def test_syntax_error_names_the_line(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(DockerfileError) as info:
-        engine.build_classic(*context(tmp_path, "FROM busybox:latest\nFOO bar\n"))
+        engine.build_classic(BuildOptions(*context(tmp_path, "FROM busybox:latest\nFOO bar\n")))
     assert str(info.value).endswith("Dockerfile:2: dockerfile parse error line 2: unknown instruction: FOO")
 
 
@@ -210,7 +209,9 @@ def test_ctrl_c_cancels_the_build_and_leaves_no_container(
     started = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
-            engine.build_classic(*context(tmp_path, dockerfile), no_cache=True, on_progress=on_progress)
+            engine.build_classic(
+                BuildOptions(*context(tmp_path, dockerfile), no_cache=True), on_progress=on_progress
+            )
     finally:
         timer.cancel()
     assert time.monotonic() - started < 15

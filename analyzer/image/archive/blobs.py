@@ -20,9 +20,14 @@ from typing import BinaryIO, cast
 
 from analyzer.errors import ArchiveError
 from analyzer.image.archive.compression import DECOMPRESSION_ERRORS
+from analyzer.limits import (
+    MAX_JSON_BYTES,
+    InputLimitError,
+    check_extended_size,
+    check_member_size,
+    pax_number,
+)
 
-MAX_JSON_BYTES = 16 << 20
-"""Largest metadata blob (manifest, index, config) read into memory; real ones are a few KiB."""
 MAX_JSON_TOTAL = 256 << 20
 """Cap on the JSON-looking members a compressed tar's first pass keeps: bounds memory on hostile input."""
 LINK_HOPS = 16
@@ -44,56 +49,124 @@ _END_OF_ARCHIVE: type[Exception] = tarfile.EOFHeaderError  # type: ignore[attr-d
 
 
 class StrictTarInfo(tarfile.TarInfo):
-    """TarInfo for reading: a tar must end with its end-of-archive marker.
+    """TarInfo for reading: a tar must end with its end-of-archive marker, and its headers must obey
+    the limits both tar readers share (:mod:`analyzer.limits`).
 
     ``tarfile`` takes a file that stops at a header boundary, inside a header or at a garbage block for
     a complete archive, so a cut copy of a save or of a layer would read as a smaller, valid one. Every
     tar writer (Go's archive/tar, GNU tar, tarfile) writes the marker: its absence means truncation.
+    ``tarfile`` also believes any size: a negative one loops over the same headers forever, a huge one
+    skips for ever in stream mode, and a 2 GiB PAX header is read whole; ``size=abc`` reads as 0.
     """
 
     @classmethod
     def fromtarfile(cls, archive: tarfile.TarFile) -> StrictTarInfo:
         try:
-            return super().fromtarfile(archive)
+            info = super().fromtarfile(archive)
         except _END_OF_ARCHIVE:
             raise
         except tarfile.HeaderError as exc:
             if archive.offset == 0:
                 raise  # no tar at all: tarfile says why ("invalid header", "empty file")
             raise tarfile.ReadError(f"no end-of-archive marker: {exc}") from None
+        _limited(check_member_size, info.size)
+        return info
+
+    def _proc_pax(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
+        _limited(check_extended_size, self.size)  # before tarfile reads the whole header into memory
+        return super()._proc_pax(tarfile)  # type: ignore[misc, no-any-return]
+
+    def _proc_gnulong(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
+        _limited(check_extended_size, self.size)
+        return super()._proc_gnulong(tarfile)  # type: ignore[misc, no-any-return]
+
+    def _apply_pax_info(self, pax_headers: dict[str, str], encoding: str, errors: str) -> None:
+        for key in ("size", "mtime"):
+            if key in pax_headers:
+                _limited(pax_number, key, pax_headers[key])
+        super()._apply_pax_info(pax_headers, encoding, errors)  # type: ignore[misc]
+
+
+def _limited(check: object, *args: object) -> None:
+    """Run a check of :mod:`analyzer.limits`; its complaint becomes the ReadError ``tarfile`` raises."""
+    try:
+        check(*args)  # type: ignore[operator]
+    except InputLimitError as exc:
+        raise tarfile.ReadError(str(exc)) from None
+
+
+class _StrictEnd:
+    """The file object ``tarfile`` streams from, refusing to be read on and on at its end.
+
+    ``tarfile`` skips a body in stream mode by reading block after block; past the end each read gives
+    nothing and the loop runs for as many blocks as the size field claims. A few reads at the end are
+    normal (the end-of-archive marker); more mean a member runs past the data.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._empty = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        if not data and n != 0:
+            self._empty += 1
+            if self._empty > 2:
+                raise tarfile.ReadError("unexpected end of data: a member runs past the end of the tar")
+        return data
 
 
 def open_tar_stream(stream: BinaryIO) -> tarfile.TarFile:
     """A tar read front to back from ``stream`` (no seeking), strict about its end."""
-    return tarfile.open(fileobj=stream, mode="r|", tarinfo=StrictTarInfo)
+    strict = cast(BinaryIO, _StrictEnd(stream))
+    return tarfile.open(fileobj=strict, mode="r|", tarinfo=StrictTarInfo)
+
+
+_OTHER = "other"
 
 
 class MemberTable:
-    """A tar's member names with their types and link targets: resolves names the way tar links them."""
+    """A tar's member names with their types and link targets: resolves names the way tar links them.
+
+    Compact, because a hostile (or just huge) archive may have a million members: a regular member is
+    stored as one int (where its header starts, for random access; 0 when unknown), a link as a
+    (kind, target) tuple, anything else as one shared string. About 150 bytes per member.
+    """
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self._entries: dict[str, tuple[str, str]] = {}  # name -> ("reg"|"sym"|"lnk"|"other", target)
+        self._entries: dict[str, int | str | tuple[str, str]] = {}
 
-    def add(self, info: tarfile.TarInfo) -> str:
+    def add(self, info: tarfile.TarInfo, offset: int = 0) -> str:
         """Record ``info`` (its path checked first); return its normalised name."""
         name = check_member_path(self.label, info.name)
-        kind = "reg" if info.isreg() else "sym" if info.issym() else "lnk" if info.islnk() else "other"
-        self._entries[name] = (kind, info.linkname)
+        if info.isreg():
+            self._entries[name] = offset
+        elif info.issym() or info.islnk():
+            self._entries[name] = ("sym" if info.issym() else "lnk", info.linkname)
+        else:
+            self._entries[name] = _OTHER
         return name
+
+    def offset(self, name: str) -> int:
+        """Where the header of the regular member ``name`` starts (as given to :meth:`add`)."""
+        found = self._entries[name]
+        assert isinstance(found, int)
+        return found
 
     def resolve(self, name: str) -> str | None:
         """The regular member ``name`` designates, or None."""
         for _ in range(LINK_HOPS):
-            kind, target = self._entries.get(name, ("", ""))
-            if kind == "reg":
+            found = self._entries.get(name)
+            if isinstance(found, int):
                 return name
+            if not isinstance(found, tuple):
+                return None
+            kind, target = found
             if kind == "sym":
                 name = self._follow_symlink(name, target)
-            elif kind == "lnk":
-                name = check_member_path(self.label, target)
             else:
-                return None
+                name = check_member_path(self.label, target)
         raise ArchiveError(f"{self.label}: too many links from {name!r}")
 
     def _follow_symlink(self, member: str, target: str) -> str:
@@ -169,7 +242,11 @@ class _RandomAccess(Source):
 
 
 class TarIndexSource(_RandomAccess):
-    """An uncompressed tar: ``tarfile``'s ``r:`` mode indexes member offsets by seeking over bodies."""
+    """An uncompressed tar: indexed once (``tarfile`` seeks over the bodies), then read at random.
+
+    Only each member's name, kind and header offset are kept, never its TarInfo: ``getmembers()``
+    would hold a million TarInfo objects (some 700 MB) for an archive with a million members.
+    """
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
@@ -177,14 +254,18 @@ class TarIndexSource(_RandomAccess):
             self._tar = tarfile.open(path, mode="r:", tarinfo=StrictTarInfo)  # noqa: SIM115 - until close()
         except (tarfile.TarError, EOFError) as exc:
             raise ArchiveError(f"{self.label}: not a tar archive ({exc})") from None
+        # Every path is checked here, before any body is read.
+        self._table = MemberTable(self.label)
         try:
-            members = self._tar.getmembers()
+            while (info := self._tar.next()) is not None:
+                self._table.add(info, info.offset)
+                self._tar.members.clear()  # type: ignore[attr-defined]  # public since Python 2
         except (tarfile.TarError, EOFError) as exc:
             self._tar.close()
             raise ArchiveError(f"{self.label}: truncated or corrupt tar archive ({exc})") from None
-        # Every path is checked here, before any body is read.
-        self._table = MemberTable(self.label)
-        self._members = {self._table.add(info): info for info in members}
+        except ArchiveError:
+            self._tar.close()
+            raise
 
     def close(self) -> None:
         self._tar.close()
@@ -193,8 +274,17 @@ class TarIndexSource(_RandomAccess):
         return self._table.resolve(name)
 
     def _open(self, name: str) -> BinaryIO:
-        stream = self._tar.extractfile(self._members[name])
-        assert stream is not None  # resolve() only returns regular files
+        # Read the member's header again where it was: one seek, for the few members ever opened.
+        tar = self._tar
+        tar.fileobj.seek(self._table.offset(name))
+        tar.offset = self._table.offset(name)
+        with Guard(f"{self.label}: {name!r} is unreadable"):
+            info = tar.next()
+        tar.members.clear()  # type: ignore[attr-defined]
+        if info is None or not info.isreg():
+            raise ArchiveError(f"{self.label}: the archive changed while it was read ({name!r})")
+        stream = tar.extractfile(info)
+        assert stream is not None
         return cast(BinaryIO, stream)
 
 

@@ -27,10 +27,16 @@ class LayerScan:
 
     size: int
     """The size ``docker history`` shows for the layer (see :func:`entry_size`)."""
-    digest: str | None
-    """``sha256:`` digest of the uncompressed tar (its diff_id), when it was computed."""
+    digest: str
+    """``sha256:`` digest of the uncompressed tar (what its diff_id must be)."""
     compression: str
     """``none``, ``gzip`` or ``zstd`` (from the blob's first bytes)."""
+    blob_digest: str = ""
+    """``sha256:`` digest of the blob as stored (compressed or not): what an OCI descriptor names."""
+    blob_bytes: int = 0
+    """Bytes of the blob as stored."""
+    tar_bytes: int = 0
+    """Bytes of the uncompressed tar: far more than ``blob_bytes`` means a decompression bomb."""
 
 
 def entry_size(info: tarfile.TarInfo) -> int:
@@ -54,11 +60,12 @@ def entry_size(info: tarfile.TarInfo) -> int:
 
 
 class _Hashing(io.RawIOBase):
-    """Hashes every byte read through it."""
+    """Hashes and counts every byte read through it."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self.sha256 = hashlib.sha256()
+        self.count = 0
 
     def readable(self) -> bool:
         return True
@@ -68,6 +75,7 @@ class _Hashing(io.RawIOBase):
         data = self._stream.read(len(view))
         view[: len(data)] = data
         self.sha256.update(data)
+        self.count += len(data)
         return len(data)
 
     def drain(self) -> str:
@@ -89,14 +97,26 @@ def layer_entries(blob: BinaryIO, broken: str) -> Iterator[tarfile.TarInfo]:
         yield from stream_members(tar, broken)
 
 
-def scan_layer(blob: BinaryIO, broken: str, *, digest: bool = False) -> LayerScan:
-    """Size (and, with ``digest``, the diff_id) of the layer in ``blob``, in one streamed read."""
+def scan_layer(blob: BinaryIO, broken: str) -> LayerScan:
+    """Size, diff_id and blob digest of the layer in ``blob``, in one streamed read.
+
+    Both digests are always computed: a layer read from a stranger's archive is checked against what
+    the config and the manifest say it is, never believed.
+    """
+    outer = _Hashing(blob)
     with Guard(broken):
-        stream, compression = decompressed(blob)
-        hashing = _Hashing(stream) if digest else None
-        source = cast(BinaryIO, hashing) if hashing is not None else stream
-        tar = open_tar_stream(source)  # closed by the with-block below
+        stream, compression = decompressed(cast(BinaryIO, outer))
+        hashing = _Hashing(stream)
+        tar = open_tar_stream(cast(BinaryIO, hashing))  # closed by the with-block below
         with stream, tar:
             size = sum(entry_size(info) for info in stream_members(tar, broken))
-            found = hashing.drain() if hashing is not None else None
-    return LayerScan(size=size, digest=found, compression=compression)
+            found = hashing.drain()
+        outer.drain()  # bytes after the compressed stream still belong to the blob
+    return LayerScan(
+        size=size,
+        digest=found,
+        compression=compression,
+        blob_digest="sha256:" + outer.sha256.hexdigest(),
+        blob_bytes=outer.count,
+        tar_bytes=hashing.count,
+    )

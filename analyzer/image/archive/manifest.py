@@ -10,7 +10,7 @@ index wins (it knows platforms), and ``manifest.json`` only adds the ``RepoTags`
 
 from __future__ import annotations
 
-import json
+import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,6 +18,8 @@ from typing import Any
 
 from analyzer.errors import ArchiveError
 from analyzer.image.archive.blobs import Source, check_member_path
+from analyzer.limits import InputLimitError
+from analyzer.limits import load_json as load_bounded_json
 
 INDEX_TYPES = frozenset(
     {"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}
@@ -78,8 +80,8 @@ def _with_tag(name: str) -> str:
 def load_json(source: Source, name: str, what: str) -> Any:
     """Parse the metadata blob ``name``; ArchiveError naming the archive and ``what`` it should be."""
     try:
-        return json.loads(source.read_small(name))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return load_bounded_json(source.read_small(name))
+    except (InputLimitError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError are ValueErrors
         raise ArchiveError(f"{source.label}: {what} {name!r} is not valid JSON ({exc})") from None
 
 
@@ -167,6 +169,7 @@ def _walk(source: Source, descriptor: object, depth: int) -> Iterator[Candidate]
     name = blob_path(source.label, descriptor.get("digest"))
     if source.resolve(name) is None:
         return  # a platform the saving engine did not have: its manifest is listed but not included
+    _check_digest(source, name, descriptor.get("digest"))
     document = load_json(source, name, "manifest")
     if not isinstance(document, dict):
         raise _bad(source, name, "not an object")
@@ -180,6 +183,14 @@ def _walk(source: Source, descriptor: object, depth: int) -> Iterator[Candidate]
     candidate = _manifest_candidate(source, name, document, descriptor)
     if source.resolve(candidate.config) is not None:
         yield candidate
+
+
+def _check_digest(source: Source, name: str, digest: object) -> None:
+    """A blob named by a sha256 digest must hash to it: a tampered manifest or index is refused."""
+    if isinstance(digest, str) and digest.startswith("sha256:"):
+        found = "sha256:" + hashlib.sha256(source.read_small(source.must_resolve(name, "blob"))).hexdigest()
+        if found != digest:
+            raise ArchiveError(f"{source.label}: {name} does not match its digest (its sha256 is {found})")
 
 
 def _manifest_candidate(

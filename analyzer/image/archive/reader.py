@@ -8,11 +8,13 @@ several layers (a duplicate layer) is read once.
 from __future__ import annotations
 
 import hashlib
+import re
 import tarfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+from analyzer import limits
 from analyzer.errors import ArchiveError
 from analyzer.image.archive.blobs import DirectorySource, Source, TarIndexSource
 from analyzer.image.archive.compression import compression_of
@@ -21,6 +23,8 @@ from analyzer.image.archive.manifest import Candidate, choose, find_candidates, 
 from analyzer.image.archive.streamed import TarStreamSource
 from analyzer.image.config import chain_ids
 from analyzer.model import HistoryEntry, Image, Layer
+
+_BLOB_NAME = re.compile(r"(?:^|/)blobs/sha256/(?P<hex>[0-9a-f]{64})$")
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called after each distinct layer blob is read."""
@@ -44,13 +48,21 @@ def open_source(path: str | Path) -> Source:
 
 
 def read_image(
-    path: str | Path, ref: str | None = None, *, verify: bool = False, progress: Progress | None = None
+    path: str | Path,
+    ref: str | None = None,
+    *,
+    verify: bool = True,
+    progress: Progress | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Image:
     """The image in a ``docker save`` archive (Docker or OCI format, maybe compressed) or OCI layout dir.
 
     ``ref`` picks one image when the archive holds several (a tag, name, platform like ``linux/arm64``,
-    or an id/digest prefix). ``verify`` also checks every layer's sha256 against ``rootfs.diff_ids``.
-    Every layer blob is read (sizes need it), each once, streamed. Bad input raises ArchiveError.
+    or an id/digest prefix). Every digest read is checked: manifests and configs by the sha256 of their
+    bytes, each layer's uncompressed sha256 against ``rootfs.diff_ids`` and, for a blob named by its
+    digest (``blobs/sha256/<hex>``), the blob's own sha256 (``verify`` is kept for callers; it is always
+    on). ``warn`` hears of layers that decompress past BOMB_RATIO. Every layer blob is read (sizes need
+    it), each once, streamed. Bad input raises ArchiveError naming the blob.
     """
     with open_source(path) as source:
         chosen = choose(find_candidates(source), ref, source.label)
@@ -64,9 +76,11 @@ def read_image(
                 f"{source.label}: the manifest lists {len(blobs)} layers but the config "
                 f"{config_name!r} has {len(diff_ids)} rootfs.diff_ids"
             )
-        scans = _scan_layers(source, blobs, verify, progress)
-        if verify:
-            _check_diff_ids(source.label, blobs, diff_ids, scans)
+        scans = _scan_layers(source, blobs, progress)
+        _check_digests(source.label, blobs, diff_ids, scans)
+        if warn is not None:
+            for note in _bombs(blobs, scans):
+                warn(note)
     sizes = [scans[blob].size for blob in blobs]
     return Image(
         id=image_id,
@@ -121,27 +135,49 @@ def _parse_config(source: Source, name: str) -> dict[str, Any]:
     return cast(dict[str, Any], config)
 
 
-def _scan_layers(
-    source: Source, blobs: Sequence[str], digest: bool, progress: Progress | None
-) -> dict[str, LayerScan]:
+def _scan_layers(source: Source, blobs: Sequence[str], progress: Progress | None) -> dict[str, LayerScan]:
     scans: dict[str, LayerScan] = {}
     total = len(set(blobs))
     for blob, stream in source.open_each(blobs):
         broken = f"{source.label}: layer {blobs.index(blob)} ({blob!r}) is truncated or not a tar"
-        scans[blob] = scan_layer(stream, broken, digest=digest)
+        scans[blob] = scan_layer(stream, broken)
         if progress is not None:
             progress(len(scans), total)
     return scans
 
 
-def _check_diff_ids(
+def _check_digests(
     label: str, blobs: Sequence[str], diff_ids: Sequence[str], scans: Mapping[str, LayerScan]
 ) -> None:
     for index, (blob, expected) in enumerate(zip(blobs, diff_ids, strict=True)):
-        found = scans[blob].digest
-        if found != expected:
+        scan = scans[blob]
+        named = _BLOB_NAME.search(blob)
+        if named is not None and scan.blob_digest != f"sha256:{named['hex']}":
             raise ArchiveError(
-                f"{label}: layer {index} ({blob!r}) has digest {found}, the config says {expected}"
+                f"{label}: layer {index} ({blob!r}) does not match its digest "
+                f"(its sha256 is {scan.blob_digest})"
+            )
+        if scan.digest != expected:
+            raise ArchiveError(
+                f"{label}: layer {index} ({blob!r}) has digest {scan.digest}, the config says {expected}"
+            )
+
+
+def _bombs(blobs: Sequence[str], scans: Mapping[str, LayerScan]) -> Iterator[str]:
+    """A note for each compressed layer that expands more than BOMB_RATIO times past BOMB_MIN_BYTES."""
+    for index, blob in enumerate(blobs):
+        scan = scans[blob]
+        big = scan.tar_bytes > limits.BOMB_MIN_BYTES
+        if (
+            big
+            and scan.compression != "none"
+            and scan.tar_bytes > limits.BOMB_RATIO * max(scan.blob_bytes, 1)
+        ):
+            ratio = scan.tar_bytes // max(scan.blob_bytes, 1)
+            yield (
+                f"layer {index} ({blob!r}) expands {ratio}x ({scan.blob_bytes} B compressed, "
+                f"{scan.tar_bytes} B as a tar), past the {limits.BOMB_RATIO}x a real layer never reaches: "
+                "a decompression bomb?"
             )
 
 

@@ -16,7 +16,6 @@ from typing import BinaryIO, cast
 
 from analyzer.errors import ArchiveError
 from analyzer.image.archive.blobs import (
-    MAX_JSON_BYTES,
     MAX_JSON_TOTAL,
     Guard,
     MemberTable,
@@ -25,6 +24,7 @@ from analyzer.image.archive.blobs import (
     stream_members,
 )
 from analyzer.image.archive.compression import decompressed
+from analyzer.limits import MAX_JSON_BYTES
 
 
 class TarStreamSource(Source):

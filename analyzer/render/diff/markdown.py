@@ -7,7 +7,7 @@ from tabulate import tabulate
 
 from analyzer.render.diff.table import HEADERS, cells, signed_size
 from analyzer.review.diff import DiffResult
-from analyzer.units import human_size
+from analyzer.units import exact_size, human_size
 
 
 def _escape(cell: str) -> str:
@@ -25,7 +25,8 @@ def render(result: DiffResult) -> str:
     out = [
         f"### layermap diff: {signed_size(result.total_delta)}{status}",
         "",
-        f"- Image: {human_size(base.size)} → {human_size(head.size)} ({result.total_delta:+,d} B); "
+        f"- Image: {human_size(base.size)} → {human_size(head.size)} "
+        f"({exact_size(result.total_delta, signed=True)}); "
         f"inherited base {signed_size(result.base_delta)}",
         f"- Layers: {len(base.diff_ids)} → {len(head.diff_ids)} ({len(result.layers_added)} new, "
         f"{len(result.layers_removed)} gone)",

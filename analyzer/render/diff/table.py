@@ -5,7 +5,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from analyzer.review.diff import DiffResult, LineDelta
-from analyzer.units import human_size, shorten
+from analyzer.units import exact_size, human_size, shorten
 
 HEADERS = ["Base", "Head", "Instruction", "Base size", "Head size", "Delta", "Change"]
 
@@ -42,7 +42,7 @@ def summary_lines(result: DiffResult) -> list[str]:
     base, head = result.base, result.head
     out = [
         f"Total: {human_size(base.size)} -> {human_size(head.size)} ({signed_size(result.total_delta)}, "
-        f"{result.total_delta:+d} B)",
+        f"{exact_size(result.total_delta, signed=True)})",
         f"Inherited base: {signed_size(result.base_delta)}; lines: "
         f"{signed_size(sum(d.delta for d in result.lines))}",
         f"Layers: {len(base.diff_ids)} -> {len(head.diff_ids)} ({len(result.layers_added)} new, "

@@ -1,7 +1,9 @@
 """``--format annotated``: the Dockerfile as written, with a gutter like a coverage report — the size
 of the layer each line made (or what FROM inherited) and a bar proportional to the final image.
 
-Gutter: size, bar, a ``!`` where ``--explain`` found a surprise, the line number. ONBUILD triggers run
+Gutter: size, bar, a mark, the line number. The mark is the severity of the line's most severe finding
+(``E`` error, ``W`` warning, ``i`` info; the findings are listed, with that legend, under the footer),
+else ``!`` where ``--explain`` found a surprise. ONBUILD triggers run
 by a FROM get an extra ``↳`` row under it. Bars are shares of the final image (steps of stages outside
 it are drawn with a light shade); a non-zero layer always gets at least a sliver. A ``predict`` report
 shows ``layer`` / ``no`` / ``depends`` instead of sizes. ``RenderOptions(colour=True)`` adds ANSI colours
@@ -11,18 +13,20 @@ shows ``layer`` / ``no`` / ``depends`` instead of sizes. ``RenderOptions(colour=
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from analyzer.i18n import _
 from analyzer.model import Report, Step
 from analyzer.render import PLAIN, RenderOptions
-from analyzer.render.common import layers_count
-from analyzer.units import human_size
+from analyzer.render.common import builder_label
+from analyzer.render.report import findings
+from analyzer.units import count_of, human_size
 
 BAR_WIDTH = 16
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 _RESET, _DIM, _BOLD = "\033[0m", "\033[2m", "\033[1m"
 _CYAN, _YELLOW, _RED, _MAGENTA = "\033[36m", "\033[33m", "\033[31m", "\033[35m"
+_MARK_COLOURS = {"E": _RED, "W": _YELLOW, "i": _CYAN}
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class Gutter:
     surprise: bool = False
     failed: bool = False
     layer: bool = False
+    finding: str | None = None
+    """The mark of the line's most severe finding (``E``, ``W``, ``i``); it wins over ``!``."""
 
 
 def bar(fill: float | None, in_image: bool = True, width: int = BAR_WIDTH) -> str:
@@ -86,11 +92,11 @@ def gutter_text(g: Gutter | None, colour: bool) -> str:
         return " " * (9 + BAR_WIDTH + 3)
     size = f"{g.size:>8}"
     bar_text = bar(g.fill, g.in_image)
-    mark = "!" if g.surprise else " "
+    mark = g.finding or ("!" if g.surprise else " ")
     if colour:
         size = _paint(size, _RED if g.failed else (_BOLD if g.layer else _DIM), colour=True)
         bar_text = _paint(bar_text, _CYAN if g.in_image else _DIM, colour=True)
-        mark = _paint(mark, _MAGENTA, colour=True)
+        mark = _paint(mark, _MARK_COLOURS.get(mark, _MAGENTA), colour=True)
     return f"{size} {bar_text} {mark} "
 
 
@@ -101,13 +107,14 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
         body = _history_lines(report, colour)
     else:
         body = _dockerfile_lines(report, colour)
-    return "\n".join([head, *body, _footer(report)]) + "\n"
+    return "\n".join([head, *body, _footer(report), *findings.annotated_list(report)]) + "\n"
 
 
 def _dockerfile_lines(report: Report, colour: bool) -> list[str]:
     assert report.dockerfile_text is not None
     scale = _scale(report)
     surprises = {e.step for e in report.explanations if e.surprise}
+    marks = findings.marks_by_line(report.findings)
     by_line: dict[int, list[tuple[int, Step]]] = defaultdict(list)
     for index, step in enumerate(report.steps):
         by_line[step.line].append((index, step))
@@ -117,6 +124,12 @@ def _dockerfile_lines(report: Report, colour: bool) -> list[str]:
         steps = by_line.get(number, [])
         own = [(i, s) for i, s in steps if not s.trigger]
         g = gutter(report, own[0][1], scale, own[0][0] in surprises) if own else None
+        if number in marks:
+            g = (
+                replace(g, finding=marks[number])
+                if g is not None
+                else Gutter("", None, finding=marks[number])
+            )
         sep = "┆" if number in covered else "│"
         line_text = _paint(text, _DIM, colour=colour) if text.lstrip().startswith("#") else text
         out.append(f"{gutter_text(g, colour)}{sep}{number:>4}  {line_text}".rstrip())
@@ -147,13 +160,16 @@ def _history_lines(report: Report, colour: bool) -> list[str]:
 def _header(report: Report) -> str:
     what = report.dockerfile_path or (report.image.id[:19] if report.image else _("report"))
     if report.kind == "prediction":
-        return "# layermap predict: " + _("{what} ({builder} builder) — gutter: layer / no / depends").format(
-            what=what, builder=report.builder
+        return "# layermap predict: " + _("{what} ({builder}) — gutter: layer / no / depends").format(
+            what=what, builder=builder_label(report)
         )
     scale = human_size(_scale(report))
-    return "# layermap: " + _(
-        "{what} ({builder} builder) — gutter: layer size, bar ∝ size (full = {scale})"
-    ).format(what=what, builder=report.builder, scale=scale)
+    legend = "# layermap: " + _(
+        "{what} ({builder}) — gutter: layer size, bar ∝ size (full = {scale})"
+    ).format(what=what, builder=builder_label(report), scale=scale)
+    if any(e.surprise for e in report.explanations):
+        legend += "\n# " + _("! marks a surprise: the line did not do what `layermap predict` said it would")
+    return legend
 
 
 def _footer(report: Report) -> str:
@@ -164,8 +180,8 @@ def _footer(report: Report) -> str:
         )
     return "# " + _("final image {size} in {layers}; base {base}, added {added} in {added_layers}").format(
         size=human_size(s.final_size),
-        layers=layers_count(len(report.image.layers)),
+        layers=count_of(len(report.image.layers), "layer", "layers"),
         base=human_size(s.base_size),
         added=human_size(s.added_size),
-        added_layers=layers_count(s.layers_added),
+        added_layers=count_of(s.layers_added, "layer", "layers"),
     )

@@ -1,8 +1,11 @@
-"""``--format html``: one self-contained page — the annotated Dockerfile, a strata chart of the final
-image (each block linked to its line), a per-stage view for multi-stage builds, and the explain text.
+"""``--format html``: one self-contained page — the annotated Dockerfile, a labelled strata chart of the
+final image (each block linked to its line), a per-stage view for multi-stage builds, the findings with
+their fix, and with ``--contents`` the waste pairs, each line's largest files and a file browser per
+layer; then the explain text.
 
 Everything is inline (CSS and JS from ``assets/``, read at render time); the page fetches nothing, so it
 works offline and from an e-mail attachment. Without JS the blocks still work as ``#L12`` links.
+:func:`page` is the shell ``--format lesson`` fills with its own sections.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from analyzer import __version__
 from analyzer.i18n import _, language
 from analyzer.model import Report, Step
 from analyzer.render import PLAIN, RenderOptions
-from analyzer.render.common import entries_count, layers_count
 from analyzer.render.layers.layerdb import layerdb_rows
 from analyzer.render.report.annotated import gutter
-from analyzer.render.report.strata import MIN_PX, Block, colour_of, final_blocks, stage_columns
+from analyzer.render.report.filetree import browser_section
+from analyzer.render.report.sections import findings_section, largest_files_section, rich, waste_section
+from analyzer.render.report.strata import MIN_PX, Block, final_blocks, hue_of, stage_columns
 from analyzer.render.report.teaching import VERDICTS, layer_word, measured_word
-from analyzer.units import human_size
+from analyzer.units import count_of, human_size
 
 
 def _asset(name: str) -> str:
@@ -28,9 +32,23 @@ def _asset(name: str) -> str:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The whole page."""
-    title = f"layermap — {report.dockerfile_path or (report.image.id[:19] if report.image else _('report'))}"
-    sections = [_dockerfile_section(report), _stages_section(report), _explain_section(report)]
-    sections.append(_layerdb_section(report))
+    sections = [
+        dockerfile_section(report),
+        stages_section(report),
+        findings_section(report),
+        waste_section(report),
+        largest_files_section(report),
+        browser_section(report),
+        explain_section(report),
+        layerdb_section(report),
+    ]
+    return page(report, "layermap", sections)
+
+
+def page(report: Report, kind: str, sections: list[str], css_class: str = "report") -> str:
+    """The self-contained page: header, the strata chart beside ``sections``, inline CSS and JS."""
+    name = report.dockerfile_path or (report.image.id[:19] if report.image else _("report"))
+    title = f"{kind} — {name}"
     body = "\n".join(part for part in sections if part)
     return f"""<!DOCTYPE html>
 <html lang="{language()}">
@@ -43,7 +61,7 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
 {_asset("report.css")}
 </style>
 </head>
-<body>
+<body class="{css_class}">
 {_header(report)}
 <main>
 <div class="chart-col">{_final_chart(report)}</div>
@@ -53,6 +71,7 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
 </main>
 <script>
 {_asset("report.js")}
+{_asset("filetree.js") if report.file_tree is not None else ""}
 </script>
 </body>
 </html>
@@ -73,8 +92,8 @@ def _header(report: Report) -> str:
             id=f"<span class='digest'>{escape(report.image.id)}</span>",
             tags=tags,
             size=human_size(s.final_size),
-            layers=layers_count(len(report.image.layers)),
-            entries=entries_count(len(report.image.history)),
+            layers=count_of(len(report.image.layers), "layer", "layers"),
+            entries=count_of(len(report.image.history), "history entry", "history entries"),
         )
         lines.append(f"<p>{text}</p>")
     if report.base is not None and report.image is not None:
@@ -83,9 +102,9 @@ def _header(report: Report) -> str:
         ).format(
             ref=report.base.ref,
             size=human_size(s.base_size),
-            layers=layers_count(report.base.layer_count),
+            layers=count_of(report.base.layer_count, "layer", "layers"),
             added=human_size(s.added_size),
-            added_layers=layers_count(s.layers_added),
+            added_layers=count_of(s.layers_added, "layer", "layers"),
         )
         lines.append(f"<p>{escape(text)}</p>")
     if report.engine is not None:
@@ -102,13 +121,15 @@ def _header(report: Report) -> str:
 
 def _block(block: Block, css: str) -> str:
     zero = " zero" if block.size == 0 else ""
-    colour = "base" if block.base else block.colour
+    base = block.base or not block.colour.startswith("h")
+    colour = "base" if base else "hue"
+    hue = "" if base else f";--h:{block.colour[1:]}"
     attrs = f' data-line="{block.anchor}" href="#{block.anchor}"' if block.anchor else ""
     layer = f' data-layer="{block.layer}"' if block.layer is not None else ""
     title = block.label + (f"\n{block.diff_id}" if block.diff_id else "")
     return (
         f'<a class="{css} {colour}{zero}"{attrs}{layer} title="{escape(title)}" '
-        f'style="height:{block.height}px"></a>'
+        f'style="height:{block.height}px{hue}"><span class="label">{escape(block.short)}</span></a>'
     )
 
 
@@ -129,9 +150,10 @@ def _final_chart(report: Report) -> str:
         cls = "group apart" if base else "group"
         parts.append(f'<div class="{cls}">' + "".join(_block(b, "stratum") for b in own) + "</div>")
     legend = escape(
-        _("{layers}, oldest at the bottom; heights ∝ size (min {px}px, hatched = 0 bytes)").format(
-            layers=layers_count(len(blocks)), px=MIN_PX
-        )
+        _(
+            "{layers}, oldest at the bottom; heights ∝ size (min {px}px, hatched = 0 bytes); "
+            "one colour per Dockerfile line"
+        ).format(layers=count_of(len(blocks), "layer", "layers"), px=MIN_PX)
         + (_("; grey, set apart below: inherited from {ref}").format(ref=ref) if base else "")
         + _(". Click a block to see its line.")
     )
@@ -142,7 +164,7 @@ def _final_chart(report: Report) -> str:
     )
 
 
-def _stages_section(report: Report) -> str:
+def stages_section(report: Report) -> str:
     if len(report.stages) < 2 or report.image is None and not any(s.layer for s in report.steps):
         return ""
     columns = []
@@ -172,8 +194,10 @@ def _line_item(anchor: str, number: str, text: str, cls: str, step: Step | None,
         size, mark = escape(g.size), ("!" if g.surprise else "")
         if g.fill is not None:
             width = max(g.fill * 100, 2.0) if g.fill > 0 else 0.0
-            colour = "base" if step.instruction == "FROM" and not step.trigger else colour_of(step.line)
-            bar = f'<span class="{colour}" style="width:{width:.1f}%"></span>'
+            if step.instruction == "FROM" and not step.trigger:
+                bar = f'<span class="base" style="width:{width:.1f}%"></span>'
+            else:
+                bar = f'<span class="hue" style="width:{width:.1f}%;--h:{hue_of(step.line)}"></span>'
             bar_cls = "bar"
         cls += " layer" if g.layer else ""
         cls += " failed" if g.failed else ""
@@ -187,7 +211,7 @@ def _line_item(anchor: str, number: str, text: str, cls: str, step: Step | None,
     )
 
 
-def _dockerfile_section(report: Report) -> str:
+def dockerfile_section(report: Report) -> str:
     items: list[str] = []
     if report.dockerfile_text is not None:
         first: dict[int, Step] = {}
@@ -237,7 +261,7 @@ def _prediction_section(report: Report) -> str:
     body = "".join(
         f'<tr><td><a data-line="L{s.line}" href="#L{s.line}">{s.line}</a></td>'
         f"<td><code>{escape(s.text)}</code></td><td>{layer_word(s.creates_layer)}</td>"
-        f"<td>{escape(s.reason or '')}</td></tr>"
+        f"<td>{rich(s.reason or '')}</td></tr>"
         for s in report.steps
     )
     head = "<tr>" + "".join(f"<th>{n}</th>" for n in (_("Line"), _("Instruction"), _("Predicted"), _("Why")))
@@ -245,7 +269,7 @@ def _prediction_section(report: Report) -> str:
     return f'<section id="explain"><h2>{_("Prediction")}</h2><table>{head}{body}</table></section>'
 
 
-def _explain_section(report: Report) -> str:
+def explain_section(report: Report) -> str:
     if report.kind == "prediction":
         return _prediction_section(report)
     if not report.explanations:
@@ -255,15 +279,18 @@ def _explain_section(report: Report) -> str:
     for e in report.explanations:
         step = report.steps[e.step]
         cls = ' class="surprise"' if e.surprise else ""
-        note = f'<span class="surprise-note">{escape(e.surprise)}</span>' if e.surprise else ""
+        if e.surprise:
+            note = f'<span class="surprise-note">{rich(e.surprise)}</span>'
+        else:
+            note = f'<span class="plain-note">{rich(e.note)}</span>' if e.note else ""
         rows.append(
             f'<tr{cls}><td><a data-line="L{step.line}" href="#L{step.line}">{step.line}</a></td>'
             f"<td><code>{escape(step.text[:70])}</code></td><td>{layer_word(e.predicted)}</td>"
             f"<td>{escape(measured_word(step))}</td><td>{escape(_(VERDICTS.get(e.verdict, e.verdict)))}</td>"
             f"<td>{note}</td></tr>"
         )
-        paragraphs.append(f'<p id="explain-{e.step}">{escape(e.text)}</p>')
-    names = (_("Line"), _("Instruction"), _("Predicted"), _("Measured"), _("Verdict"), _("Surprise"))
+        paragraphs.append(f'<p id="explain-{e.step}">{rich(e.text)}</p>')
+    names = (_("Line"), _("Instruction"), _("Predicted"), _("Measured"), _("Verdict"), _("Note"))
     head = "<tr>" + "".join(f"<th>{n}</th>" for n in names) + "</tr>"
     return (
         f'<section id="explain" class="explain"><h2>{_("Prediction vs measurement")}</h2>'
@@ -272,7 +299,7 @@ def _explain_section(report: Report) -> str:
     )
 
 
-def _layerdb_section(report: Report) -> str:
+def layerdb_section(report: Report) -> str:
     db = report.layerdb
     if db is None:
         return ""
@@ -286,5 +313,5 @@ def _layerdb_section(report: Report) -> str:
     return (
         f'<section id="layerdb"><h2>{escape(_("Layer database ({state})").format(state=db.state))}</h2>'
         f"<table><tr>{head}</tr>{rows}</table>"
-        f"<p>{escape(db.note)}</p></section>"
+        f"<p>{rich(db.note)}</p></section>"
     )

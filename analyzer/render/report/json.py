@@ -91,6 +91,7 @@ def explain_dict(report: Report, e: Explanation) -> dict[str, Any]:
         "reason": e.reason,
         "verdict": e.verdict,
         "surprise": e.surprise,
+        "note": e.note,
         "text": e.text,
     }
 

@@ -8,8 +8,8 @@ from tabulate import tabulate
 from analyzer.i18n import _
 from analyzer.model import Finding, Report
 from analyzer.render import PLAIN, RenderOptions
-from analyzer.render.common import rows, severity_word, summary_lines
-from analyzer.render.report.table import cells, contents_cells, stage_title, waste_lines
+from analyzer.render.common import builder_label, rows, severity_word, summary_lines
+from analyzer.render.report.table import cells, contents_cells, has_timing, stage_title, waste_lines
 from analyzer.render.report.table import headers as table_headers
 from analyzer.render.report.teaching import text_report
 from analyzer.units import human_size
@@ -77,12 +77,17 @@ def findings_section(report: Report) -> list[str]:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The report as Markdown (or the prediction table), then its teaching sections."""
-    return text_report(report, measured, markdown=True)
+    return text_report(report, measured, markdown=True, findings=_prediction_findings)
+
+
+def _prediction_findings(report: Report) -> str:
+    """A measured report has its findings under the summary (``measured``); a prediction after its table."""
+    return "\n".join(findings_section(report)) if report.kind == "prediction" else ""
 
 
 def measured(report: Report) -> str:
     path = report.dockerfile_path or _("image")
-    out = ["### layermap: " + _("`{path}` ({builder} builder)").format(path=path, builder=report.builder), ""]
+    out = [f"### layermap: `{path}` ({builder_label(report)})", ""]
     out.extend(f"- {line}" for line in summary_lines(report))
     # The waste lines' indented details become nested items.
     out.extend(("  - " if ln.startswith(" ") else "- ") + _escape(ln.strip()) for ln in waste_lines(report))
@@ -101,6 +106,6 @@ def measured(report: Report) -> str:
             flush()
             current = row.step.stage
             out.extend(["", f"#### {stage_title(report, row.step.stage)}"])
-        table.append([_escape(c) for c in cells(row) + contents_cells(row, report)])
+        table.append([_escape(c) for c in cells(row, has_timing(report)) + contents_cells(row, report)])
     flush()
     return "\n".join(out).rstrip() + "\n"

@@ -16,9 +16,11 @@ from analyzer.model import Report, StageInfo, Step
 from analyzer.units import human_size, shorten
 
 CHART_PX = 420
-MIN_PX = 8
-PALETTE = 8
-"""Colour classes ``c0``…``c7`` for the layers of this Dockerfile (base layers are grey)."""
+MIN_PX = 16
+"""Tall enough for a one-line label inside every block."""
+GOLDEN_ANGLE = 137.508
+"""Degrees: successive lines get hues this far apart, so no two lines of a Dockerfile share a colour
+(``WORKDIR`` and ``rm`` no longer come out the same orange) and a line keeps its colour in every view."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class Block:
     base: bool
     diff_id: str | None = None
     colour: str = "base"
+    """``base`` (grey), or ``h<degrees>``: the hue of the line that made the layer (:func:`hue_of`)."""
+    short: str = ""
+    """The label written inside the block (``L12 RUN … 8.39 MB``)."""
 
 
 def heights(sizes: Sequence[int], total_px: int = CHART_PX, min_px: int = MIN_PX) -> list[int]:
@@ -44,9 +49,20 @@ def heights(sizes: Sequence[int], total_px: int = CHART_PX, min_px: int = MIN_PX
     return [max(min_px, round(size / total * total_px)) if total else min_px for size in sizes]
 
 
+def hue_of(line: int) -> int:
+    """The hue (degrees) of a Dockerfile line: a golden-angle step per line number."""
+    return round(line * GOLDEN_ANGLE) % 360
+
+
 def colour_of(line: int) -> str:
-    """The same colour for a line's gutter and its blocks."""
-    return f"c{line % PALETTE}"
+    """The same colour for a line's gutter and its blocks: ``h<hue>``, drawn with ``--h`` in CSS."""
+    return f"h{hue_of(line)}"
+
+
+def short_label(line: int | None, text: str, size: int) -> str:
+    """``L12 RUN mkdir -p … · 8.39 MB`` (``base · 1.99 MB`` without a line)."""
+    where = f"L{line} {shorten(text, 28)}" if line is not None else _("base")
+    return f"{where} · {human_size(size)}"
 
 
 def layer_steps(report: Report) -> dict[int, Step]:
@@ -91,6 +107,7 @@ def final_blocks(report: Report) -> list[Block]:
                     False,
                     layer.diff_id,
                     colour_of(step.line),
+                    short_label(step.line, step.text, size),
                 )
             )
             continue
@@ -102,9 +119,9 @@ def final_blocks(report: Report) -> list[Block]:
         )
         if report.dockerfile_text is None:
             label = _("layer #{index} — {size}").format(index=layer.index, size=human_size(size))
-        out.append(
-            Block(layer.index, size, height, anchor, label, report.dockerfile_text is not None, layer.diff_id)
-        )
+        inherited = report.dockerfile_text is not None
+        short = short_label(None, "", size) if inherited else f"#{layer.index} · {human_size(size)}"
+        out.append(Block(layer.index, size, height, anchor, label, inherited, layer.diff_id, short=short))
     return out
 
 
@@ -145,7 +162,7 @@ def stage_columns(report: Report) -> list[tuple[StageInfo, list[Block]]]:
     for info, items in columns:
         scaled = [max(MIN_PX, round(i[0] / total * CHART_PX)) if total else MIN_PX for i in items]
         blocks = [
-            Block(None, size, h, anchor, label, colour == "base", diff, colour)
+            Block(None, size, h, anchor, label, colour == "base", diff, colour, _stage_short(anchor, size))
             for (size, anchor, label, colour, diff), h in zip(items, scaled, strict=True)
         ]
         out.append((info, blocks))
@@ -154,3 +171,7 @@ def stage_columns(report: Report) -> list[tuple[StageInfo, list[Block]]]:
 
 def _inherited(base: str, size: int) -> str:
     return _("FROM {base}: inherited {size}").format(base=base, size=human_size(size))
+
+
+def _stage_short(anchor: str | None, size: int) -> str:
+    return f"{anchor or ''} · {human_size(size)}".lstrip(" ·")

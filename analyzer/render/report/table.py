@@ -19,6 +19,7 @@ from analyzer.render.common import (
     summary_lines,
     time_cell,
 )
+from analyzer.render.report import findings
 from analyzer.render.report.teaching import text_report
 from analyzer.units import human_size, percent, shorten
 
@@ -34,18 +35,22 @@ HEADERS = [
 ]
 
 
-def cells(row: Row) -> list[str]:
+def has_timing(report: Report) -> bool:
+    """Whether any step has a cache or time figure (an existing image has none: no columns then)."""
+    return any(s.cached is not None or s.duration_s is not None for s in report.steps)
+
+
+def cells(row: Row, timing: bool = True) -> list[str]:
     step = row.step
-    return [
+    out = [
         lines_cell(step),
         instruction_cell(step),
         layer_cell(step),
         human_size(row.size) if row.size is not None else "",
         human_size(row.cumulative) if row.cumulative is not None else "",
         percent(row.share) if row.share is not None else "",
-        cached_cell(step),
-        time_cell(step),
     ]
+    return [*out, cached_cell(step), time_cell(step)] if timing else out
 
 
 def stage_title(report: Report, stage: int | None) -> str:
@@ -85,12 +90,13 @@ CONTENTS_HEADERS = [N_("Added files"), N_("Wasted by this line")]
 
 def headers(report: Report) -> list[str]:
     """The per-line columns; ``--contents`` adds the file and waste ones."""
-    return [_(h) for h in (HEADERS + CONTENTS_HEADERS if report.waste is not None else HEADERS)]
+    base = HEADERS if has_timing(report) else HEADERS[:-2]
+    return [_(h) for h in (base + CONTENTS_HEADERS if report.waste is not None else base)]
 
 
 def contents_cells(row: Row, report: Report) -> list[str]:
-    """``--contents``: files the line's layer added (modified, deleted), and the bytes it hid that
-    lower layers still ship (deleted or replaced)."""
+    """``--contents``: files the line's layer added (modified, deleted), and the bytes it stored that
+    later lines deleted or replaced (the image still ships them: the line the findings blame)."""
     if report.waste is None:
         return []
     step, files = row.step, row.step.files
@@ -98,7 +104,7 @@ def contents_cells(row: Row, report: Report) -> list[str]:
         return ["", ""]
     more = [f"{n} {_(what)}" for n, what in ((files.modified, N_("mod")), (files.deleted, N_("del"))) if n]
     added = f"{files.added} ({', '.join(more)})" if more else str(files.added)
-    hidden = sum(p.bytes for p in report.waste.pairs if p.removed_layer == step.layer.index)
+    hidden = sum(p.bytes for p in report.waste.pairs if p.added_layer == step.layer.index)
     return [added, human_size(hidden) if hidden else ""]
 
 
@@ -141,7 +147,7 @@ def waste_lines(report: Report, limit: int = 5) -> list[str]:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The report as text: per-stage tables (or the prediction table), then its teaching sections."""
-    return text_report(report, measured, markdown=False)
+    return text_report(report, measured, markdown=False, findings=findings.block)
 
 
 def measured(report: Report) -> str:
@@ -163,7 +169,7 @@ def measured(report: Report) -> str:
         groups[-1][1].append(row)
     for stage, group in groups:
         body = tabulate(
-            [cells(r) + contents_cells(r, report) for r in group],
+            [cells(r, has_timing(report)) + contents_cells(r, report) for r in group],
             headers=headers(report),
             tablefmt="simple",
             disable_numparse=True,

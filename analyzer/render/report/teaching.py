@@ -15,21 +15,27 @@ from tabulate import tabulate
 
 from analyzer.i18n import N_, _, ngettext
 from analyzer.model import Report, Step
-from analyzer.render.common import instruction_cell, layers_count, lines_cell
+from analyzer.render.common import instruction_cell, lines_cell
 from analyzer.render.layers.layerdb import layerdb_markdown, layerdb_text
-from analyzer.units import human_size
+from analyzer.units import count_of, human_size
 
 WRAP = 100
 
 
-def text_report(report: Report, measured: Callable[[Report], str], markdown: bool) -> str:
+def text_report(
+    report: Report, measured: Callable[[Report], str], markdown: bool, findings: Callable[[Report], str]
+) -> str:
     """A text format's whole output (table or Markdown): the prediction table for a prediction, else
-    ``measured(report)``; then the ``--explain`` and ``--layers`` sections the report carries."""
+    ``measured(report)``; the ``findings`` section; then the ``--explain`` and ``--layers`` sections the
+    report carries."""
     if report.kind == "prediction":
         head = prediction_markdown(report) if markdown else prediction_table(report)
     else:
         head = measured(report)
     parts = [head.rstrip("\n")]
+    block = findings(report).strip("\n") if report.findings else ""
+    if block:
+        parts.append(block)
     if report.explanations:
         parts.append(explain_markdown(report) if markdown else explain_text(report))
     if report.layerdb is not None:
@@ -90,7 +96,11 @@ def _prediction_counts(report: Report) -> str:
 def measured_word(step: Step) -> str:
     if step.instruction == "FROM" and not step.trigger and step.stage is not None:
         base = _("base")
-        return base if step.inherited_layers is None else f"{base} ({layers_count(step.inherited_layers)})"
+        return (
+            base
+            if step.inherited_layers is None
+            else f"{base} ({count_of(step.inherited_layers, 'layer', 'layers')})"
+        )
     if step.error is not None:
         return _("failed")
     if step.creates_layer is None:
@@ -113,13 +123,13 @@ def explain_rows(report: Report) -> list[list[str]]:
                 layer_word(e.predicted),
                 measured_word(step),
                 _(VERDICTS.get(e.verdict, e.verdict)),
-                e.surprise or "",
+                e.surprise or e.note or "",
             ]
         )
     return rows
 
 
-_HEADERS = ["", N_("Line"), N_("Instruction"), N_("Predicted"), N_("Measured"), N_("Verdict"), N_("Surprise")]
+_HEADERS = ["", N_("Line"), N_("Instruction"), N_("Predicted"), N_("Measured"), N_("Verdict"), N_("Note")]
 # Explanation.verdict is a JSON value (never translated); the tables show it in words.
 VERDICTS = {
     "as predicted": N_("as predicted"),

@@ -14,9 +14,10 @@ import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from analyzer.errors import UsageError
+from analyzer.limits import MAX_CONFIG_BYTES, MAX_JSON_DEPTH, InputLimitError, check_depth, read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -155,9 +156,17 @@ def find_config(folder: Path) -> Path | None:
     if dedicated.is_file():
         return dedicated
     pyproject = folder / "pyproject.toml"
-    if pyproject.is_file() and "layermap" in _read_toml(pyproject).get("tool", {}):
+    if pyproject.is_file() and isinstance(_tool_layermap(pyproject, _read_toml(pyproject)), dict):
         return pyproject
     return None
+
+
+def _tool_layermap(path: Path, data: Mapping[str, Any]) -> object:
+    """``[tool.layermap]`` of a pyproject (None when absent); a ``tool`` that is not a table is an error."""
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise UsageError(f"{path}: 'tool' is not a table")
+    return tool.get("layermap")
 
 
 def load_config(path: Path | None, known_rules: Collection[str]) -> Config:
@@ -166,7 +175,7 @@ def load_config(path: Path | None, known_rules: Collection[str]) -> Config:
         return Config()
     data = _read_toml(path)
     if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("layermap")
+        table = _tool_layermap(path, data)
         if not isinstance(table, dict):
             raise UsageError(f"{path}: no [tool.layermap] table")
         where = f"{path}: [tool.layermap]"
@@ -179,10 +188,20 @@ def load_config(path: Path | None, known_rules: Collection[str]) -> Config:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """The parsed file: a regular file (a FIFO or a device would block or never end) of at most
+    MAX_CONFIG_BYTES, UTF-8 (TOML's only encoding), nested at most MAX_JSON_DEPTH deep."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        raw = read_regular(path, MAX_CONFIG_BYTES)
     except OSError as err:
         raise UsageError(f"{path}: cannot read the configuration: {err.strerror}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise UsageError(f"{path}: invalid TOML: {err}") from None
+    except InputLimitError as err:
+        raise UsageError(f"{path}: cannot read the configuration: {err}") from None
+    try:
+        return cast(dict[str, Any], check_depth(tomllib.loads(raw.decode("utf-8"))))
+    except UnicodeDecodeError as err:
+        raise UsageError(
+            f"{path}: the configuration is not UTF-8 text ({err.reason} at byte {err.start})"
+        ) from None
+    except (tomllib.TOMLDecodeError, RecursionError, InputLimitError) as err:
+        reason = f"nested more than {MAX_JSON_DEPTH} levels deep" if isinstance(err, RecursionError) else err
+        raise UsageError(f"{path}: invalid TOML: {reason}") from None

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from analyzer.i18n import _
 from analyzer.model import Step
 from analyzer.review.rulekit.base import NEEDS_IMAGE, Hit, Rule, RuleContext
-from analyzer.units import byte_unit, exact_bytes
+from analyzer.units import byte_unit, exact_size
 
 TINY_BYTES = 4096
 MIN_RUN = 3
@@ -44,7 +44,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             message=_(
                 "{n} consecutive layers of less than {tiny} each ({total} in all, lines {lines}): "
                 "merge them into fewer steps"
-            ).format(n=len(run), tiny=f"{TINY_BYTES} {byte_unit()}", total=exact_bytes(total), lines=lines),
+            ).format(n=len(run), tiny=f"{TINY_BYTES} {byte_unit()}", total=exact_size(total), lines=lines),
             bytes=total,
             evidence="history",
             related_lines=tuple(s.line for s in run[1:]),

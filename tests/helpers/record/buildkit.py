@@ -11,10 +11,10 @@ Run against a real engine (nothing is pulled; ``busybox:latest`` must exist), na
 
 Each ``<kind>/<name>.json`` holds the Dockerfile, the context files, the query parameters, the raw JSON
 messages of ``POST /build?version=2`` (through ``analyzer.engine.buildkit_api.build_messages``: the same
-upload
-layermap sends) and, as the engine's own truth for the built image, the tag's image id from inspect, the
-history API entries and the configuration's ``history``/``rootfs`` from ``docker save``. Vertex digests,
-timestamps and image ids change with every recording, so re-recording means updating the tests' literals.
+upload layermap sends) and, as the engine's own truth for the built image, the tag's image id from
+inspect, the history API entries and the configuration's ``history``/``rootfs`` from ``docker save``.
+Vertex digests, timestamps and image ids change with every recording, so re-recording means updating
+the tests' literals.
 Everything built is tagged ``lmtest-bk-rec-*`` and those tags are removed at the end.
 """
 
@@ -32,6 +32,7 @@ from typing import Any
 import docker
 
 from analyzer.engine.buildkit_api import build_messages, build_params
+from analyzer.engine.options import BuildOptions
 from helpers.record.common import fixture_dir
 
 HERE = fixture_dir("buildkit")
@@ -191,9 +192,9 @@ def truth(client: Any, tag: str) -> dict[str, Any]:
 
 
 def record(client: Any, address: str, kind: str, name: str, text: str, options: dict[str, Any]) -> None:
-    params = build_params(network="host", **options)
     with tempfile.TemporaryDirectory() as tmp:
         context = Path(tmp)
+        params = build_params(BuildOptions(context, context / "Dockerfile", network="host", **options))
         (context / "Dockerfile").write_text(text)
         for file, content in DATA.items():
             (context / file).write_text(content)

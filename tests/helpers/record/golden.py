@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from analyzer.dockerfile import load
 from analyzer.engine import client as engine
+from analyzer.engine.options import BuildOptions
 from analyzer.mapping import build as pipeline
 from helpers.golden import dump
 from helpers.record.common import ROOT, fixture_dir
@@ -36,7 +37,7 @@ def main() -> None:
     for sample, name, target in CASES:
         folder = ROOT / "sample_dockerfiles" / sample
         parsed = load(folder / name)
-        result = eng.build_classic(folder, folder / name, target=target, network="host")
+        result = eng.build_classic(BuildOptions(folder, folder / name, target=target, network="host"))
         report = pipeline.assemble(parsed, target, result, eng, f"sample_dockerfiles/{sample}/{name}")
         label = sample + (f"-target-{target}" if target else "")
         print(dump(report, label), len(report.steps), "steps")

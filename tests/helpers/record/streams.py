@@ -5,7 +5,9 @@ Run against a real engine (nothing is pulled; ``busybox:latest`` must exist):
 
     DOCKER_HOST=unix:///tmp/lm-engine/docker.sock PYTHONPATH=tests .venv/bin/python -m helpers.record streams
 
-``--images-only`` re-records just the ``image_*.json`` files (their builds are not written as streams).
+``--images-only`` re-records just the ``image_*.json`` files (their builds are not written as streams);
+``--only=NAME[,NAME]`` just those scenarios. Scenarios in ``PER_ENGINE`` are written as
+``<name>_<engine major.minor>.json`` (record them once per engine: 20.10, 26.1, 28.5).
 
 Each ``<name>.json`` holds the Dockerfile, the build arguments, the raw ``APIClient.build(decode=True)``
 messages and, as the engine's independent truth, the short ids of every stage image's ``Parent`` chain.
@@ -110,6 +112,12 @@ FROM busybox:latest
 FOO bar
 """
 
+# A blank line inside a continuation: the engine sends a coloured warning before `Step 1/N`.
+EMPTY_CONTINUATION = "FROM busybox:latest\nRUN echo a \\\n\n    echo b\n"
+
+# Recorded once per engine version (the warning's text and colour codes differ between them).
+PER_ENGINE = {"empty_continuation"}
+
 # name, Dockerfile, build kwargs; the order matters (cached rebuild, ONBUILD parent before child).
 SCENARIOS: list[tuple[str, str, dict[str, Any]]] = [
     ("basic", BASIC, {"nocache": True, "tag": "lmtest-rec-basic"}),
@@ -125,6 +133,7 @@ SCENARIOS: list[tuple[str, str, dict[str, Any]]] = [
     ("onbuild_child_cached", ONBUILD_CHILD, {"tag": "lmtest-rec-onbuild-child"}),
     ("copy_missing", COPY_MISSING, {"nocache": True}),
     ("syntax_error", SYNTAX_ERROR, {"nocache": True}),
+    ("empty_continuation", EMPTY_CONTINUATION, {"nocache": True, "tag": "lmtest-rec-empty-cont"}),
 ]
 
 # Final images whose inspect / history / config are recorded for the image-merging tests.
@@ -194,6 +203,8 @@ def record(
         entry["failed_stage_inspects"] = chain_inspects(client, last)
         ids.append(last)
     if write:
+        if name in PER_ENGINE:
+            name = f"{name}_{'.'.join(client.version()['Version'].split('.')[:2])}"
         (HERE / f"{name}.json").write_text(json.dumps(entry, indent=1) + "\n")
     print(f"{name}: {len(entry['messages'])} messages, {len(ids)} stage images", file=sys.stderr)
     return set(ids)
@@ -236,13 +247,17 @@ def main() -> None:
     made: set[str] = set()
     started = time.time() - 1
     images_only = "--images-only" in sys.argv
+    only = next((arg.split("=", 1)[1].split(",") for arg in sys.argv if arg.startswith("--only=")), None)
     try:
         for name, dockerfile, kwargs in SCENARIOS:
             if images_only and kwargs.get("tag") not in IMAGE_BUILDS:
                 continue
+            if only is not None and name not in only:
+                continue
             made |= record(client, name, dockerfile, kwargs, write=not images_only)
         for name, ref in IMAGES.items():
-            record_image(client, name, ref)
+            if only is None or name in only:
+                record_image(client, name, ref)
     finally:
         tags = [kwargs["tag"] for _name, _dockerfile, kwargs in reversed(SCENARIOS) if "tag" in kwargs]
         for ref in [*dict.fromkeys(tags), *made]:

@@ -77,3 +77,45 @@ def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert code == 2 and "missing" in err
     code, _, err = run(capsys, "predict", "sample_dockerfiles/chain/Dockerfile", "--target", "nope")
     assert code == 2 and "--target nope: no such stage" in err
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "extra", "message"),
+    [
+        ("FROM $UNDEFINED\n", [], "Dockerfile:1: base name ($UNDEFINED) should not be blank"),
+        ("FROM busybox\nFROM busybox AS b\n", ["--target", "0"], "--target 0: no stage of that name"),
+        (
+            "FROM busybox\nRUN <<EOF\necho hi\nEOF\n",
+            ["--builder", "classic"],
+            "Dockerfile:2: heredocs need BuildKit",
+        ),
+        (
+            "FROM busybox AS a\nFROM busybox AS a\n",
+            ["--builder", "classic"],
+            'Dockerfile:2: duplicate stage name "a"',
+        ),
+    ],
+)
+def test_predict_refuses_what_docker_build_refuses(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, dockerfile: str, extra: list[str], message: str
+) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text(dockerfile)
+    code, _, err = run(capsys, "predict", str(path), *extra)
+    assert code == 2
+    assert f"layermap: {tmp_path}/{message}" in err or f"layermap: {message}" in err
+
+
+def test_predict_refuses_a_dockerignore_docker_build_refuses(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox\n")
+    (tmp_path / ".dockerignore").write_text("# fine\n*.log\n[a-c]x\n[\n")
+    code, _, err = run(capsys, "predict", str(tmp_path / "Dockerfile"))
+    assert code == 2
+    assert f"{tmp_path}/.dockerignore:4: syntax error in pattern '['" in err
+    (tmp_path / ".dockerignore").write_text("*.log\n!keep\\*\n[!a-c]x\n")
+    code, _, err = run(capsys, "predict", str(tmp_path / "Dockerfile"))
+    assert code == 0, err
+    code, _, _ = run(capsys, "predict", str(tmp_path / "Dockerfile"), "--builder", "buildkit")
+    assert code == 0

@@ -1,7 +1,6 @@
 """``analyzer.engine.buildkit_api.build_buildkit`` against a fake ``APIClient``: the upload (GNU tar,
-.dockerignore,
-a Dockerfile outside the context), the query parameters, recorded streams split at any byte, and the
-translation of HTTP / transport errors, Ctrl-C and streams that end early."""
+.dockerignore, a Dockerfile outside the context), the query parameters, recorded streams split at any
+byte, and the translation of HTTP / transport errors, Ctrl-C and streams that end early."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ import json
 import random
 import tarfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import requests
 
 from analyzer.dockerfile import parse
 from analyzer.engine.buildkit_api import build_buildkit, build_params
-from analyzer.engine.classic_stream import BuildProgress
+from analyzer.engine.options import BuildOptions, BuildProgress
 from analyzer.errors import DockerfileError, EngineError, UsageError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "buildkit" / "docker20"
@@ -104,10 +104,8 @@ def run(
         client,  # type: ignore[arg-type]
         ADDRESS,
         parse(path.read_text(), str(path)),
-        context,
-        path,
+        BuildOptions(context, path, **kwargs),
         on_progress=events.append,
-        **kwargs,
     )
     return result, events
 
@@ -185,8 +183,9 @@ def test_query_parameters_follow_the_sdk(tmp_path: Path) -> None:
 
 
 def test_build_params_leave_out_what_is_unset() -> None:
-    assert build_params() == {"version": "2", "rm": "1", "forcerm": "1"}
-    assert build_params(target="builder")["target"] == "builder"
+    options = BuildOptions(Path("/ctx"), Path("/ctx/Dockerfile"))
+    assert build_params(options) == {"version": "2", "rm": "1", "forcerm": "1"}
+    assert build_params(replace(options, target="builder"))["target"] == "builder"
 
 
 def test_context_is_gnu_tar_honouring_dockerignore(tmp_path: Path) -> None:
@@ -262,8 +261,7 @@ def test_missing_context_folder_is_a_usage_error(tmp_path: Path) -> None:
             client,  # type: ignore[arg-type]
             ADDRESS,
             parse("FROM busybox:latest\n"),
-            tmp_path / "nope",
-            context / "Dockerfile",
+            BuildOptions(tmp_path / "nope", context / "Dockerfile"),
         )
 
 
@@ -350,8 +348,7 @@ def test_ctrl_c_closes_the_connection_and_propagates(tmp_path: Path) -> None:
             FakeClient(response),  # type: ignore[arg-type]
             ADDRESS,
             parse(fx["dockerfile"]),
-            make_context(tmp_path, fx["dockerfile"]),
-            tmp_path / "ctx" / "Dockerfile",
+            BuildOptions(make_context(tmp_path, fx["dockerfile"]), tmp_path / "ctx" / "Dockerfile"),
             on_progress=interrupt,
         )
     assert response.closed

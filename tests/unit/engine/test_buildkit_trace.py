@@ -26,7 +26,7 @@ from analyzer.engine.buildkit_trace import (
     parse_vertex_name,
     step_total,
 )
-from analyzer.engine.classic_stream import BuildProgress
+from analyzer.engine.options import BuildProgress
 from analyzer.errors import DockerfileError, EngineError, UsageError
 from analyzer.model import BuildFailure, BuildResult, Dockerfile, StepEvent
 

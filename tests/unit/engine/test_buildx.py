@@ -25,7 +25,7 @@ from analyzer.engine.buildx import (
     find_buildx,
     forced_path,
 )
-from analyzer.engine.classic_stream import BuildProgress
+from analyzer.engine.options import BuildOptions, BuildProgress
 from analyzer.errors import DockerfileError, EngineError, UsageError
 from analyzer.model import BuildResult
 
@@ -83,7 +83,11 @@ def replay(
     folder = context(tmp_path, kw.pop("dockerfile", text))
     events: list[BuildProgress] = []
     result = build_with_buildx(
-        fake, ADDRESS, parse(text), folder, folder / "Dockerfile", on_progress=events.append, **kw
+        fake,
+        ADDRESS,
+        parse(text),
+        BuildOptions(folder, folder / "Dockerfile", **kw),
+        on_progress=events.append,
     )
     return result, events
 
@@ -94,17 +98,18 @@ def replay(
 def test_command_line() -> None:
     tool = Buildx(("docker", "buildx"), "", "docker buildx")
     files = (Path("/t/iid"), Path("/t/meta.json"))
-    argv = build_command(
-        tool, Path("/ctx"), Path("/df/Dockerfile"), files, build_args={"A": "1", "B": ""}, target="t",
+    options = BuildOptions(
+        Path("/ctx"), Path("/df/Dockerfile"), build_args={"A": "1", "B": ""}, target="t",
         network="host", no_cache=True, platform="linux/amd64", tag="x:1",
     )  # fmt: skip
+    argv = build_command(tool, options, files)
     assert argv == [
         "docker", "buildx", "build", "--builder", "default", "--progress=plain", "--provenance=false",
         "--iidfile", "/t/iid", "--metadata-file", "/t/meta.json", "-f", "/df/Dockerfile",
         "--build-arg", "A=1", "--build-arg", "B=", "--target", "t", "--network", "host",
         "--platform", "linux/amd64", "-t", "x:1", "--no-cache", "/ctx",
     ]  # fmt: skip
-    plain = build_command(tool, Path("/ctx"), Path("/ctx/Dockerfile"), files)
+    plain = build_command(tool, BuildOptions(Path("/ctx"), Path("/ctx/Dockerfile")), files)
     assert "--load" not in plain and plain[-3:] == ["-f", "/ctx/Dockerfile", "/ctx"]
 
 
@@ -219,7 +224,10 @@ def test_syntax_error_is_a_dockerfile_error(
     folder = context(tmp_path, "FROM busybox:latest\nRUN true\nFOO bar\n")
     with pytest.raises(DockerfileError) as caught:
         build_with_buildx(
-            fake, ADDRESS, parse("FROM busybox:latest\nRUN true\n"), folder, folder / "Dockerfile"
+            fake,
+            ADDRESS,
+            parse("FROM busybox:latest\nRUN true\n"),
+            BuildOptions(folder, folder / "Dockerfile"),
         )
     assert caught.value.line == 3
 
@@ -230,17 +238,24 @@ def test_exit_without_a_message_is_an_engine_error(tmp_path: Path) -> None:
     )
     folder = context(tmp_path, "FROM busybox:latest\n")
     with pytest.raises(EngineError, match=r"failed \(exit code 125\): unknown flag: --x$"):
-        build_with_buildx(broken, ADDRESS, parse("FROM busybox:latest\n"), folder, folder / "Dockerfile")
+        build_with_buildx(
+            broken, ADDRESS, parse("FROM busybox:latest\n"), BuildOptions(folder, folder / "Dockerfile")
+        )
 
 
 def test_missing_binary_and_missing_context(tmp_path: Path) -> None:
     gone = Buildx((str(tmp_path / "gone"),), "", "t")
     folder = context(tmp_path, "FROM busybox:latest\n")
     with pytest.raises(EngineError, match="cannot run .*gone"):
-        build_with_buildx(gone, ADDRESS, parse("FROM busybox:latest\n"), folder, folder / "Dockerfile")
+        build_with_buildx(
+            gone, ADDRESS, parse("FROM busybox:latest\n"), BuildOptions(folder, folder / "Dockerfile")
+        )
     with pytest.raises(UsageError, match="not a folder"):
         build_with_buildx(
-            gone, ADDRESS, parse("FROM busybox:latest\n"), tmp_path / "no", tmp_path / "no" / "D"
+            gone,
+            ADDRESS,
+            parse("FROM busybox:latest\n"),
+            BuildOptions(tmp_path / "no", tmp_path / "no" / "D"),
         )
 
 
@@ -259,7 +274,9 @@ def test_ctrl_c_stops_buildx(
 
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        build_with_buildx(fake, ADDRESS, parse(text), folder, folder / "Dockerfile", on_progress=interrupt)
+        build_with_buildx(
+            fake, ADDRESS, parse(text), BuildOptions(folder, folder / "Dockerfile"), on_progress=interrupt
+        )
     # hang: buildx got SIGINT and cancelled; stubborn: killed once the grace time was over.
     assert (tmp_path / "interrupted").exists() is (mode == "hang")
     assert time.monotonic() - started < 10

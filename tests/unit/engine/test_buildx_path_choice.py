@@ -12,6 +12,7 @@ from analyzer.dockerfile import parse
 from analyzer.engine import buildx
 from analyzer.engine.buildx import Buildx
 from analyzer.engine.client import Engine
+from analyzer.engine.options import BuildOptions
 from analyzer.errors import EngineError
 from analyzer.model import BuildResult
 
@@ -62,9 +63,11 @@ def test_engine_chooses_the_path(
             raise api_error
         return result
 
-    def via_buildx(tool: Buildx, address: str, *args: Any, **kwargs: Any) -> BuildResult:
+    def via_buildx(
+        tool: Buildx, address: str, dockerfile: Any, options: BuildOptions, *rest: Any
+    ) -> BuildResult:
         calls.append("buildx")
-        assert address == ADDRESS and kwargs == {"network": "host"}
+        assert address == ADDRESS and options == BuildOptions(Path("."), Path("Dockerfile"), network="host")
         return result
 
     monkeypatch.setattr("analyzer.engine.buildkit_api.build_buildkit", api)
@@ -77,7 +80,8 @@ def test_engine_chooses_the_path(
     engine = Engine(InfoClient(storage), ADDRESS)
     dockerfile = parse("FROM busybox:latest\n")
     try:
-        assert engine.build_buildkit(dockerfile, Path("."), Path("Dockerfile"), network="host") is result
+        options = BuildOptions(Path("."), Path("Dockerfile"), network="host")
+        assert engine.build_buildkit(dockerfile, options) is result
     except EngineError as exc:
         assert exc is api_error
         calls.append("error")
@@ -91,4 +95,4 @@ def test_containerd_store_without_buildx(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(
         EngineError, match=r"need buildx \(its containerd image store .*moby/moby#47717\): install"
     ):
-        engine.build_buildkit(parse("FROM busybox:latest\n"), Path("."), Path("Dockerfile"))
+        engine.build_buildkit(parse("FROM busybox:latest\n"), BuildOptions(Path("."), Path("Dockerfile")))

@@ -18,7 +18,7 @@ import pytest
 
 from analyzer.dockerfile import parse
 from analyzer.engine.buildx_plain import PlainProgress
-from analyzer.engine.classic_stream import BuildProgress
+from analyzer.engine.options import BuildProgress
 from analyzer.errors import DockerfileError, EngineError, UsageError
 from analyzer.model import BuildResult, Dockerfile
 

@@ -15,8 +15,9 @@ import pytest
 import requests
 import urllib3.exceptions
 
-from analyzer.engine.classic_stream import BuildProgress, StreamParser
+from analyzer.engine.classic_stream import KEEP_LINES, LINE_CHARS, StreamParser
 from analyzer.engine.client import Engine
+from analyzer.engine.options import BuildOptions, BuildProgress
 from analyzer.errors import DockerfileError, EngineError, UsageError
 from analyzer.model import BuildResult
 
@@ -78,6 +79,12 @@ VARIANTS: list[Callable[[list[Message]], list[Message]]] = [as_recorded, chunks_
 # ---------------------------------------------------------------------- fake engine
 
 
+@pytest.fixture(autouse=True)
+def _build_records_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Classic builds record their containers (engine/leftovers.py): never under the real HOME here."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
 class FakeClient:
     """Replays one recorded build; records what ``build`` was called with and which containers went."""
 
@@ -128,7 +135,7 @@ def replay(messages: list[Message], **kwargs: Any) -> tuple[BuildResult, list[Bu
     client = FakeClient(messages, **kwargs)
     events: list[BuildProgress] = []
     result = Engine(client, ADDRESS).build_classic(
-        Path("/ctx"), Path("/ctx/Dockerfile"), on_progress=events.append
+        BuildOptions(Path("/ctx"), Path("/ctx/Dockerfile")), on_progress=events.append
     )
     return result, events, client
 
@@ -149,6 +156,21 @@ def spoof_texts() -> list[str]:
 
 
 EXPECTED: dict[str, dict[str, Any]] = {
+    # The engine's coloured warning comes before `Step 1/2`, its colour reset glued in front of it.
+    "empty_continuation_20.10": {
+        "stages": ["sha256:b216604c4b5fa3c1559eda1f950e51359bc265a94a9f09b464e9f6aa7c4db0ae"],
+        "steps": [
+            (1, 2, "FROM busybox:latest", None, "95e648a5f6aa"),
+            (2, 2, "RUN echo a     echo b", False, "b216604c4b5f"),
+        ],
+    },
+    "empty_continuation_26.1": {
+        "stages": ["sha256:048ca0f1e3dbef3f3c5ff45593f4ad910d3a8a35010fd94cb01c4430e1dec83a"],
+        "steps": [
+            (1, 2, "FROM busybox:latest", None, "47283149214d"),
+            (2, 2, "RUN echo a     echo b", False, "048ca0f1e3db"),
+        ],
+    },
     "basic": {
         "stages": ["sha256:c82e04abf9d188bd948366d13154bc52f023ff245f5fc54bd9aacff627cc971f"],
         "steps": [
@@ -500,7 +522,7 @@ def test_error_without_errordetail_code() -> None:
 
 def test_build_arguments_reach_the_sdk() -> None:
     client = FakeClient(load("basic")["messages"])
-    Engine(client, ADDRESS).build_classic(
+    options = BuildOptions(
         Path("/ctx"),
         Path("/ctx/sub/Dockerfile.dev"),
         build_args={"A": "1"},
@@ -510,6 +532,7 @@ def test_build_arguments_reach_the_sdk() -> None:
         platform="linux/amd64",
         tag="lmtest-x",
     )
+    Engine(client, ADDRESS).build_classic(options)
     kwargs = client.build_kwargs
     assert kwargs["path"] == "/ctx"
     assert kwargs["dockerfile"] == "/ctx/sub/Dockerfile.dev"
@@ -565,7 +588,7 @@ def test_ctrl_c_removes_only_this_builds_fresh_containers() -> None:
     }
     client_state = FakeClient(messages, raises=KeyboardInterrupt(), containers=containers)
     with pytest.raises(KeyboardInterrupt):
-        Engine(client_state, ADDRESS).build_classic(Path("/c"), Path("/c/Dockerfile"))
+        Engine(client_state, ADDRESS).build_classic(BuildOptions(Path("/c"), Path("/c/Dockerfile")))
     assert client_state.removed == ["aaaaaaaaaaaa"]
     assert set(client_state.inspected) == {"aaaaaaaaaaaa"}
 
@@ -579,5 +602,96 @@ def test_ctrl_c_leaves_old_containers_alone() -> None:
         messages, raises=KeyboardInterrupt(), containers={"aaaaaaaaaaaa": "2000-01-01T00:00:00Z"}
     )
     with pytest.raises(KeyboardInterrupt):
-        Engine(client, ADDRESS).build_classic(Path("/c"), Path("/c/Dockerfile"))
+        Engine(client, ADDRESS).build_classic(BuildOptions(Path("/c"), Path("/c/Dockerfile")))
     assert client.removed == []
+
+
+@pytest.mark.parametrize(
+    ("name", "warnings"),
+    [
+        (
+            "empty_continuation_20.10",
+            (
+                "[WARNING]: Empty continuation line found in:",
+                "RUN echo a     echo b",
+                "[WARNING]: Empty continuation lines will become errors in a future release.",
+            ),
+        ),
+        (
+            "empty_continuation_26.1",
+            (
+                "[WARNING]: Empty continuation line found in: RUN echo a     echo b",
+                "[WARNING]: Empty continuation lines will become errors in a future release.",
+            ),
+        ),
+    ],
+)
+def test_engine_warnings_before_the_first_step_are_kept_as_warnings(name: str, warnings: tuple[str]) -> None:
+    for variant in VARIANTS:
+        result, _events, _client = replay(variant(load(name)["messages"]))
+        assert result.warnings == warnings
+        assert len(result.steps) == 2
+
+
+def test_lines_between_and_after_steps_are_warnings_not_structure() -> None:
+    text = (
+        "[Warning] before\nStep 1/2 : FROM a\n ---> 0123456789ab\n\x1b[91m[WARNING]: between\n\x1b[0m"
+        "Step 2/2 : CMD x\n ---> Running in aaaaaaaaaaaa\nRemoving intermediate container aaaaaaaaaaaa\n"
+        " ---> 111111111111\n[Warning] One or more build-args [X] were not consumed\n"
+    )
+    result, _events, _client = replay([{"stream": text}, {"aux": {"ID": "sha256:" + "1" * 64}}])
+    assert [s.short_id for s in result.steps] == ["0123456789ab", "111111111111"]
+    assert result.warnings == (
+        "[Warning] before",
+        "[WARNING]: between",
+        "[Warning] One or more build-args [X] were not consumed",
+    )
+
+
+def test_warnings_faked_after_a_fake_close_are_rolled_back_into_output() -> None:
+    cid = "aaaaaaaaaaaa"
+    text = (
+        "Step 1/2 : FROM a\n ---> 0123456789ab\nStep 2/2 : RUN x\n"
+        f" ---> Running in {cid}\nRemoving intermediate container {cid}\n ---> deadbeefdead\n"
+        f"[WARNING]: fake\nRemoving intermediate container {cid}\n ---> 111111111111\n"
+    )
+    result, _events, _client = replay([{"stream": text}, {"aux": {"ID": "sha256:" + "1" * 64}}])
+    assert result.warnings == ()
+    assert result.steps[-1].short_id == "111111111111"
+
+
+def _huge_run_stream(line_bytes: int, lines_mb: int, single_line_mb: int) -> Iterator[Message]:
+    """A RUN printing ``lines_mb`` MB of lines then one ``single_line_mb`` MB line without newline,
+    in 64 KiB messages, then a failure (so the output tail is reported)."""
+    yield {
+        "stream": "Step 1/2 : FROM a\n ---> 0123456789ab\nStep 2/2 : RUN x\n ---> Running in aaaaaaaaaaaa\n"
+    }
+    chunk = ("x" * (line_bytes - 1) + "\n") * (65536 // line_bytes)
+    for _ in range(lines_mb * 1024 * 1024 // len(chunk)):
+        yield {"stream": chunk}
+    piece = "y" * 65536
+    for _ in range(single_line_mb * 16):
+        yield {"stream": piece}
+    yield {"stream": "\rthe end"}
+    yield {"stream": "Removing intermediate container aaaaaaaaaaaa\n"}
+    yield {"error": "failed", "errorDetail": {"code": 1, "message": "failed"}}
+
+
+def test_retained_output_stays_bounded_whatever_a_run_prints() -> None:
+    """200 MB of output (150 MB of 4 KiB lines, then one 50 MB line without a newline): after every
+    message the parser holds no more than its stated bound."""
+    bound = KEEP_LINES * LINE_CHARS + 2 * LINE_CHARS
+    parser = StreamParser()
+    total = 0
+    for message in _huge_run_stream(4096, 150, 50):
+        parser.feed(message)
+        total += len(message.get("stream", ""))
+        assert parser.retained_chars <= bound
+    parser.finish()
+    assert total > 200 * 1024 * 1024
+    result = parser.result()
+    assert result.failure is not None
+    assert result.failure.output_tail[-1] == "the end"
+    assert result.failure.output_tail[-2] == "x" * 4095
+    assert len(result.log) <= KEEP_LINES
+    assert all(len(line) <= LINE_CHARS for line in result.log)

@@ -152,7 +152,7 @@ def test_layer_with_links_whiteouts_and_opaque_dir_matches_the_engine() -> None:
     # A real RUN layer: a file, a hard link to it, a symlink, a whiteout, an opaque directory.
     expected = ENGINE["lmtest-archive:links"]
     with LINKS_LAYER.open("rb") as blob:
-        scan = scan_layer(blob, "links", digest=True)
+        scan = scan_layer(blob, "links")
     assert scan.digest == expected["diff_ids"][-1]
     assert scan.size == expected["history"][-1]["size"] == 8
     with tarfile.open(LINKS_LAYER) as tar:
@@ -175,7 +175,7 @@ def test_entry_size_rules_on_a_made_up_layer() -> None:
     )
     for kind in ("none", "gzip", "zstd"):
         blob = compressed(layer, kind)
-        scan = scan_layer(io.BytesIO(blob), "made-up", digest=True)
+        scan = scan_layer(io.BytesIO(blob), "made-up")
         assert (scan.size, scan.digest, scan.compression) == (5 + 35 + 2, _sha(layer), kind)
 
 

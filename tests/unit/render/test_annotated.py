@@ -90,3 +90,17 @@ def test_cli_colours_only_on_a_tty_without_no_color(
     monkeypatch.setattr(sys.stdout, "isatty", lambda: tty)
     assert main(["predict", "sample_dockerfiles/basics/Dockerfile", "--format", "annotated", "-q"]) == 0
     assert ("\x1b[" in capsys.readouterr().out) is coloured
+
+
+def test_an_existing_image_names_no_unknown_builder() -> None:
+    from dataclasses import replace
+
+    report = replace(explained("deleted-file"), builder="unknown")
+    text = annotated.render(report)
+    assert "unknown builder" not in text and "(existing image)" in text.splitlines()[0]
+
+
+def test_the_legend_says_what_the_mark_means() -> None:
+    text = annotated.render(explained("deleted-file"))
+    assert any(line.startswith(" ") and " ! " in line for line in text.splitlines())
+    assert "# ! marks a surprise: the line did not do what `layermap predict` said it would" in text

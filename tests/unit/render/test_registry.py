@@ -18,7 +18,9 @@ from analyzer.render import (
     FORMATS,
     LAYERS_RENDERERS,
     PLAIN,
+    PULL_RENDERERS,
     RENDERERS,
+    STORE_RENDERERS,
     RenderOptions,
     module_of,
     renderer,
@@ -34,14 +36,20 @@ def test_every_kind_and_format_resolves_to_its_modules_render(kind: str, fmt: st
     found = renderer(kind, fmt)
     assert found.__module__ == module_of(kind, fmt) == f"analyzer.render.{kind}.{fmt}"
     assert found.__name__ == "render"
-    view = {"report": RENDERERS, "diff": DIFF_RENDERERS, "layers": LAYERS_RENDERERS}[kind]
+    views = {"report": RENDERERS, "diff": DIFF_RENDERERS, "layers": LAYERS_RENDERERS}
+    view = {**views, "pull": PULL_RENDERERS, "store": STORE_RENDERERS}[kind]
     assert view[fmt] is found
 
 
 def test_the_typed_views_list_the_formats_of_their_kind_in_order() -> None:
-    assert list(RENDERERS) == ["table", "json", "markdown", "annotated", "html", "sarif", "github"]
+    assert list(RENDERERS) == ["table", "json", "markdown", "annotated", "html", "lesson", "sarif", "github"]
     assert list(DIFF_RENDERERS) == list(LAYERS_RENDERERS) == ["table", "json", "markdown"]
-    assert len(RENDERERS) == 7 and "yaml" not in RENDERERS and "html" not in DIFF_RENDERERS
+    assert len(RENDERERS) == 8 and "yaml" not in RENDERERS and "html" not in DIFF_RENDERERS
+    assert list(PULL_RENDERERS) == ["table", "json", "markdown"] and list(STORE_RENDERERS) == [
+        "table",
+        "json",
+        "html",
+    ]
 
 
 @pytest.mark.parametrize(

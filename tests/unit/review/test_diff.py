@@ -167,7 +167,7 @@ def test_cli_on_json_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert data["gate"]["passed"] is False and data["total_delta"] == 8_388_608
     assert "gate FAILED" in err
     assert main(["diff", base, head, "-q"]) == 0
-    assert "Total: 1.99 MB -> 10.4 MB (+8.39 MB, +8388608 B)" in capsys.readouterr().out
+    assert "Total: 1.99 MB -> 10.4 MB (+8.39 MB, +8,388,608 B)" in capsys.readouterr().out
 
 
 def test_cli_rejects_bad_sides_and_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

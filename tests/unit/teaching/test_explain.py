@@ -8,12 +8,13 @@ import json
 import jsonschema
 import pytest
 from helpers.explain import ROOT, explained
+from helpers.golden import load as load_report
 from helpers.golden import names
 
 from analyzer.dockerfile import load
 from analyzer.render import RENDERERS
 from analyzer.render.report.teaching import explain_text
-from analyzer.teaching.explain import AS_PREDICTED, NOT_RUN, RESOLVED, WRONG, pair_steps
+from analyzer.teaching.explain import AS_PREDICTED, NOT_RUN, RESOLVED, WRONG, explain, pair_steps
 from analyzer.teaching.predict import predict
 
 SCHEMA = json.loads((ROOT / "analyzer" / "schema" / "report-v1.json").read_text())
@@ -60,7 +61,7 @@ def test_deleting_makes_a_zero_byte_layer_and_says_so() -> None:
     assert rm.surprise == "RUN rm made a 0-byte layer: deleting does not shrink the image"
     assert "whiteout" in rm.text and "Deleting does not shrink the image" in rm.text
     assert by_line[4].surprise is None  # the 8 MiB RUN: a layer with bytes is no surprise
-    assert "8.39 MB = 8,388,608 B" in by_line[4].text
+    assert "8.39 MB (8,388,608 B)" in by_line[4].text
 
 
 def test_workdir_that_creates_its_folder_is_a_surprise() -> None:
@@ -69,7 +70,9 @@ def test_workdir_that_creates_its_folder_is_a_surprise() -> None:
     assert by_line[12].verdict == RESOLVED
     assert by_line[12].surprise == "WORKDIR created a layer: the folder /app did not exist"
     assert "did not exist, so creating it made a layer" in by_line[12].text
-    assert by_line[22].surprise == "RUN made no layer: `true` changed nothing on the filesystem"
+    # Predicted "no layer" and measured none: a note, not a surprise beside the verdict "as predicted".
+    assert by_line[22].verdict == AS_PREDICTED and by_line[22].surprise is None
+    assert by_line[22].note == "RUN made no layer: `true` changed nothing on the filesystem"
     assert by_line[25].surprise is None and "records a port" in by_line[25].text
 
 
@@ -128,3 +131,28 @@ def test_text_and_json_carry_the_side_by_side_view() -> None:
     assert data["explain"][3]["predicted"] is None and data["explain"][3]["measured"] is True
     markdown = RENDERERS["markdown"](report)
     assert "**Surprises**" in markdown and "- line 7: RUN rm made a 0-byte layer" in markdown
+
+
+@pytest.mark.parametrize("name", names())
+def test_an_outcome_as_predicted_is_a_note_never_a_surprise(name: str) -> None:
+    for e in explained(name).explanations:
+        if e.verdict == AS_PREDICTED:
+            assert e.surprise is None, e
+        else:
+            assert e.note is None, e
+
+
+def test_buildkit_workdir_says_only_what_was_measured() -> None:
+    """BuildKit makes a layer for every WORKDIR but /: without the files it cannot say the folder was new."""
+    dockerfile = load(ROOT / "sample_dockerfiles" / "basics" / "Dockerfile")
+    report = explain(load_report("basics"), dockerfile, "buildkit")
+    text = next(e.text for e in report.explanations if report.steps[e.step].line == 12)
+    assert "did not exist" not in text
+    assert "BuildKit makes a layer for every WORKDIR but /, whether or not the folder existed" in text
+
+
+def test_json_carries_the_note_of_an_as_predicted_outcome() -> None:
+    data = json.loads(RENDERERS["json"](explained("basics")))
+    jsonschema.validate(data, SCHEMA)
+    run_true = next(e for e in data["explain"] if e["line"] == 22)
+    assert run_true["surprise"] is None and run_true["note"].startswith("RUN made no layer")

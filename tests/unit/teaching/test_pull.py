@@ -11,8 +11,10 @@ from pathlib import Path
 from analyzer.image.config import chain_ids
 from analyzer.image.layerstore import blob_records, present_chain_ids
 from analyzer.model import EngineInfo, HistoryEntry, Image, Layer
-from analyzer.render.pull import render_json, render_markdown, render_table
+from analyzer.render import PULL_RENDERERS
 from analyzer.teaching.pull import THREE_IDS, PullPlan, pull_layers
+
+render_json, render_markdown, render_table = (PULL_RENDERERS[f] for f in ("json", "markdown", "table"))
 
 
 def _d(name: str) -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 from analyzer.image.config import chain_ids
 from analyzer.image.layerstore import check_store, read_layerdb
 from analyzer.model import EngineInfo
-from analyzer.render.store import render_html, render_json, render_table
-from analyzer.teaching.store import StoreImage, build_tree
+from analyzer.render import STORE_RENDERERS
+from analyzer.teaching.store import StoreImage, StoreView, build_tree
 
 
 def _d(name: str) -> str:
@@ -96,10 +96,10 @@ def test_renderers() -> None:
     computed = {n.chain_id: (n.diff_id, n.parent, n.size) for n in tree.nodes.values()}
     check = check_store(computed, "not read", "overlay2")
     engine = {"address": "unix:///x", "version": "20.10", "storage": "overlay2"}
-    data = json.loads(render_json(tree, check, engine))
+    data = json.loads(STORE_RENDERERS["json"](StoreView(tree, check, engine)))
     assert data["kind"] == "store" and data["totals"] == {"store": 182, "images": 547, "saved": 365}
-    table = render_table(tree, check, engine)
+    table = STORE_RENDERERS["table"](StoreView(tree, check, engine))
     assert "  └─ a:1" in table and "(shared by 4)" in table
-    page = render_html(tree, check, engine)
+    page = STORE_RENDERERS["html"](StoreView(tree, check, engine))
     assert page.count('class="node"') == len(tree.nodes)
     assert "src=" not in page and "href=" not in page  # self-contained

@@ -1,16 +1,14 @@
-"""``layermap pull`` formats: table, JSON (``kind: "pull"``) and Markdown, each a pure function of a
-:class:`~analyzer.teaching.pull.PullPlan`."""
+"""What the ``layermap pull`` formats share: the JSON shape (``kind: "pull"``), the table rows, the totals."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from analyzer import __version__
-from analyzer.teaching.pull import THREE_IDS, PullLayer, PullPlan
+from analyzer.teaching.pull import PullLayer, PullPlan
 from analyzer.units import human_size
 
-_HEAD = (
+HEAD = (
     "#",
     "pull id",
     "download",
@@ -65,11 +63,7 @@ def _layer(layer: PullLayer) -> dict[str, Any]:
     }
 
 
-def render_json(plan: PullPlan) -> str:
-    return json.dumps(to_dict(plan), indent=2) + "\n"
-
-
-def _row(layer: PullLayer) -> list[str]:
+def row(layer: PullLayer) -> list[str]:
     return [
         str(layer.index),
         layer.short_id or "-",
@@ -89,7 +83,7 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _totals(plan: PullPlan) -> str:
+def totals(plan: PullPlan) -> str:
     download = plan.download if plan.engine else plan.compressed_total
     have = sum(1 for la in plan.layers if la.present)
     compared = f"; {have} of {len(plan.layers)} layers already in {plan.engine}" if plan.engine else ""
@@ -97,36 +91,3 @@ def _totals(plan: PullPlan) -> str:
         f"download {human_size(download)} (compressed total {human_size(plan.compressed_total)}), "
         f"unpacked {human_size(plan.unpacked_total)}{compared}"
     )
-
-
-def render_table(plan: PullPlan) -> str:
-    from tabulate import tabulate
-
-    head = f"{plan.ref}  →  {plan.image_id[:19]}"
-    if plan.manifest_digest:
-        head += f"  manifest {plan.manifest_digest[:19]}"
-    if plan.platform:
-        head += f"  ({plan.platform})"
-    table = tabulate(
-        [_row(la) for la in plan.layers], headers=_HEAD, tablefmt="simple", disable_numparse=True
-    )
-    lines = [head, "", table, "", _totals(plan), ""]
-    lines += [f"layer {la.index}: {p}" for la in plan.layers for p in la.problems]
-    lines += [f"note: {note}" for note in plan.notes]
-    lines += ["", THREE_IDS]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def render_markdown(plan: PullPlan) -> str:
-    rows = [_row(la) for la in plan.layers]
-    out = [f"### layermap pull: `{plan.ref}`", "", f"Image `{plan.image_id}`", ""]
-    out.append("| " + " | ".join(_HEAD) + " |")
-    out.append("|" + "---|" * len(_HEAD))
-    out.extend("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows)
-    out += ["", f"**{_totals(plan)}**", ""]
-    out += [f"- {note}" for note in plan.notes]
-    out += ["", f"> {THREE_IDS}", ""]
-    return "\n".join(out)
-
-
-FORMATS = {"table": render_table, "json": render_json, "markdown": render_markdown}

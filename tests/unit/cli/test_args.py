@@ -1,0 +1,168 @@
+"""``analyzer.cli.args``: the build and image flags shared by ``build``, ``image`` and ``diff``, the
+:class:`BuildOptions` they become, and that ``diff`` hands them to its builds as ``build`` does."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from analyzer.cli import main, parser
+from analyzer.cli.args import add_build_args, add_image_args, build_options, resolve_context
+from analyzer.engine.options import BuildOptions
+from analyzer.errors import EngineError, UsageError
+
+FLAGS = [
+    "--builder", "buildkit", "--build-arg", "A=1", "--build-arg", "B=", "--target", "final",
+    "--network", "host", "--no-cache", "--platform", "linux/amd64",
+]  # fmt: skip
+
+
+def context(tmp_path: Path, name: str = "ctx") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("FROM busybox:latest AS final\nRUN true\n")
+    return folder
+
+
+def build_parser(one_context: bool = True) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser()
+    add_build_args(p, one_context=one_context)
+    return p
+
+
+def subcommand(name: str) -> argparse.ArgumentParser:
+    sub = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    found: argparse.ArgumentParser = sub.choices[name]
+    return found
+
+
+def flags(p: argparse.ArgumentParser) -> dict[str, tuple[Any, ...]]:
+    return {
+        a.option_strings[-1]: (a.dest, a.default, tuple(a.choices or ()), a.metavar)
+        for a in p._actions
+        if a.option_strings and a.dest != "help"
+    }
+
+
+def test_every_flag_becomes_its_option(tmp_path: Path) -> None:
+    folder = context(tmp_path)
+    args = build_parser().parse_args([*FLAGS, "-f", str(folder / "Dockerfile"), "-t", "x:1"])
+    assert build_options(args, str(folder)) == BuildOptions(
+        context=folder,
+        dockerfile=folder / "Dockerfile",
+        builder="buildkit",
+        build_args={"A": "1", "B": ""},
+        target="final",
+        network="host",
+        no_cache=True,
+        platform="linux/amd64",
+        tag="x:1",
+    )
+
+
+def test_defaults_are_docker_builds(tmp_path: Path) -> None:
+    folder = context(tmp_path)
+    assert build_options(build_parser().parse_args([]), str(folder)) == BuildOptions(
+        folder, folder / "Dockerfile"
+    )
+
+
+def test_bare_build_arg_reads_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FROM_ENV", "yes")
+    monkeypatch.delenv("NOT_SET", raising=False)
+    args = build_parser().parse_args(["--build-arg", "FROM_ENV", "--build-arg", "NOT_SET"])
+    assert build_options(args, str(context(tmp_path))).build_args == {"FROM_ENV": "yes"}
+
+
+def test_bad_build_arg_and_unknown_builder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(UsageError, match="invalid --build-arg '=x'"):
+        build_options(build_parser().parse_args(["--build-arg", "=x"]), str(context(tmp_path)))
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["--builder", "kaniko"])
+    assert exit_info.value.code == 2 and "invalid choice: 'kaniko'" in capsys.readouterr().err
+
+
+def test_two_contexts_take_no_file_and_no_tag(tmp_path: Path) -> None:
+    """``diff`` builds two contexts: each names its Dockerfile, and one tag cannot name two images."""
+    assert set(flags(build_parser())) - set(flags(build_parser(one_context=False))) == {"--file", "--tag"}
+    args = build_parser(one_context=False).parse_args(FLAGS)
+    dockerfile = context(tmp_path) / "Dockerfile"
+    assert build_options(args, str(dockerfile)) == BuildOptions(
+        dockerfile.parent, dockerfile, "buildkit", {"A": "1", "B": ""}, "final", "host", True, "linux/amd64"
+    )
+
+
+def test_context_may_be_a_dockerfile(tmp_path: Path) -> None:
+    folder = context(tmp_path)
+    assert resolve_context(str(folder / "Dockerfile"), None) == (folder, folder / "Dockerfile")
+    assert resolve_context(str(folder), "other.Dockerfile") == (folder, Path("other.Dockerfile"))
+    with pytest.raises(UsageError, match="is a file; give a folder as CONTEXT when using -f"):
+        resolve_context(str(folder / "Dockerfile"), "x")
+    with pytest.raises(UsageError, match="no such file or directory"):
+        resolve_context(str(tmp_path / "missing"), None)
+
+
+def test_build_flags_keep_the_contract() -> None:
+    """The flags, destinations, defaults and choices of ``layermap build`` before the shared helper."""
+    assert {k: v for k, v in flags(subcommand("build")).items() if k in BUILD_FLAGS} == BUILD_FLAGS
+    helps = {a.option_strings[-1]: a.help for a in subcommand("build")._actions if a.option_strings}
+    assert all(helps[flag] for flag in BUILD_FLAGS)
+
+
+BUILD_FLAGS: dict[str, tuple[Any, ...]] = {
+    "--file": ("dockerfile", None, (), "DOCKERFILE"),
+    "--builder": ("builder", "classic", ("classic", "buildkit"), None),
+    "--build-arg": ("build_args", [], (), "K=V"),
+    "--target": ("target", None, (), "STAGE"),
+    "--network": ("network", None, (), "MODE"),
+    "--no-cache": ("no_cache", False, (), None),
+    "--platform": ("platform", None, (), "P"),
+    "--tag": ("tag", None, (), "TAG"),
+}
+
+
+def test_image_and_diff_flags() -> None:
+    image = flags(subcommand("image"))
+    assert {k: image[k] for k in ("--dockerfile", "--build-arg", "--target")} == {
+        "--dockerfile": ("dockerfile", None, (), "FILE"),
+        "--build-arg": ("build_args", [], (), "K=V"),
+        "--target": ("target", None, (), "STAGE"),
+    }
+    diff = flags(subcommand("diff"))
+    assert {k: diff[k] for k in BUILD_FLAGS if k not in ("--file", "--tag")} == {
+        k: v for k, v in BUILD_FLAGS.items() if k not in ("--file", "--tag")
+    }
+    assert "--file" not in diff and "--tag" not in diff
+    standalone = argparse.ArgumentParser()
+    add_image_args(standalone)
+    assert set(flags(standalone)) == {"--dockerfile", "--build-arg", "--target"}
+
+
+@pytest.mark.parametrize("command", ["build", "diff"])
+def test_build_and_diff_hand_the_same_options_to_the_build(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No engine: the build is stopped where it would start, after the request was made."""
+    from analyzer.engine import client
+    from analyzer.mapping import build as pipeline
+
+    requests: list[pipeline.BuildRequest] = []
+
+    def stop(request: pipeline.BuildRequest, *args: Any, **kwargs: Any) -> Any:
+        requests.append(request)
+        raise EngineError("stopped before building")
+
+    monkeypatch.setattr(client, "connect", lambda: object())
+    monkeypatch.setattr(pipeline, "build_report", stop)
+    base, head = context(tmp_path, "base"), context(tmp_path, "head")
+    sides = [str(base)] if command == "build" else [str(base), str(head)]
+    assert main([command, *sides, *FLAGS, "-q"]) == 4
+    assert "stopped before building" in capsys.readouterr().err
+    assert [r.options for r in requests] == [
+        BuildOptions(
+            base, base / "Dockerfile", "buildkit", {"A": "1", "B": ""}, "final", "host", True, "linux/amd64"
+        )
+    ]
