@@ -313,5 +313,5 @@ def layerdb_section(report: Report) -> str:
     return (
         f'<section id="layerdb"><h2>{escape(_("Layer database ({state})").format(state=db.state))}</h2>'
         f"<table><tr>{head}</tr>{rows}</table>"
-        f"<p>{rich(db.note)}</p></section>"
+        f"<p>{rich(_(db.note))}</p></section>"
     )
