@@ -25,6 +25,7 @@ AS_PREDICTED = "as predicted"
 WRONG = "wrong"
 RESOLVED = "resolved"
 NOT_RUN = "not run"
+CHANGES_THE_CONFIG = N_("changes the config")
 
 # What a config-only instruction changes (kept short: the paragraph quotes the instruction too).
 _CONFIG_EFFECT = {
@@ -224,7 +225,7 @@ def _action(step: Step, ins: Instruction | None, builder: str) -> str:
         return _(
             "stored a trigger in the image config's OnBuild list: it runs when a build starts FROM this."
         )
-    effect = _(_CONFIG_EFFECT.get(kw, N_("changes the config")))
+    effect = _(_CONFIG_EFFECT.get(kw, CHANGES_THE_CONFIG))
     return _("changed only the image config: it {effect}.").format(effect=effect)
 
 

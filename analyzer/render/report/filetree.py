@@ -91,7 +91,8 @@ def browser_section(report: Report) -> str:
     if tree is None:
         return ""
     lines = layer_lines(report)
-    tabs = [f'<button type="button" class="tree-tab" data-tree="final">{escape(_("Whole image"))}</button>']
+    whole = escape(_("Whole image"))
+    tabs = [f'<button type="button" class="tree-tab" data-tree="final">{whole}</button>']
     for lt in tree.layers:
         line = lines.get(lt.layer)
         # Without a Dockerfile no layer has a line, and none is known to be the base's.
@@ -116,11 +117,12 @@ def browser_section(report: Report) -> str:
         "its layer. Shown: at most {layer_cap} changes per layer (the largest) and {final_cap} paths "
         "in the whole-image view (hidden versions first)."
     ).format(layer_cap=integer(layer_cap), final_cap=integer(final_cap))
+    title, choose = escape(_("Files of each layer")), escape(_("Choose a layer above."))
     return (
-        f'<section id="browser"><h2>{escape(_("Files of each layer"))}</h2>'
+        f'<section id="browser"><h2>{title}</h2>'
         f'<p class="legend">{legend}</p><div class="tree-tabs">{"".join(tabs)}</div>'
         '<div id="tree-view" class="tree-view" aria-live="polite">'
-        f'<p class="legend">{escape(_("Choose a layer above."))}</p></div>'
+        f'<p class="legend">{choose}</p></div>'
         f'<script type="application/octet-stream" id="filetree-data">{pack(tree_data(report, tree))}</script>'
         "</section>"
     )

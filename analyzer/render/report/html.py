@@ -137,7 +137,8 @@ def _final_chart(report: Report) -> str:
     blocks = final_blocks(report)
     if not blocks:
         note = _("predicted only: no image was built") if report.kind == "prediction" else _("no final image")
-        return f'<h2>{_("Final image")}</h2><p class="legend">{note}</p>'
+        title = _("Final image")
+        return f'<h2>{title}</h2><p class="legend">{note}</p>'
     base = [b for b in blocks if b.base]
     own = [b for b in blocks if not b.base]
     parts = []
@@ -157,8 +158,9 @@ def _final_chart(report: Report) -> str:
         + (_("; grey, set apart below: inherited from {ref}").format(ref=ref) if base else "")
         + _(". Click a block to see its line.")
     )
+    title = _("Final image")
     return (
-        f'<h2>{_("Final image")}</h2><div class="strata" id="strata-final">'
+        f'<h2>{escape(title)}</h2><div class="strata" id="strata-final">'
         + "".join(parts)
         + f'</div><p class="legend">{legend}</p>'
     )
@@ -266,7 +268,8 @@ def _prediction_section(report: Report) -> str:
     )
     head = "<tr>" + "".join(f"<th>{n}</th>" for n in (_("Line"), _("Instruction"), _("Predicted"), _("Why")))
     head += "</tr>"
-    return f'<section id="explain"><h2>{_("Prediction")}</h2><table>{head}{body}</table></section>'
+    title = _("Prediction")
+    return f'<section id="explain"><h2>{title}</h2><table>{head}{body}</table></section>'
 
 
 def explain_section(report: Report) -> str:
@@ -310,8 +313,9 @@ def layerdb_section(report: Report) -> str:
         "<tr>" + "".join(f'<td class="digest">{escape(c)}</td>' for c in row) + "</tr>"
         for row in layerdb_rows(db)
     )
+    title = _("Layer database ({state})").format(state=db.state)
     return (
-        f'<section id="layerdb"><h2>{escape(_("Layer database ({state})").format(state=db.state))}</h2>'
+        f'<section id="layerdb"><h2>{escape(title)}</h2>'
         f"<table><tr>{head}</tr>{rows}</table>"
         f"<p>{rich(_(db.note))}</p></section>"
     )

@@ -156,10 +156,8 @@ def _history_section(report: Report, image: Image, ref: str) -> str:
             f"<td><code>{escape(' '.join(entry.created_by.split())[:90])}</code></td>"
             f"<td>{_docker_size(entry.size)}</td><td>{truth}</td></tr>"
         )
-    head = (
-        "<tr><th>#</th><th>IMAGE</th><th>CREATED BY</th><th>SIZE</th>"
-        f"<th>{escape(_('Layer? (config)'))}</th></tr>"
-    )
+    truth_head = escape(_("Layer? (config)"))
+    head = f"<tr><th>#</th><th>IMAGE</th><th>CREATED BY</th><th>SIZE</th><th>{truth_head}</th></tr>"
     empty = sum(1 for e in image.history if e.empty_layer)
     zero_entries = count_of(zero_layers, "entry shows", "entries show")
     zero_note = (

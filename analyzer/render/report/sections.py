@@ -52,7 +52,8 @@ def _finding_item(index: int, finding: Finding) -> str:
     attrs = f' data-line="L{finding.line}"' if finding.line is not None else ""
     where = _("line {line}").format(line=finding.line) if finding.line is not None else _("the image")
     fix = fix_for(finding.rule)
-    fix_html = f'<p class="fix"><b>{escape(_("Fix:"))}</b> {rich(fix)}</p>' if fix else ""
+    fix_word = escape(_("Fix:"))
+    fix_html = f'<p class="fix"><b>{fix_word}</b> {rich(fix)}</p>' if fix else ""
     return (
         f'<li id="finding-{index}" class="finding {escape(finding.severity)}"{attrs} tabindex="0">'
         f'<span class="sev">{escape(severity_word(finding.severity))}</span> '
@@ -107,7 +108,8 @@ def largest_files_section(report: Report) -> str:
     if not steps:
         return ""
     blocks = "".join(_files_block(step) for step in steps)
-    return f'<section id="files"><h2>{escape(_("Largest files per line"))}</h2>{blocks}</section>'
+    title = escape(_("Largest files per line"))
+    return f'<section id="files"><h2>{title}</h2>{blocks}</section>'
 
 
 def _files_block(step: Step) -> str:
