@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
+from analyzer.i18n import _
 from analyzer.model import Report
 from analyzer.render import RENDERERS, RenderOptions
 from analyzer.render.report import findings, github
@@ -87,7 +88,7 @@ def emit(report: Report, args: argparse.Namespace) -> None:
     )
     write_text(RENDERERS[args.format](report, RenderOptions(colour=_colour(args))), args.output)
     for warning in report.warnings:
-        print(f"layermap: warning: {warning}", file=sys.stderr)
+        print("layermap: " + _("warning: {warning}").format(warning=warning), file=sys.stderr)
     if os.environ.get("GITHUB_ACTIONS") == "true" and args.format != "github":
         sys.stderr.write(github.render(report))
     if not args.quiet:
@@ -130,20 +131,34 @@ def summary_line(report: Report) -> str:
     s = report.summary
     if report.kind == "prediction":
         known = [st.creates_layer for st in report.steps if st.in_final_image and st.stage is not None]
-        return (
-            f"layermap: predicted {len(report.steps)} steps ({report.builder} builder): "
-            f"{known.count(True)} layers, {known.count(None)} depend, {known.count(False)} without a layer"
+        text = _(
+            "predicted {steps} steps ({builder} builder): {layers} layers, {depend} depend, "
+            "{without} without a layer"
+        )
+        return "layermap: " + text.format(
+            steps=len(report.steps),
+            builder=report.builder,
+            layers=known.count(True),
+            depend=known.count(None),
+            without=known.count(False),
         )
     if report.image is None:
-        return f"layermap: {len(report.steps)} steps mapped; no final image"
+        return "layermap: " + _("{steps} steps mapped; no final image").format(steps=len(report.steps))
     if report.dockerfile_path is None:
         empty = sum(1 for entry in report.image.history if entry.empty_layer)
-        return (
-            f"layermap: {len(report.image.history)} history entries ({empty} without a layer), "
-            f"{len(report.image.layers)} layers, {human_size(report.image.size)}"
+        text = _("{entries} history entries ({empty} without a layer), {layers} layers, {size}")
+        return "layermap: " + text.format(
+            entries=len(report.image.history),
+            empty=empty,
+            layers=len(report.image.layers),
+            size=human_size(report.image.size),
         )
-    return (
-        f"layermap: {len(report.steps)} steps, {len(report.image.layers)} layers "
-        f"({s.layers_added} added), {human_size(s.final_size)} "
-        f"(base {human_size(s.base_size)}, added {human_size(s.added_size)})"
+    text = _("{steps} steps, {layers} layers ({added_layers} added), {size} (base {base}, added {added})")
+    return "layermap: " + text.format(
+        steps=len(report.steps),
+        layers=len(report.image.layers),
+        added_layers=s.layers_added,
+        size=human_size(s.final_size),
+        base=human_size(s.base_size),
+        added=human_size(s.added_size),
     )

@@ -52,6 +52,9 @@ def test_help_samples_and_predict_work_without_an_engine(installed: Path, tmp_pa
     predicted = _run(installed, "predict", "course/basics/Dockerfile", "--format", "json", cwd=tmp_path)
     assert predicted.returncode == 0, predicted.stderr
     assert '"builder": "classic"' in predicted.stdout and '"engine": null' in predicted.stdout
+    # The French catalog ships in the wheel (package data), found by the locale as by --lang.
+    french = _run(installed, "--lang", "fr", "predict", "course/basics/Dockerfile", cwd=tmp_path)
+    assert french.returncode == 0 and "Prédiction pour le builder classic" in french.stdout, french.stderr
     # The engine hint must not send an installed user to a script that only exists in a clone.
     built = _run(installed, "build", "course/basics", cwd=tmp_path)
     assert built.returncode == 4

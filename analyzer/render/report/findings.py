@@ -69,11 +69,13 @@ def block(report: Report) -> str:
         return ""
     head = _("Findings ({n})").format(n=len(report.findings)) + verdict_text(report.findings)
     out = [head]
+    # The severity column as wide as its longest word (« avertissement » is 13 characters).
+    width = max(7, *(len(severity_word(f.severity)) for f in report.findings))
     for f in report.findings:
         size = bytes_text(f)
         fails = " " + _("(fails the gate)") if f.extra.get("fails_gate") else ""
         severity = severity_word(f.severity)
-        out.append(f"  {severity:<7} {f.rule}  {where_label(f)}{'  ' + size if size else ''}{fails}")
+        out.append(f"  {severity:<{width}} {f.rule}  {where_label(f)}{'  ' + size if size else ''}{fails}")
         out.append(
             textwrap.fill(f.message, MESSAGE_WIDTH, initial_indent=" " * 10, subsequent_indent=" " * 10)
         )
