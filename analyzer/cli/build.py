@@ -11,6 +11,7 @@ from analyzer.cli.output import add_gate_args, add_output_args, finish
 from analyzer.cli.progress import make_progress
 from analyzer.cli.teaching import add_teaching_args, enrich
 from analyzer.errors import BuildFailed, UsageError
+from analyzer.i18n import _
 from analyzer.model import Report
 from analyzer.review import gate
 
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from analyzer.mapping import build as pipeline
 
     if args.files is not None and (args.files < 0 or not args.contents):
-        raise UsageError("--files N needs --contents and N >= 0")
+        raise UsageError(_("--files N needs --contents and N >= 0"))
     options = build_options(args, args.context)
     config = gate.config_for(options.dockerfile, args.config)  # a bad config fails before the build
     files = 10 if args.files is None else args.files

@@ -11,6 +11,7 @@ from analyzer.cli.output import add_gate_args, add_output_args, finish
 from analyzer.cli.registry_args import add_registry_args, connect_engine, image_ref, registry_options
 from analyzer.cli.teaching import add_teaching_args, enrich, written_by
 from analyzer.errors import UsageError
+from analyzer.i18n import _
 from analyzer.review import gate
 
 
@@ -37,14 +38,14 @@ def run(args: argparse.Namespace) -> int:
     from analyzer.mapping import existing as imagemap
 
     if args.files is not None and (args.files < 0 or not args.contents):
-        raise UsageError("--files N needs --contents and N >= 0")
+        raise UsageError(_("--files N needs --contents and N >= 0"))
     dockerfile = None
     config = gate.config_for(Path(args.dockerfile) if args.dockerfile else None, args.config)
     if args.dockerfile is not None:
         dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
         pipeline.check_target(dockerfile, args.target)
     elif args.target or args.build_args:
-        raise UsageError("--target and --build-arg need --dockerfile")
+        raise UsageError(_("--target and --build-arg need --dockerfile"))
     ref = image_ref(args, args.image)
     source = open_image(ref, is_archive_path(ref), connect_engine, registry_options(args))
     report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)

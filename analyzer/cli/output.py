@@ -72,7 +72,9 @@ def write_text(text: str, output: str | None) -> None:
         try:
             Path(output).write_bytes(data)
         except OSError as err:
-            raise UsageError(f"{output}: cannot write the report: {err.strerror}") from None
+            raise UsageError(
+                _("{path}: cannot write the report: {reason}").format(path=output, reason=err.strerror)
+            ) from None
     else:
         _write(sys.stdout, text)
 
@@ -110,7 +112,7 @@ def _write(stream: TextIO | None, text: str) -> None:
     the report the user asked for does not exist.
     """
     if stream is None:
-        raise UsageError("cannot write the report: stdout is closed")
+        raise UsageError(_("cannot write the report: stdout is closed"))
     try:
         buffer = getattr(stream, "buffer", None)
         if buffer is None:  # a text-only stream (tests capture stdout this way)
@@ -124,7 +126,7 @@ def _write(stream: TextIO | None, text: str) -> None:
         os.dup2(devnull, stream.fileno())
     except (OSError, ValueError) as err:  # ENOSPC, EBADF, a closed file object
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise UsageError(f"cannot write the report to stdout: {reason}") from None
+        raise UsageError(_("cannot write the report to stdout: {reason}").format(reason=reason)) from None
 
 
 def summary_line(report: Report) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
+from analyzer.i18n import _
 from analyzer.model import Dockerfile, Report
 
 
@@ -29,7 +30,7 @@ def enrich(report: Report, dockerfile: Dockerfile | None, args: argparse.Namespa
     from analyzer.teaching.explain import explain
 
     if dockerfile is None and args.explain:
-        raise UsageError("--explain needs --dockerfile: the lines to explain")
+        raise UsageError(_("--explain needs --dockerfile: the lines to explain"))
     if dockerfile is not None:
         report = replace(report, dockerfile_text=dockerfile.text)
         if args.explain or args.format in ("html", "lesson"):

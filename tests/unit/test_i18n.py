@@ -103,6 +103,25 @@ def test_no_text_escapes_extraction() -> None:
     )
 
 
+def test_no_function_shadows_the_translation_function() -> None:
+    """A function that assigns ``_`` (``for _, x in …``) makes it local: its ``_("…")`` calls would fail."""
+    shadowing = []
+    for path in sorted((ROOT / "analyzer").rglob("*.py")):
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            nodes = list(ast.walk(fn))
+            assigns = any(
+                isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store) for n in nodes
+            )
+            calls = any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "_" for n in nodes
+            )
+            if assigns and calls:
+                shadowing.append(f"{path.relative_to(ROOT)}:{fn.lineno} {fn.name}")
+    assert not shadowing, shadowing
+
+
 def test_placeholders_are_the_same_in_french() -> None:
     bad = []
     for message in _catalog():
