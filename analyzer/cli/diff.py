@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from analyzer.cli.args import add_build_args, build_options
 from analyzer.cli.output import add_gate_args, write_text
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
+from analyzer.i18n import _
 from analyzer.render import DIFF_RENDERERS
 from analyzer.render.report import github
 from analyzer.review import gate
@@ -155,9 +156,14 @@ def run(args: argparse.Namespace) -> int:
 def _summary(result: DiffResult) -> str:
     changed = sum(1 for d in result.lines if d.change != "same")
     verdict = result.verdict
-    gate_text = "" if verdict is None else ("; gate passed" if verdict.passed else "; gate FAILED")
-    return (
-        f"layermap diff: {human_size(result.base.size)} -> {human_size(result.head.size)} "
-        f"({exact_size(result.total_delta, signed=True)}), {changed} of {len(result.lines)} lines changed, "
-        f"{len(result.new_findings)} new findings{gate_text}"
+    gate_text = "" if verdict is None else (_("; gate passed") if verdict.passed else _("; gate FAILED"))
+    text = _("{base} -> {head} ({exact}), {changed} of {lines} lines changed, {new} new findings{gate}")
+    return "layermap diff: " + text.format(
+        base=human_size(result.base.size),
+        head=human_size(result.head.size),
+        exact=exact_size(result.total_delta, signed=True),
+        changed=changed,
+        lines=len(result.lines),
+        new=len(result.new_findings),
+        gate=gate_text,
     )
