@@ -16,7 +16,7 @@ from analyzer.engine.options import BUILDERS, BuildOptions
 from analyzer.errors import UsageError
 from analyzer.i18n import _
 
-__all__ = ["add_build_args", "add_image_args", "build_options", "resolve_context"]
+__all__ = ["add_build_args", "add_image_args", "add_mismatch_arg", "build_options", "resolve_context"]
 
 
 def add_build_args(parser: argparse._ActionsContainer, *, one_context: bool = True) -> None:
@@ -55,7 +55,18 @@ def add_build_args(parser: argparse._ActionsContainer, *, one_context: bool = Tr
 def add_image_args(parser: argparse._ActionsContainer) -> None:
     """``--dockerfile`` and how it was built (``--build-arg``, ``--target``), for mapping an image."""
     parser.add_argument("--dockerfile", metavar="FILE", help="the Dockerfile the image was built from")
+    add_mismatch_arg(parser)
     _add_stage_args(parser, "the stage the image was built to (default: the last one)")
+
+
+def add_mismatch_arg(parser: argparse._ActionsContainer) -> None:
+    """``--allow-mismatch``: map even when the image's history shows another Dockerfile (exit 2 otherwise)."""
+    parser.add_argument(
+        "--allow-mismatch",
+        action="store_true",
+        help="map even when the image's history shows it was not built from this Dockerfile "
+        "(the differences stay in the report as mismatches)",
+    )
 
 
 def _add_stage_args(parser: argparse._ActionsContainer, target_help: str) -> None:

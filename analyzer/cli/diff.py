@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from analyzer.cli.args import add_build_args, build_options
+from analyzer.cli.args import add_build_args, add_mismatch_arg, build_options
 from analyzer.cli.output import add_gate_args, write_text
-from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
+from analyzer.errors import EXIT_GATE, EXIT_OK, DockerfileMismatch, UsageError
 from analyzer.i18n import _
 from analyzer.render import DIFF_RENDERERS
 from analyzer.render.report import github
@@ -49,6 +49,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--max-growth", metavar="BYTES|PERCENT", help="fail (exit 1) if the image grows by more (5MB, 10%%)"
     )
+    add_mismatch_arg(p)
     p.add_argument("--format", choices=sorted(DIFF_RENDERERS), default="table")
     p.add_argument("-o", "--output", metavar="FILE", help="write the diff to FILE")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary line")
@@ -138,10 +139,12 @@ def run(args: argparse.Namespace) -> int:
     sides = _Sides(args)
     base, _ = sides.load(args.base)
     head, head_config = sides.load(args.head)
+    notes = [*_mismatches("base", args.base, base, args), *_mismatches("head", args.head, head, args)]
     try:
         result = diff(base, head)
     except ValueError as err:
         raise UsageError(f"cannot compare {args.base} with {args.head}: {err}") from None
+    result = replace(result, warnings=(*result.warnings, *notes))
     fail_on = args.fail_on or (head_config.fail_on if head_config else None) or gate.FAIL_ON_DEFAULT
     url = github.dockerfile_url(result.head.dockerfile, os.environ, os.getcwd())
     result = replace(result, verdict=gate.judge(result, args.max_growth, fail_on), dockerfile_url=url)
@@ -151,6 +154,24 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(_summary(result), file=sys.stderr)
     return EXIT_OK if result.verdict is None or result.verdict.passed else EXIT_GATE
+
+
+def _mismatches(name: str, spec: str, report: Mapping[str, Any], args: argparse.Namespace) -> list[str]:
+    """A side whose Dockerfile clearly is not its image's stops the diff (exit 2) unless
+    ``--allow-mismatch``, as ``layermap image`` does; the others' mismatches become warnings."""
+    from analyzer.mapping.align.match import describe, fatal
+    from analyzer.review.diff import side_mismatches
+
+    found, entries = side_mismatches(report)
+    first = fatal([m for m in found if m.in_final_image], entries)
+    if first is not None and not args.allow_mismatch:
+        path = (report.get("dockerfile") or {}).get("path") or spec
+        raise DockerfileMismatch(
+            f"{name} ({spec}): {path}:{first.line}: the Dockerfile does not match the image "
+            f"({len(found)} of {entries} history entries differ); {describe(first)}. "
+            "Use --allow-mismatch to compare anyway"
+        )
+    return [f"{name}: {describe(m)}" for m in found]
 
 
 def _summary(result: DiffResult) -> str:

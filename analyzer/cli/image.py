@@ -48,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(_("--target and --build-arg need --dockerfile"))
     ref = image_ref(args, args.image)
     source = open_image(ref, is_archive_path(ref), connect_engine, registry_options(args))
-    report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)
+    report = imagemap.image_report(
+        source, dockerfile, args.target, args.dockerfile, allow_mismatch=args.allow_mismatch
+    )
     if args.contents:
         top = 10 if args.files is None else args.files
         report = source.with_contents(report, top)

@@ -11,6 +11,7 @@ from typing import TextIO
 
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
 from analyzer.i18n import _
+from analyzer.mapping.align.match import describe
 from analyzer.model import Report
 from analyzer.render import RENDERERS, RenderOptions
 from analyzer.render.report import findings, github
@@ -91,6 +92,8 @@ def emit(report: Report, args: argparse.Namespace) -> None:
     write_text(RENDERERS[args.format](report, RenderOptions(colour=_colour(args))), args.output)
     for warning in report.warnings:
         print("layermap: " + _("warning: {warning}").format(warning=warning), file=sys.stderr)
+    for mismatch in report.mismatches:
+        print("layermap: " + _("warning: {warning}").format(warning=describe(mismatch)), file=sys.stderr)
     if os.environ.get("GITHUB_ACTIONS") == "true" and args.format != "github":
         sys.stderr.write(github.render(report))
     if not args.quiet:

@@ -8,6 +8,7 @@ import argparse
 import sys
 from typing import Any
 
+from analyzer.cli.args import add_mismatch_arg
 from analyzer.cli.registry_args import add_registry_args, connect_engine, image_ref, registry_options
 from analyzer.errors import EXIT_OK, EngineError, UsageError
 from analyzer.i18n import _
@@ -23,6 +24,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--dockerfile", metavar="FILE", help="the Dockerfile the image was built from")
     p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
     p.add_argument("--target", metavar="STAGE")
+    add_mismatch_arg(p)
     p.add_argument("--no-engine", action="store_true", help="do not compare with the local engine")
     add_registry_args(p)
     p.add_argument("--format", choices=FORMATS["pull"], default="table")
@@ -76,5 +78,7 @@ def _lines(args: argparse.Namespace, source: Any) -> dict[int, int] | None:
 
     dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
     pipeline.check_target(dockerfile, args.target)
-    report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)
+    report = imagemap.image_report(
+        source, dockerfile, args.target, args.dockerfile, allow_mismatch=args.allow_mismatch
+    )
     return history_lines(report.steps)

@@ -16,6 +16,7 @@ import hashlib
 import io
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,9 @@ from analyzer.engine.sdk import (
 )
 from analyzer.errors import EngineError, ImageNotFound
 from analyzer.i18n import N_, _
+from analyzer.image import identity
 from analyzer.image.config import ChunkReader, config_from_save, id_hex, image_from_engine, json_object
+from analyzer.image.layerstore import CONTENT_STORE, is_local
 from analyzer.model import BuildResult, Dockerfile, EngineInfo, Image, ImageLink
 
 __all__ = ["Engine", "connect"]
@@ -274,8 +277,22 @@ class Engine:
             config = self.save_config(image_id)
         with self._errors("inspect an image"):  # an answer of the wrong shape is EngineError
             image = image_from_engine(inspect, history, config)
+            found = identity.of_engine(inspect, self.info().storage, self._content_store())
+        image = replace(
+            image,
+            config_digest=found.config_digest,
+            manifest_digest=found.manifest_digest,
+            index_digest=found.index_digest,
+        )
         self._images[ref] = self._images[image.id] = image
         return image
+
+    def _content_store(self) -> Path | None:
+        """containerd's ``blobs/sha256`` folder, when the engine uses the containerd store on this machine."""
+        info = self.info()
+        if info.storage != "containerd" or not info.data_root or not is_local(self.address):
+            return None
+        return Path(info.data_root, CONTENT_STORE)
 
     def _local_config(self, image_id: str) -> dict[str, Any] | None:
         """The config from the engine's own image store, when this machine can read it (local overlay2)."""

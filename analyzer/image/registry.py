@@ -191,6 +191,9 @@ def image_of(remote: RemoteManifest, sizes: Sequence[int] | None = None) -> Imag
         layers=layers,
         onbuild=tuple((config.get("config") or {}).get("OnBuild") or ()),
         config=config,
+        config_digest=remote.config_digest,
+        manifest_digest=remote.manifest_digest,
+        index_digest=remote.index_digest,
     )
 
 

@@ -85,6 +85,9 @@ def summary_lines(report: Report) -> list[str]:
     out: list[str] = []
     if report.image is not None:
         tags = f" ({', '.join(report.image.tags)})" if report.image.tags else ""
+        config = report.image.config_digest
+        # Where the id is not the config digest (containerd store: a manifest or index), name both.
+        tags += f" [config {config[:19]}]" if config and config != report.image.id else ""
         out.append(
             _("Final image {id}{tags}: {size} in {layers}, {entries}").format(
                 id=report.image.id[:19],

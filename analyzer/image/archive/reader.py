@@ -93,6 +93,9 @@ def read_image(
         ),
         onbuild=tuple((config.get("config") or {}).get("OnBuild") or ()),
         config=config,
+        config_digest=image_id,
+        manifest_digest=chosen.manifest_digest,
+        index_digest=chosen.index_digest,
     )
 
 

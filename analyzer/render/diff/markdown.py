@@ -60,4 +60,7 @@ def render(result: DiffResult) -> str:
                 line = " " + _("line {line}").format(line=_linked(str(f["line"]), result.dockerfile_url))
             severity = severity_word(str(f.get("severity")))
             out.append(f"- **{severity}** `{f.get('rule')}`{line}: {_escape(str(f.get('message')))}")
+    if result.warnings:
+        out.extend(["", "#### " + _("Warnings"), ""])
+        out.extend(f"- {_escape(w)}" for w in result.warnings)
     return "\n".join(out).rstrip() + "\n"

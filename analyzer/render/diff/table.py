@@ -57,7 +57,8 @@ def cells(d: LineDelta, width: int = 48) -> list[str]:
 
 
 def summary_lines(result: DiffResult) -> list[str]:
-    """Totals, the inherited base, layers, new findings and the gate, as plain sentences."""
+    """Totals, the inherited base, layers, new findings, warnings (e.g. a side whose Dockerfile does not
+    match its image) and the gate, as plain sentences."""
     base, head = result.base, result.head
     out = [
         _("Total: {base} -> {head} ({delta}, {exact})").format(
@@ -77,6 +78,7 @@ def summary_lines(result: DiffResult) -> list[str]:
         ),
     ]
     out.extend(_new_finding(f) for f in result.new_findings)
+    out.extend(_("Warning: {warning}").format(warning=w) for w in result.warnings)
     if result.verdict is not None:
         v = result.verdict
         out.append(

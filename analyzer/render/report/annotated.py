@@ -102,6 +102,7 @@ def gutter_text(g: Gutter | None, colour: bool) -> str:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The annotated Dockerfile (or, without one, the image history annotated the same way)."""
+    report = findings.with_mismatches(report)
     head, colour = _header(report), options.colour
     if report.dockerfile_text is None:
         body = _history_lines(report, colour)

@@ -9,17 +9,39 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from analyzer.i18n import _
-from analyzer.model import Finding, Report
+from analyzer.mapping.align.match import describe
+from analyzer.model import Finding, Mismatch, Report
 from analyzer.render.common import severity_word
 from analyzer.units import human_size
+
+MISMATCH_RULE = "dockerfile-mismatch"
+"""The rule id a :class:`~analyzer.model.Mismatch` takes in the human formats (table, Markdown, annotated,
+HTML, SARIF, GitHub annotations); the JSON report keeps them apart, in ``mismatches``."""
+MISMATCH_SUMMARY = "A history entry of the image does not come from the Dockerfile line its position gives it"
 
 MARKS = {"error": "E", "warning": "W", "info": "i"}
 """The annotated gutter's mark per severity (the most severe finding of a line wins)."""
 _RANK = {"error": 0, "warning": 1, "info": 2}
 MESSAGE_WIDTH = 72
 MAX_PATHS = 3
+
+
+def mismatch_finding(m: Mismatch) -> Finding:
+    """A mismatch as a finding: ``error`` when another instruction wrote the entry or there is none."""
+    scope = "" if m.in_final_image else " " + _("(a stage image outside the final image)")
+    message = describe(m).split(": ", 1)[1].lstrip() + scope
+    extra = {"code": m.code, "history_index": m.history_index, "expected": m.expected, "found": m.found}
+    return Finding(MISMATCH_RULE, m.severity, m.line, message, extra)
+
+
+def with_mismatches(report: Report) -> Report:
+    """``report`` with its mismatches first among the findings, so every human format shows them."""
+    if not report.mismatches:
+        return report
+    return replace(report, findings=(*map(mismatch_finding, report.mismatches), *report.findings))
 
 
 def where(finding: Finding) -> str:

@@ -18,6 +18,7 @@ from analyzer.i18n import _, language
 from analyzer.model import Report, Step
 from analyzer.render import PLAIN, RenderOptions
 from analyzer.render.layers.layerdb import layerdb_rows
+from analyzer.render.report import findings
 from analyzer.render.report.annotated import gutter
 from analyzer.render.report.filetree import browser_section
 from analyzer.render.report.sections import findings_section, largest_files_section, rich, waste_section
@@ -32,6 +33,7 @@ def _asset(name: str) -> str:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The whole page."""
+    report = findings.with_mismatches(report)
     sections = [
         dockerfile_section(report),
         stages_section(report),

@@ -9,6 +9,7 @@ from analyzer.i18n import _
 from analyzer.model import Finding, Report
 from analyzer.render import PLAIN, RenderOptions
 from analyzer.render.common import builder_label, rows, severity_word, summary_lines
+from analyzer.render.report import findings
 from analyzer.render.report.table import cells, contents_cells, has_timing, stage_title, waste_lines
 from analyzer.render.report.table import headers as table_headers
 from analyzer.render.report.teaching import text_report
@@ -77,6 +78,7 @@ def findings_section(report: Report) -> list[str]:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The report as Markdown (or the prediction table), then its teaching sections."""
+    report = findings.with_mismatches(report)
     return text_report(report, measured, markdown=True, findings=_prediction_findings)
 
 

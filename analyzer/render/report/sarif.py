@@ -15,6 +15,8 @@ from urllib.parse import quote
 from analyzer import __version__
 from analyzer.model import Finding, Report
 from analyzer.render import PLAIN, RenderOptions
+from analyzer.render.report import findings
+from analyzer.render.report.findings import MISMATCH_RULE, MISMATCH_SUMMARY
 from analyzer.review.rules import RULES
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -34,7 +36,8 @@ def _rules(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
     ]
     known = {rule.id for rule in RULES}
     others = dict.fromkeys(f.rule for f in findings if f.rule not in known)
-    out.extend({"id": other, "shortDescription": {"text": other}} for other in others)
+    described = {MISMATCH_RULE: MISMATCH_SUMMARY}
+    out.extend({"id": other, "shortDescription": {"text": described.get(other, other)}} for other in others)
     return out
 
 
@@ -76,6 +79,7 @@ def _result(finding: Finding, index: int, artifact: dict[str, str] | None) -> di
 
 def to_dict(report: Report) -> dict[str, Any]:
     """The SARIF log as plain JSON-ready data."""
+    report = findings.with_mismatches(report)
     rules = _rules(report.findings)
     index = {rule["id"]: n for n, rule in enumerate(rules)}
     artifact = _artifact(report)

@@ -147,6 +147,7 @@ def waste_lines(report: Report, limit: int = 5) -> list[str]:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The report as text: per-stage tables (or the prediction table), then its teaching sections."""
+    report = findings.with_mismatches(report)
     return text_report(report, measured, markdown=False, findings=findings.block)
 
 

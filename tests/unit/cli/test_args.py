@@ -136,9 +136,10 @@ def test_image_and_diff_flags() -> None:
         k: v for k, v in BUILD_FLAGS.items() if k not in ("--file", "--tag")
     }
     assert "--file" not in diff and "--tag" not in diff
+    assert image["--allow-mismatch"] == diff["--allow-mismatch"] == ("allow_mismatch", False, (), None)
     standalone = argparse.ArgumentParser()
     add_image_args(standalone)
-    assert set(flags(standalone)) == {"--dockerfile", "--build-arg", "--target"}
+    assert set(flags(standalone)) == {"--dockerfile", "--build-arg", "--target", "--allow-mismatch"}
 
 
 @pytest.mark.parametrize("command", ["build", "diff"])

@@ -359,6 +359,10 @@ def test_index_manifest_config_in_three_requests(
     assert source.remote.index_digest == image.index_digest
     assert source.remote.manifest_digest == image.manifest_digest
     assert source.image.id == _sha(json.dumps(image.config).encode())
+    # Identity: the id is the config digest; the manifest and index digests as served.
+    assert source.image.config_digest == source.image.id
+    assert source.image.manifest_digest == image.manifest_digest
+    assert source.image.index_digest == image.index_digest
     assert [la.diff_id for la in source.image.layers] == image.config["rootfs"]["diff_ids"]
     assert [la.blob_digest for la in source.image.layers] == image.layer_digests
     assert [la.compressed_size for la in source.image.layers] == [
@@ -384,6 +388,7 @@ def test_by_digest_skips_the_tag(fake: FakeRegistry, image: FakeImage) -> None:
     source = open_registry(fake.ref("@" + image.manifest_digest), AMD64)
     assert source.remote.index_digest is None
     assert source.remote.manifest_digest == image.manifest_digest
+    assert (source.image.manifest_digest, source.image.index_digest) == (image.manifest_digest, None)
 
 
 @pytest.mark.parametrize("which", ["manifest", "config", "index"])
