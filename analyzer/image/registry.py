@@ -20,7 +20,7 @@ import os
 import platform as platform_mod
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from analyzer.image.config import chain_ids
@@ -67,6 +67,8 @@ class RegistryImage:
     image: Image
     remote: RemoteManifest
     options: Options
+    client: RegistryClient | None = field(default=None, compare=False, repr=False)
+    """The client that read it (its connections closed; its scheme and token kept for the blobs)."""
 
     @property
     def engine(self) -> None:
@@ -91,7 +93,7 @@ def open_registry(arg: str, options: Options | None = None) -> RegistryImage:
         remote = read_manifest(client, options.platform or default_platform())
     finally:
         client.close()
-    return RegistryImage(image_of(remote), remote, options)
+    return RegistryImage(image_of(remote), remote, options, client)
 
 
 def read_manifest(client: RegistryClient, platform: str) -> RemoteManifest:

@@ -55,7 +55,8 @@ def registry_listings(source: RegistryImage, cache: ListingCache) -> list[LayerL
             found[diff_id] = cached
     missing = [(d, b) for d, b in zip(diff_ids, remote.layers, strict=True) if d not in found]
     if missing:
-        client = RegistryClient(remote.ref, source.options)
+        # The client that read the manifest: it knows the scheme and holds the token already.
+        client = source.client or RegistryClient(remote.ref, source.options)
         try:
             for diff_id, blob in missing:
                 if diff_id not in found:

@@ -153,6 +153,10 @@ class Behaviour:
     corrupt: set[str] = field(default_factory=set)
     requests: list[tuple[str, str]] = field(default_factory=list)
     """(path, Authorization header) of every request."""
+    peers: list[int] = field(default_factory=list)
+    """The client's port of every request (one port: one kept-alive connection)."""
+    redirect_blobs: str | None = None
+    """Answer blob requests with a 307 to this origin's ``/storage/DIGEST`` (as registries with a CDN do)."""
 
 
 class FakeRegistry:
@@ -175,6 +179,8 @@ class FakeRegistry:
 
 def _handler(fake: FakeRegistry) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real registries: the client may reuse a connection
+
         def log_message(self, *args: Any) -> None:
             pass
 
@@ -182,8 +188,11 @@ def _handler(fake: FakeRegistry) -> type[BaseHTTPRequestHandler]:
             b = fake.behaviour
             path = self.path.split("?")[0]
             b.requests.append((self.path, self.headers.get("Authorization", "")))
+            b.peers.append(self.client_address[1])
             if path == "/token":
                 return self._token()
+            if path.startswith("/storage/"):
+                return self._send(200, fake.image.blobs[path[len("/storage/") :]])
             if b.scripted.get(path):
                 status, headers, body = b.scripted[path].pop(0)
                 return self._send(status, body, headers)
@@ -221,6 +230,8 @@ def _handler(fake: FakeRegistry) -> type[BaseHTTPRequestHandler]:
                     404, b'{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known"}]}'
                 )
             kind, _, key = path[len(prefix) :].partition("/")
+            if kind == "blobs" and b.redirect_blobs and key in image.blobs:
+                return self._send(307, b"", {"Location": f"{b.redirect_blobs}/storage/{key}"})
             if kind == "manifests" and key in image.manifests:
                 media, body = image.manifests[key]
                 headers = {"Content-Type": media, "Docker-Content-Digest": _sha(body)}
@@ -543,3 +554,60 @@ def test_registry_path_does_not_import_the_docker_sdk(fake: FakeRegistry) -> Non
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
     )
     assert done.stdout.split() == ["0", "False"], done.stderr
+
+
+# ---------------------------------------------------------------------- requests and connections
+
+
+def test_metadata_is_three_requests_on_one_connection(fake: FakeRegistry, behaviour: Behaviour) -> None:
+    open_registry(fake.ref(), AMD64)
+    assert len(behaviour.requests) == 3
+    assert len(set(behaviour.peers)) == 1
+
+
+def test_contents_reuses_the_token_and_connects_once_more(
+    fake: FakeRegistry, image: FakeImage, behaviour: Behaviour
+) -> None:
+    behaviour.auth = "bearer"
+    code = main(["image", fake.ref(), "--platform", "linux/amd64", "--contents", "-o", os.devnull])
+    assert code == 1  # the .env secret
+    paths = [path for path, _ in behaviour.requests]
+    assert [p for p in paths if p.startswith("/token")] == [paths[1]]  # one token for the whole run
+    assert paths[2:] == [
+        f"/v2/{REPO}/manifests/v1",
+        f"/v2/{REPO}/manifests/{image.manifest_digest}",
+        f"/v2/{REPO}/blobs/{_sha(json.dumps(image.config).encode())}",
+        *(f"/v2/{REPO}/blobs/{d}" for d in image.layer_digests),
+    ]
+    assert all(a == "Bearer tok-anon" for _, a in behaviour.requests[2:])
+    # the manifests on one connection, the blobs on a second (the first was closed once the map was made)
+    blob_peers = behaviour.peers[-len(image.layer_digests) :]
+    assert len(set(blob_peers)) == 1
+    assert len(set(behaviour.peers[2:5])) == 1
+
+
+def test_redirected_blob_is_followed_without_the_token_on_another_host(
+    fake: FakeRegistry, image: FakeImage, behaviour: Behaviour
+) -> None:
+    behaviour.auth = "bearer"
+    behaviour.redirect_blobs = f"http://localhost:{fake.host.rsplit(':', 1)[1]}"
+    source = open_registry(fake.ref(), AMD64)
+    assert source.image.id == _sha(json.dumps(image.config).encode())
+    storage = [(p, a) for p, a in behaviour.requests if p.startswith("/storage/")]
+    assert storage == [(f"/storage/{source.image.id}", "")]
+
+
+def test_proxies_come_from_the_environment_but_never_for_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from analyzer.image.distribution.transport import _proxy_for
+
+    for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    assert _proxy_for("https", "registry.example") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
+    monkeypatch.setenv("no_proxy", "internal.example,.corp")
+    assert _proxy_for("https", "registry.example") == "http://proxy:3128"
+    assert _proxy_for("http", "registry.example") is None
+    assert _proxy_for("https", "internal.example") is None
+    assert _proxy_for("https", "hub.corp") is None
+    assert _proxy_for("https", "127.0.0.1") is None
+    assert _proxy_for("https", "localhost") is None
