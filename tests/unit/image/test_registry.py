@@ -20,7 +20,7 @@ import sys
 import tarfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -63,12 +63,16 @@ class FakeImage:
     index_digest: str = ""
 
 
-def make_image() -> FakeImage:
+def make_image(
+    base_files: dict[str, bytes] | None = None, base_gzip: Callable[[bytes], bytes] | None = None
+) -> FakeImage:
+    """``base_files``/``base_gzip``: another first layer, or another way to gzip it."""
     tars = [
-        _layer_tar({"etc/os-release": b"fake\n", "bin/tool": b"x" * 3000}),
+        _layer_tar(base_files or {"etc/os-release": b"fake\n", "bin/tool": b"x" * 3000}),
         _layer_tar({"app/main.py": b"print('hi')\n", "app/.env": b"API_KEY=abcdef0123456789abcdef\n"}),
     ]
-    compressed = [gzip.compress(tars[0], mtime=0), zstandard.ZstdCompressor().compress(tars[1])]
+    gz = base_gzip or (lambda data: gzip.compress(data, mtime=0))
+    compressed = [gz(tars[0]), zstandard.ZstdCompressor().compress(tars[1])]
     image = FakeImage(tars)
     image.config = {
         "architecture": "amd64",
@@ -611,3 +615,82 @@ def test_proxies_come_from_the_environment_but_never_for_loopback(monkeypatch: p
     assert _proxy_for("https", "hub.corp") is None
     assert _proxy_for("https", "127.0.0.1") is None
     assert _proxy_for("https", "localhost") is None
+
+
+# ---------------------------------------------------------------------- layer blobs
+
+
+def _contents_report(fake: FakeRegistry, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    code = main(["image", fake.ref(), "--platform", "linux/amd64", "--contents", "--format", "json"])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out else {"err": err})
+
+
+BIG_FILES = {"data/zeros": bytes(5 << 20), "data/random": os.urandom(3 << 20), "etc/os-release": b"x\n"}
+
+
+@pytest.mark.parametrize(
+    "gz",
+    [
+        pytest.param(lambda data: gzip.compress(data, mtime=0), id="one-member"),
+        pytest.param(
+            lambda data: (
+                gzip.compress(data[: len(data) // 3], mtime=0) + gzip.compress(data[len(data) // 3 :])
+            ),
+            id="two-members",
+        ),
+    ],
+)
+def test_large_gzip_layers_are_read_in_bounded_pieces(
+    behaviour: Behaviour,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    gz: Callable[[bytes], bytes],
+) -> None:
+    """8 MiB unpacked (5 MiB of zeros: 1 MiB pieces out of a few KiB in; 3 MiB incompressible), one or
+    two gzip members: every file listed, both digests verified."""
+    image = make_image(BIG_FILES, gz)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    monkeypatch.setenv("LAYERMAP_NO_CACHE", "1")
+    fake = FakeRegistry(image, behaviour)
+    try:
+        code, report = _contents_report(fake, capsys)
+    finally:
+        fake.close()
+    assert code == 1, report  # the .env secret of the second layer
+    assert report["image"]["layers"][0]["size"] == (5 << 20) + (3 << 20) + 2
+    assert report["image"]["layers"][0]["blob_digest"] == image.layer_digests[0]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bad-crc", "trailing-garbage"])
+def test_damaged_gzip_is_exit_2_even_when_its_digest_matches(
+    behaviour: Behaviour,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    damage: str,
+) -> None:
+    """The registry serves exactly the bytes the manifest names, but they are no valid gzip."""
+
+    def broken(data: bytes) -> bytes:
+        good = gzip.compress(data, mtime=0)
+        if damage == "truncated":
+            return good[: len(good) // 2]
+        if damage == "bad-crc":
+            return good[:-8] + bytes([good[-8] ^ 1]) + good[-7:]
+        return good + b"not gzip"
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    monkeypatch.setenv("LAYERMAP_NO_CACHE", "1")
+    image = make_image(BIG_FILES, broken)
+    fake = FakeRegistry(image, behaviour)
+    try:
+        code, report = _contents_report(fake, capsys)
+    finally:
+        fake.close()
+    assert code == 2
+    assert "is not a readable layer" in report["err"] and image.layer_digests[0] in report["err"]
+    assert "Traceback" not in report["err"]
