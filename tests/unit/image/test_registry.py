@@ -694,3 +694,21 @@ def test_damaged_gzip_is_exit_2_even_when_its_digest_matches(
     assert code == 2
     assert "is not a readable layer" in report["err"] and image.layer_digests[0] in report["err"]
     assert "Traceback" not in report["err"]
+
+
+def test_the_engine_is_asked_for_its_platform_only_for_an_index(
+    fake: FakeRegistry, image: FakeImage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import analyzer.image.registry as registry_mod
+
+    asked: list[bool] = []
+
+    def engine_platform() -> str:
+        asked.append(True)
+        return "linux/amd64"
+
+    monkeypatch.setattr(registry_mod, "_engine_platform", engine_platform)
+    assert open_registry(fake.ref("@" + image.manifest_digest)).remote.platform == "linux/amd64"
+    assert asked == []  # a plain manifest: no platform to choose, no round trip to the engine
+    assert open_registry(fake.ref()).remote.index_digest == image.index_digest
+    assert asked == [True]
