@@ -38,7 +38,9 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the program is, so clean-ups written for Ctrl-C run for it too."""
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; ``only``: with just that subcommand's parser (what :func:`main` uses once the
+    first argument names a command: building all eight costs a short run more than its work)."""
     top = argparse.ArgumentParser(
         prog="layermap",
         description="Build a Dockerfile and map every line to the history entry and layer it produced.",
@@ -46,8 +48,11 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"layermap {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
-        command.add_parser(sub)
+        if only is None or command.__name__.rpartition(".")[2] == only:
+            command.add_parser(sub)
     for name in ENGINE_COMMANDS:
+        if name not in sub.choices:
+            continue
         sub.choices[name].add_argument(
             "--context",
             dest="docker_context",
@@ -59,7 +64,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    names = {command.__name__.rpartition(".")[2] for command in COMMANDS}
+    args = parser(argv[0] if argv and argv[0] in names else None).parse_args(argv)
     if args.command is None:
         parser().print_usage(sys.stderr)
         return EXIT_USAGE
