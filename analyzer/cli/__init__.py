@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import signal
 import sys
@@ -24,12 +25,11 @@ from types import FrameType
 from typing import Any, TextIO, cast
 
 from analyzer import __version__
-from analyzer.cli import build, diff, image, layers, predict, pull, samples, store
-from analyzer.cli.output import emit
 from analyzer.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, BuildFailed, LayermapError
-from analyzer.model import Report
 
-COMMANDS = (build, image, predict, layers, diff, pull, store, samples)
+# One module per subcommand (analyzer.cli.NAME), imported when its parser is built: a run imports its
+# own command's module only.
+COMMANDS = ("build", "image", "predict", "layers", "diff", "pull", "store", "samples")
 # The subcommands that may talk to an engine take --context, like the docker CLI's commands.
 ENGINE_COMMANDS = ("build", "image", "layers", "diff", "pull", "store")
 
@@ -47,9 +47,9 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"layermap {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        if only is None or command.__name__.rpartition(".")[2] == only:
-            command.add_parser(sub)
+    for name in COMMANDS:
+        if only is None or name == only:
+            importlib.import_module(f"analyzer.cli.{name}").add_parser(sub)
     for name in ENGINE_COMMANDS:
         if name not in sub.choices:
             continue
@@ -65,8 +65,7 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    names = {command.__name__.rpartition(".")[2] for command in COMMANDS}
-    args = parser(argv[0] if argv and argv[0] in names else None).parse_args(argv)
+    args = parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     if args.command is None:
         parser().print_usage(sys.stderr)
         return EXIT_USAGE
@@ -89,6 +88,9 @@ def _run(args: argparse.Namespace) -> tuple[int, str]:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED, "layermap: interrupted"
     except BuildFailed as err:
+        from analyzer.cli.output import emit
+        from analyzer.model import Report
+
         if isinstance(err.result, Report):
             emit(err.result, args)
         _debug(debug)
