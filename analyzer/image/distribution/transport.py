@@ -24,7 +24,6 @@ import base64
 import http.client
 import json
 import os
-import socket
 import ssl
 from typing import Any
 from urllib.parse import unquote, urlencode, urljoin, urlsplit
@@ -157,8 +156,6 @@ class Transport:
         connection.connect()
         assert connection.sock is not None
         connection.sock.settimeout(timeout[1])
-        # As urllib3 does: a small request is sent at once, not held back waiting for an ACK (Nagle).
-        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._connections[key] = connection
         return connection, False, proxy is not None and scheme == "http"
 
