@@ -8,9 +8,7 @@ Modules:
 - ``auth`` — credentials as the docker CLI finds them (``DOCKER_CONFIG``/``~/.docker/config.json``:
   ``auths``, ``credHelpers``, ``credsStore``) and the ``WWW-Authenticate`` challenges (Bearer, Basic);
 - ``client`` — :class:`~analyzer.image.distribution.client.RegistryClient`: manifests and blobs over
-  HTTPS, every byte checked against its digest, bounded retries, errors with the contract's exit codes;
-- ``transport`` — HTTP/1.1 on ``http.client``: kept-alive connections, redirects, proxies, timeouts.
+  HTTPS, every byte checked against its digest, bounded retries, errors with the contract's exit codes.
 
-Nothing here imports the docker SDK or ``requests``: reading a registry needs no engine, and a
-``docker://`` run should not pay their import time.
+Nothing here imports the docker SDK: reading a registry needs no engine.
 """

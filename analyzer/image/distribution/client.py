@@ -16,8 +16,8 @@ many requests → 4.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import hashlib
-import http.client
 import os
 import queue
 import ssl
@@ -27,18 +27,18 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
+
 from analyzer import __version__
 from analyzer.errors import EXIT_ENGINE, EXIT_USAGE, LayermapError
 from analyzer.image.distribution import auth
 from analyzer.image.distribution.reference import Reference, plain_http_allowed
-from analyzer.image.distribution.transport import Response, Transport, query
 
 TIMEOUT_ENV = "LAYERMAP_REGISTRY_TIMEOUT"
 CERTS_D_ENV = "LAYERMAP_CERTS_D"
 RETRIES = 4
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-# What the network and the HTTP layer raise (ssl.SSLError and timeouts are OSErrors).
-_NETWORK_ERRORS = (OSError, http.client.HTTPException)
+_CHUNK = 1 << 16
 _FETCH = 1 << 20
 _AHEAD = 4
 
@@ -71,7 +71,10 @@ class RegistryClient:
     def __init__(self, ref: Reference, options: Options | None = None) -> None:
         self.ref = ref
         self.options = options or Options()
-        self._http = Transport(_ca_bundle(ref.host, self.options.ca_cert), f"layermap/{__version__}")
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = f"layermap/{__version__}"
+        # Passed on every request: a session-level value loses to REQUESTS_CA_BUNDLE in requests.
+        self._verify = _ca_bundle(ref.host, self.options.ca_cert)
         self._scheme = "https"
         self._connected = False
         self._authorization: str | None = None
@@ -83,8 +86,7 @@ class RegistryClient:
         return f"{self._scheme}://{self.ref.host}/v2/{self.ref.repository}"
 
     def close(self) -> None:
-        """Close the connections; the client stays usable (it connects again, its token kept)."""
-        self._http.close()
+        self._session.close()
 
     # ------------------------------------------------------------------ reading
 
@@ -120,7 +122,9 @@ class RegistryClient:
     # ------------------------------------------------------------------ requests
 
     @contextlib.contextmanager
-    def _get(self, path: str, what: str, headers: dict[str, str] | None = None) -> Iterator[Response]:
+    def _get(
+        self, path: str, what: str, headers: dict[str, str] | None = None
+    ) -> Iterator[requests.Response]:
         deadline = time.monotonic() + 4 * self.options.read_timeout
         attempt = 0
         answered_challenge = False
@@ -142,7 +146,7 @@ class RegistryClient:
         finally:
             response.close()
 
-    def _send(self, path: str, headers: dict[str, str], deadline: float) -> Response:
+    def _send(self, path: str, headers: dict[str, str], deadline: float) -> requests.Response:
         if self._authorization:
             headers = {**headers, "Authorization": self._authorization}
         while True:
@@ -153,8 +157,10 @@ class RegistryClient:
                 )
             timeout = (min(10.0, left), min(self.options.read_timeout, left))
             try:
-                response = self._http.request("GET", self.base + path, headers, timeout)
-            except _NETWORK_ERRORS as exc:
+                response = self._session.get(
+                    self.base + path, headers=headers, stream=True, timeout=timeout, verify=self._verify
+                )
+            except requests.exceptions.RequestException as exc:
                 if self._fall_back_to_http(exc):
                     continue
                 raise RegistryUnavailable(
@@ -167,6 +173,8 @@ class RegistryClient:
         """Docker retries in plain HTTP a registry it may talk HTTP to, when HTTPS did not connect."""
         if self._connected or self._scheme == "http":
             return False
+        if not isinstance(exc, requests.exceptions.SSLError | requests.exceptions.ConnectionError):
+            return False
         if not plain_http_allowed(self.ref.host, self.options.insecure):
             return False
         if "CERTIFICATE_VERIFY_FAILED" in str(exc):
@@ -175,7 +183,7 @@ class RegistryClient:
         self._scheme = "http"
         return True
 
-    def _authenticate(self, response: Response) -> None:
+    def _authenticate(self, response: requests.Response) -> None:
         challenge = auth.parse_challenge(response.headers.get("WWW-Authenticate", ""))
         creds = auth.find_credentials(self.ref.registry)
         who = f"the credentials of {creds.origin} (user {creds.username!r})" if creds else "anonymous access"
@@ -205,24 +213,26 @@ class RegistryClient:
         params["scope"] = challenge.params.get("scope") or f"repository:{self.ref.repository}:pull"
         if creds is not None and creds.identity_token:
             return self._oauth_token(realm, params, creds.identity_token)
-        headers = {"Authorization": auth.basic_header(creds)} if creds else {}
+        basic = (creds.username, creds.password) if creds else None
         try:
-            answer = self._http.request("GET", query(realm, params), headers, (10, self.options.read_timeout))
-        except _NETWORK_ERRORS as exc:
+            answer = self._session.get(
+                realm, params=params, auth=basic, timeout=(10, self.options.read_timeout), verify=self._verify
+            )
+        except requests.exceptions.RequestException as exc:
             raise RegistryUnavailable(f"cannot reach the token service {realm}: {_reason(exc)}") from None
         return self._token_from(answer, realm)
 
     def _oauth_token(self, realm: str, params: dict[str, str], refresh: str) -> str:
         data = {**params, "grant_type": "refresh_token", "refresh_token": refresh, "client_id": "layermap"}
-        form = query("", data)[1:].encode()
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
         try:
-            answer = self._http.request("POST", realm, headers, (10, self.options.read_timeout), form)
-        except _NETWORK_ERRORS as exc:
+            answer = self._session.post(
+                realm, data=data, timeout=(10, self.options.read_timeout), verify=self._verify
+            )
+        except requests.exceptions.RequestException as exc:
             raise RegistryUnavailable(f"cannot reach the token service {realm}: {_reason(exc)}") from None
         return self._token_from(answer, realm)
 
-    def _token_from(self, answer: Response, realm: str) -> str:
+    def _token_from(self, answer: requests.Response, realm: str) -> str:
         with answer:
             if answer.status_code in (401, 403):
                 raise RegistryError(f"{self._where()}: authentication refused; tried {'; '.join(self.tried)}")
@@ -231,10 +241,10 @@ class RegistryClient:
             try:
                 data = answer.json()
                 return str(data.get("token") or data["access_token"])
-            except (ValueError, KeyError, AttributeError, *_NETWORK_ERRORS):
+            except (ValueError, KeyError, AttributeError):
                 raise RegistryError(f"the token service {realm} answered without a token") from None
 
-    def _check(self, response: Response, what: str) -> None:
+    def _check(self, response: requests.Response, what: str) -> None:
         status = response.status_code
         if status < 300:
             return
@@ -263,8 +273,8 @@ class RegistryClient:
 class VerifiedStream:
     """A blob's body as a read-only binary stream; the digest and size are checked at the end."""
 
-    def __init__(self, response: Response, digest: str, size: int | None, label: str) -> None:
-        self._raw = response
+    def __init__(self, response: requests.Response, digest: str, size: int | None, label: str) -> None:
+        self._raw = response.raw
         self._sha = hashlib.sha256()
         self._digest = digest
         self._size = size
@@ -347,8 +357,8 @@ class VerifiedStream:
         if self._done:
             return b""
         try:
-            data = self._raw.read(n)
-        except _NETWORK_ERRORS as exc:  # timeouts and protocol errors: the connection is gone
+            data = bytes(self._raw.read(n, decode_content=False))
+        except Exception as exc:  # urllib3's timeouts and protocol errors: the connection is gone
             raise RegistryUnavailable(f"{self._label}: the download stopped: {_reason(exc)}") from None
         if data:
             self._sha.update(data)
@@ -373,17 +383,17 @@ class VerifiedStream:
             raise RegistryError(f"{self._label} has digest {found}: refusing it")
 
 
-def _read_small(response: Response, what: str, limit: int = 8 << 20) -> bytes:
+def _read_small(response: requests.Response, what: str, limit: int = 8 << 20) -> bytes:
     try:
-        body = response.read(limit + 1)
-    except _NETWORK_ERRORS as exc:  # timeouts and protocol errors: the connection is gone
+        body = response.raw.read(limit + 1, decode_content=True)
+    except Exception as exc:  # urllib3's timeouts and protocol errors: the connection is gone
         raise RegistryUnavailable(f"reading the {what}: {_reason(exc)}") from None
     if len(body) > limit:
         raise RegistryError(f"the {what} is larger than {limit >> 20} MiB: not a manifest or config")
     return bytes(body)
 
 
-def _pause(response: Response, deadline: float, what: str) -> None:
+def _pause(response: requests.Response, deadline: float, what: str) -> None:
     status = response.status_code
     wait = _retry_after(response.headers.get("Retry-After"))
     response.close()
@@ -397,8 +407,6 @@ def _retry_after(value: str | None, default: float = 1.0) -> float:
         return default
     if value.strip().isdigit():
         return float(value.strip())
-    import email.utils
-
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -406,12 +414,12 @@ def _retry_after(value: str | None, default: float = 1.0) -> float:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _error_detail(response: Response) -> str:
+def _error_detail(response: requests.Response) -> str:
     try:
         errors = response.json().get("errors") or []
         first = errors[0]
         return f": {first.get('code')} {first.get('message')}".rstrip()
-    except (ValueError, AttributeError, IndexError, TypeError, *_NETWORK_ERRORS):
+    except (ValueError, AttributeError, IndexError, TypeError):
         return ""
 
 
@@ -419,7 +427,7 @@ def _reason(exc: BaseException) -> str:
     text = str(exc)
     if "CERTIFICATE_VERIFY_FAILED" in text:
         return "its TLS certificate is untrusted (give its CA: --ca-cert or /etc/docker/certs.d/HOST/ca.crt)"
-    if isinstance(exc, TimeoutError) or "timed out" in text.lower():
+    if isinstance(exc, requests.exceptions.Timeout) or "timed out" in text.lower():
         return "timed out"
     if "Connection refused" in text:
         return "connection refused"

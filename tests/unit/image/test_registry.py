@@ -601,22 +601,6 @@ def test_redirected_blob_is_followed_without_the_token_on_another_host(
     assert storage == [(f"/storage/{source.image.id}", "")]
 
 
-def test_proxies_come_from_the_environment_but_never_for_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    from analyzer.image.distribution.transport import _proxy_for
-
-    for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    assert _proxy_for("https", "registry.example") is None
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
-    monkeypatch.setenv("no_proxy", "internal.example,.corp")
-    assert _proxy_for("https", "registry.example") == "http://proxy:3128"
-    assert _proxy_for("http", "registry.example") is None
-    assert _proxy_for("https", "internal.example") is None
-    assert _proxy_for("https", "hub.corp") is None
-    assert _proxy_for("https", "127.0.0.1") is None
-    assert _proxy_for("https", "localhost") is None
-
-
 # ---------------------------------------------------------------------- layer blobs
 
 
