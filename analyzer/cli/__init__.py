@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import signal
 import sys
@@ -24,13 +25,12 @@ from types import FrameType
 from typing import Any, TextIO, cast
 
 from analyzer import __version__, i18n
-from analyzer.cli import build, diff, image, layers, predict, pull, samples, store
-from analyzer.cli.output import emit
 from analyzer.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, BuildFailed, LayermapError
 from analyzer.i18n import _
-from analyzer.model import Report
 
-COMMANDS = (build, image, predict, layers, diff, pull, store, samples)
+# One module per subcommand (analyzer.cli.NAME), imported when its parser is built: a run imports its
+# own command's module only.
+COMMANDS = ("build", "image", "predict", "layers", "diff", "pull", "store", "samples")
 # The subcommands that may talk to an engine take --context, like the docker CLI's commands.
 ENGINE_COMMANDS = ("build", "image", "layers", "diff", "pull", "store")
 
@@ -46,7 +46,9 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the program is, so clean-ups written for Ctrl-C run for it too."""
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; ``only``: with just that subcommand's parser (what :func:`main` uses once the
+    first argument names a command: building all eight costs a short run more than its work)."""
     top = argparse.ArgumentParser(
         prog="layermap",
         description="Build a Dockerfile and map every line to the history entry and layer it produced.",
@@ -54,14 +56,17 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"layermap {__version__}")
     top.add_argument("--lang", choices=i18n.LANGUAGES, default=None, help=LANG_HELP)
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        command.add_parser(sub)
+    for name in COMMANDS:
+        if only is None or name == only:
+            importlib.import_module(f"analyzer.cli.{name}").add_parser(sub)
     for name in sub.choices:
         # Also after the command (`layermap build --lang fr .`); SUPPRESS keeps a --lang given before it.
         sub.choices[name].add_argument(
             "--lang", choices=i18n.LANGUAGES, default=argparse.SUPPRESS, help=LANG_HELP
         )
     for name in ENGINE_COMMANDS:
+        if name not in sub.choices:
+            continue
         sub.choices[name].add_argument(
             "--context",
             dest="docker_context",
@@ -73,7 +78,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     # JSON and SARIF are data: their texts (messages, reasons) are English whatever the language, so a
     # script reading them sees the same bytes on every machine.
     machine = getattr(args, "format", None) in MACHINE_FORMATS
@@ -100,6 +106,9 @@ def _run(args: argparse.Namespace) -> tuple[int, str]:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED, "layermap: " + _("interrupted")
     except BuildFailed as err:
+        from analyzer.cli.output import emit
+        from analyzer.model import Report
+
         if isinstance(err.result, Report):
             emit(err.result, args)
         _debug(debug)

@@ -8,7 +8,13 @@ from typing import Any
 
 from analyzer.cli.args import add_image_args
 from analyzer.cli.output import add_gate_args, add_output_args, finish
-from analyzer.cli.registry_args import add_registry_args, connect_engine, image_ref, registry_options
+from analyzer.cli.registry_args import (
+    TRANSPORT,
+    add_registry_args,
+    connect_engine,
+    image_ref,
+    registry_options,
+)
 from analyzer.cli.teaching import add_teaching_args, enrich, written_by
 from analyzer.errors import UsageError
 from analyzer.i18n import _
@@ -31,10 +37,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analyzer.dockerfile import load, parse_build_args
-    from analyzer.image.archive import is_archive_path
+    # Imported where needed: a docker:// run without --dockerfile loads neither the Dockerfile parser
+    # nor the archive reader (start-up time is most of such a run).
     from analyzer.image.source import open_image
-    from analyzer.mapping import build as pipeline
     from analyzer.mapping import existing as imagemap
 
     if args.files is not None and (args.files < 0 or not args.contents):
@@ -42,12 +47,15 @@ def run(args: argparse.Namespace) -> int:
     dockerfile = None
     config = gate.config_for(Path(args.dockerfile) if args.dockerfile else None, args.config)
     if args.dockerfile is not None:
+        from analyzer.dockerfile import load, parse_build_args
+        from analyzer.mapping import build as pipeline
+
         dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
         pipeline.check_target(dockerfile, args.target)
     elif args.target or args.build_args:
         raise UsageError(_("--target and --build-arg need --dockerfile"))
     ref = image_ref(args, args.image)
-    source = open_image(ref, is_archive_path(ref), connect_engine, registry_options(args))
+    source = open_image(ref, _is_archive(ref), connect_engine, registry_options(args))
     report = imagemap.image_report(
         source, dockerfile, args.target, args.dockerfile, allow_mismatch=args.allow_mismatch
     )
@@ -56,3 +64,11 @@ def run(args: argparse.Namespace) -> int:
         report = source.with_contents(report, top)
     report = enrich(report, dockerfile, args, written_by(report))
     return finish(gate.review(report, dockerfile, config, fail_on=args.fail_on), args)
+
+
+def _is_archive(ref: str) -> bool:
+    if ref.startswith(TRANSPORT):  # a registry reference, whatever its tag ends with
+        return False
+    from analyzer.image.archive import is_archive_path
+
+    return is_archive_path(ref)

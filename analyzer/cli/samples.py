@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib import resources
-from importlib.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import EXIT_OK, UsageError
 from analyzer.i18n import _
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 
 def add_parser(sub: Any) -> None:
@@ -32,6 +33,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from importlib import resources
+
     root = resources.files("analyzer").joinpath("samples")
     if not root.is_dir():
         raise UsageError(_("this installation of layermap has no samples (analyzer/samples is missing)"))
