@@ -17,6 +17,7 @@ from pathlib import Path
 
 from analyzer.engine.options import BUILDERS, Builder, BuildOptions, env_builder
 from analyzer.errors import UsageError
+from analyzer.i18n import _
 
 __all__ = [
     "PROGRESS",
@@ -274,10 +275,12 @@ def resolve_context(context: str, dockerfile: str | None) -> tuple[Path, Path]:
     """CONTEXT may be a Dockerfile path: then its folder is the context (like ``docker build -f``)."""
     path = Path(context)
     if not path.exists():
-        raise UsageError(f"{context}: no such file or directory")
+        raise UsageError(_("{path}: no such file or directory").format(path=context))
     if path.is_file():
         if dockerfile is not None:
-            raise UsageError(f"{context} is a file; give a folder as CONTEXT when using -f")
+            raise UsageError(
+                _("{path} is a file; give a folder as CONTEXT when using -f").format(path=context)
+            )
         return path.parent, path
     df = Path(dockerfile) if dockerfile is not None else path / "Dockerfile"
     return path, df

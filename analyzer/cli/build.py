@@ -11,6 +11,7 @@ from analyzer.cli.output import add_gate_args, add_output_args, finish
 from analyzer.cli.progress import make_progress
 from analyzer.cli.teaching import add_teaching_args, enrich
 from analyzer.errors import BuildFailed, UsageError
+from analyzer.i18n import _
 from analyzer.model import Report
 from analyzer.review import gate
 
@@ -35,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     from analyzer.mapping import build as pipeline
 
     if args.files is not None and (args.files < 0 or not args.contents):
-        raise UsageError("--files N needs --contents and N >= 0")
-    requested, _ = requested_builder(args)
+        raise UsageError(_("--files N needs --contents and N >= 0"))
+    requested, _unused = requested_builder(args)
     options = build_options(args, args.context)
     config = gate.overridden(gate.config_for(options.dockerfile, args.config), args)  # before the build
     files = 10 if args.files is None else args.files

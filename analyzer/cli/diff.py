@@ -20,6 +20,7 @@ from analyzer.cli.args import add_build_args, add_mismatch_arg, build_options, r
 from analyzer.cli.output import add_gate_args, write_text
 from analyzer.cli.registry_args import add_registry_args
 from analyzer.errors import EXIT_GATE, EXIT_OK, DockerfileMismatch, UsageError
+from analyzer.i18n import _
 from analyzer.render import DIFF_RENDERERS
 from analyzer.render.report import github
 from analyzer.review import gate
@@ -109,7 +110,7 @@ class _Sides:
         from analyzer.cli.progress import make_progress
         from analyzer.mapping import build as pipeline
 
-        requested, _ = requested_builder(self.args)
+        requested, _instance = requested_builder(self.args)
         options = build_options(self.args, spec)
         config = gate.overridden(gate.config_for(options.dockerfile, self.args.config), self.args)
         parsed = pipeline.load_dockerfile(options)
@@ -195,9 +196,14 @@ def _mismatches(name: str, spec: str, report: Mapping[str, Any], args: argparse.
 def _summary(result: DiffResult) -> str:
     changed = sum(1 for d in result.lines if d.change != "same")
     verdict = result.verdict
-    gate_text = "" if verdict is None else ("; gate passed" if verdict.passed else "; gate FAILED")
-    return (
-        f"layermap diff: {human_size(result.base.size)} -> {human_size(result.head.size)} "
-        f"({exact_size(result.total_delta, signed=True)}), {changed} of {len(result.lines)} lines changed, "
-        f"{len(result.new_findings)} new findings{gate_text}"
+    gate_text = "" if verdict is None else (_("; gate passed") if verdict.passed else _("; gate FAILED"))
+    text = _("{base} -> {head} ({exact}), {changed} of {lines} lines changed, {new} new findings{gate}")
+    return "layermap diff: " + text.format(
+        base=human_size(result.base.size),
+        head=human_size(result.head.size),
+        exact=exact_size(result.total_delta, signed=True),
+        changed=changed,
+        lines=len(result.lines),
+        new=len(result.new_findings),
+        gate=gate_text,
     )

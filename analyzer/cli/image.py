@@ -11,6 +11,7 @@ from analyzer.cli.output import add_gate_args, add_output_args, finish
 from analyzer.cli.registry_args import SOURCE_HELP, add_registry_args, open_source
 from analyzer.cli.teaching import add_teaching_args, enrich, written_by
 from analyzer.errors import UsageError
+from analyzer.i18n import _
 from analyzer.review import gate
 
 
@@ -34,21 +35,24 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analyzer.dockerfile import load, parse_build_args
-    from analyzer.mapping import build as pipeline
+    # Imported where needed: a docker:// run without --dockerfile loads neither the Dockerfile parser
+    # nor the archive reader (start-up time is most of such a run).
     from analyzer.mapping import existing as imagemap
 
     if args.files is not None and (args.files < 0 or not args.contents):
-        raise UsageError("--files N needs --contents and N >= 0")
+        raise UsageError(_("--files N needs --contents and N >= 0"))
     dockerfile = None
     config = gate.overridden(
         gate.config_for(Path(args.dockerfile) if args.dockerfile else None, args.config), args
     )
     if args.dockerfile is not None:
+        from analyzer.dockerfile import load, parse_build_args
+        from analyzer.mapping import build as pipeline
+
         dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
         pipeline.check_target(dockerfile, args.target)
     elif args.target or args.build_args:
-        raise UsageError("--target and --build-arg need --dockerfile")
+        raise UsageError(_("--target and --build-arg need --dockerfile"))
     source = open_source(args, args.image)
     report = imagemap.image_report(
         source, dockerfile, args.target, args.dockerfile, allow_mismatch=args.allow_mismatch

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
+from analyzer.i18n import _
 from analyzer.mapping.align.match import describe
 from analyzer.model import Report
 from analyzer.render import RENDERERS, RenderOptions
@@ -91,7 +92,9 @@ def write_text(text: str, output: str | None) -> None:
         try:
             Path(output).write_bytes(data)
         except OSError as err:
-            raise UsageError(f"{output}: cannot write the report: {err.strerror}") from None
+            raise UsageError(
+                _("{path}: cannot write the report: {reason}").format(path=output, reason=err.strerror)
+            ) from None
     else:
         _write(sys.stdout, text)
 
@@ -107,9 +110,9 @@ def emit(report: Report, args: argparse.Namespace) -> None:
     )
     write_text(RENDERERS[args.format](report, RenderOptions(colour=_colour(args))), args.output)
     for warning in report.warnings:
-        print(f"layermap: warning: {warning}", file=sys.stderr)
+        print("layermap: " + _("warning: {warning}").format(warning=warning), file=sys.stderr)
     for mismatch in report.mismatches:
-        print(f"layermap: warning: {describe(mismatch)}", file=sys.stderr)
+        print("layermap: " + _("warning: {warning}").format(warning=describe(mismatch)), file=sys.stderr)
     if os.environ.get("GITHUB_ACTIONS") == "true" and args.format != "github":
         sys.stderr.write(github.render(report))
     if not args.quiet:
@@ -131,7 +134,7 @@ def _write(stream: TextIO | None, text: str) -> None:
     the report the user asked for does not exist.
     """
     if stream is None:
-        raise UsageError("cannot write the report: stdout is closed")
+        raise UsageError(_("cannot write the report: stdout is closed"))
     try:
         buffer = getattr(stream, "buffer", None)
         if buffer is None:  # a text-only stream (tests capture stdout this way)
@@ -145,27 +148,41 @@ def _write(stream: TextIO | None, text: str) -> None:
         os.dup2(devnull, stream.fileno())
     except (OSError, ValueError) as err:  # ENOSPC, EBADF, a closed file object
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise UsageError(f"cannot write the report to stdout: {reason}") from None
+        raise UsageError(_("cannot write the report to stdout: {reason}").format(reason=reason)) from None
 
 
 def summary_line(report: Report) -> str:
     s = report.summary
     if report.kind == "prediction":
         known = [st.creates_layer for st in report.steps if st.in_final_image and st.stage is not None]
-        return (
-            f"layermap: predicted {len(report.steps)} steps ({report.builder} builder): "
-            f"{known.count(True)} layers, {known.count(None)} depend, {known.count(False)} without a layer"
+        text = _(
+            "predicted {steps} steps ({builder} builder): {layers} layers, {depend} depend, "
+            "{without} without a layer"
+        )
+        return "layermap: " + text.format(
+            steps=len(report.steps),
+            builder=report.builder,
+            layers=known.count(True),
+            depend=known.count(None),
+            without=known.count(False),
         )
     if report.image is None:
-        return f"layermap: {len(report.steps)} steps mapped; no final image"
+        return "layermap: " + _("{steps} steps mapped; no final image").format(steps=len(report.steps))
     if report.dockerfile_path is None:
         empty = sum(1 for entry in report.image.history if entry.empty_layer)
-        return (
-            f"layermap: {len(report.image.history)} history entries ({empty} without a layer), "
-            f"{len(report.image.layers)} layers, {human_size(report.image.size)}"
+        text = _("{entries} history entries ({empty} without a layer), {layers} layers, {size}")
+        return "layermap: " + text.format(
+            entries=len(report.image.history),
+            empty=empty,
+            layers=len(report.image.layers),
+            size=human_size(report.image.size),
         )
-    return (
-        f"layermap: {len(report.steps)} steps, {len(report.image.layers)} layers "
-        f"({s.layers_added} added), {human_size(s.final_size)} "
-        f"(base {human_size(s.base_size)}, added {human_size(s.added_size)})"
+    text = _("{steps} steps, {layers} layers ({added_layers} added), {size} (base {base}, added {added})")
+    return "layermap: " + text.format(
+        steps=len(report.steps),
+        layers=len(report.image.layers),
+        added_layers=s.layers_added,
+        size=human_size(s.final_size),
+        base=human_size(s.base_size),
+        added=human_size(s.added_size),
     )

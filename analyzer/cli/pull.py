@@ -18,6 +18,7 @@ from analyzer.cli.registry_args import (
     registry_options,
 )
 from analyzer.errors import EXIT_OK, EngineError, UsageError
+from analyzer.i18n import _
 from analyzer.render import FORMATS
 
 
@@ -86,7 +87,7 @@ def _engine(source: Any, optional: bool) -> tuple[Any, str | None]:
 def _lines(args: argparse.Namespace, source: Any) -> dict[int, int] | None:
     if args.dockerfile is None:
         if args.target or args.build_args:
-            raise UsageError("--target and --build-arg need --dockerfile")
+            raise UsageError(_("--target and --build-arg need --dockerfile"))
         return None
     from analyzer.dockerfile import load, parse_build_args
     from analyzer.image.pullplan import history_lines

@@ -36,6 +36,7 @@ from analyzer.engine.sdk import (
     response_of,
 )
 from analyzer.errors import EngineError, ImageNotFound, UsageError
+from analyzer.i18n import N_, _
 from analyzer.image import identity
 from analyzer.image.config import ChunkReader, config_from_save, id_hex, image_from_engine, json_object
 from analyzer.image.layerstore import CONTENT_STORE, is_local
@@ -43,7 +44,7 @@ from analyzer.model import BuildResult, Dockerfile, EngineInfo, Image, ImageLink
 
 __all__ = ["Engine", "connect"]
 
-START_HINT = (
+START_HINT = N_(
     "is Docker running? Point layermap at an engine with DOCKER_HOST, --context NAME or DOCKER_CONTEXT"
 )
 # In a clone of the repository, a private throw-away engine is one command away.
@@ -78,7 +79,8 @@ def connect(base_url: str | None = None, context: str | None = None) -> Engine:
             reason = "ssh:// needs the paramiko package (pip install 'layermap[ssh]')"
         # A context's address is named with the context, so the user knows where it came from.
         where = f"{address} (from {endpoint.origin})" if endpoint.origin.startswith("context ") else address
-        raise EngineError(f"cannot reach the Docker engine at {where}: {reason}; {_hint()}") from None
+        text = _("cannot reach the Docker engine at {where}: {reason}; {hint}")
+        raise EngineError(text.format(where=where, reason=reason, hint=_hint())) from None
     negotiating.timeout = answer_seconds()  # per read: a silent engine is given up on after this
     return Engine(client, address)
 
@@ -102,8 +104,10 @@ def _client_kwargs(endpoint: Endpoint) -> dict[str, Any]:
 
 def _hint() -> str:
     if _DEV_ENGINE.is_file():
-        return f"{START_HINT}, or start a private one: bash {_DEV_ENGINE} start"
-    return START_HINT
+        return _("{hint}, or start a private one: bash {script} start").format(
+            hint=_(START_HINT), script=_DEV_ENGINE
+        )
+    return _(START_HINT)
 
 
 class Engine:

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from analyzer.dockerfile import resolve
 from analyzer.errors import DockerfileMismatch, ImageNotFound
 from analyzer.image.source import ImageSource
 from analyzer.mapping.align import match
@@ -105,6 +104,8 @@ def image_report(
     writer = history_writer(image)
     if writer == "buildkit":
         # BuildKit's platform ARGs took the image's own platform (FROM tools-$TARGETOS).
+        from analyzer.dockerfile import resolve
+
         dockerfile = resolve(dockerfile, "buildkit", image_platform(image))
     report = history_report(
         dockerfile,

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer.errors import UsageError
+from analyzer.i18n import _
 from analyzer.model import Dockerfile, Finding, Report
 from analyzer.review.rulekit.config import FAIL_ON, Config, find_config, load_config, parse_size
 from analyzer.review.rulekit.evidence import contents_of, measure_context
 from analyzer.review.rules import BY_ID, RuleContext, Skipped, evaluate
+from analyzer.units import count_of
 
 if TYPE_CHECKING:  # the diff's matching is only ``diff``'s to import
     from analyzer.review.diff import DiffResult, DiffVerdict
@@ -130,16 +132,21 @@ def _wants_context(config: Config) -> bool:
 
 def summary_line(verdict: Verdict, total: int) -> str:
     """One line for stderr: the verdict, the level, and the failing findings' lines."""
-    count = f"{total} finding{'' if total == 1 else 's'}"
+    count = count_of(total, "finding", "findings")
     if verdict.fail_on == "never":
-        return f"layermap: gate off (--fail-on never); {count}"
+        return "layermap: " + _("gate off (--fail-on never); {count}").format(count=count)
     if verdict.passed:
-        return f"layermap: gate passed (--fail-on {verdict.fail_on}); {count}, none at that level"
-    where = ", ".join(
-        f"{'line ' + str(f.line) if f.line is not None else 'image'} {f.rule}" for f in verdict.failing[:5]
+        text = _("gate passed (--fail-on {level}); {count}, none at that level")
+        return "layermap: " + text.format(level=verdict.fail_on, count=count)
+    where = ", ".join(f"{_where(f)} {f.rule}" for f in verdict.failing[:5])
+    more = _(" and {n} more").format(n=len(verdict.failing) - 5) if len(verdict.failing) > 5 else ""
+    return "layermap: " + _("gate FAILED (--fail-on {level}): {where}").format(
+        level=verdict.fail_on, where=where + more
     )
-    more = f" and {len(verdict.failing) - 5} more" if len(verdict.failing) > 5 else ""
-    return f"layermap: gate FAILED (--fail-on {verdict.fail_on}): {where}{more}"
+
+
+def _where(finding: Finding) -> str:
+    return _("line {line}").format(line=finding.line) if finding.line is not None else _("image")
 
 
 def parse_growth(text: str) -> tuple[float, bool]:

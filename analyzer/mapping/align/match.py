@@ -21,6 +21,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from analyzer.i18n import _
 from analyzer.model import Mismatch, MismatchCode
 
 KEYWORDS = frozenset(
@@ -111,12 +112,18 @@ def describe(m: Mismatch) -> str:
     """One line: the Dockerfile line, the entry, what was expected and what was found."""
     expected = _short(m.expected)
     if m.code == "missing" or m.found is None:
-        return f"line {m.line}: no history entry for {expected!r}"
-    what = "was written by another instruction" if m.code == "instruction" else "has other arguments"
-    return (
-        f"line {m.line}: history entry {m.history_index} {what}: "
-        f"expected {expected!r}, found {_short(m.found)!r}"
+        return _("line {line}: no history entry for {expected}").format(line=m.line, expected=repr(expected))
+    other = m.code == "instruction"
+    # fmt: off
+    text = _(
+        "line {line}: history entry {index} was written by another instruction: "
+        "expected {expected}, found {found}"
+    ) if other else _(
+        "line {line}: history entry {index} has other arguments: expected {expected}, found {found}"
     )
+    # fmt: on
+    found = repr(_short(m.found))
+    return text.format(line=m.line, index=m.history_index, expected=repr(expected), found=found)
 
 
 def _short(text: str, limit: int = 80) -> str:

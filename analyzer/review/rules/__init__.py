@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from analyzer.i18n import _
 from analyzer.model import Finding
 from analyzer.review.rulekit.base import Hit, Rule, RuleContext, missing_needs
 from analyzer.review.rulekit.suppress import inline_ignores
@@ -99,9 +100,9 @@ def evaluate(ctx: RuleContext) -> Evaluation:
 
 def _off_reason(rule: Rule, severity: str, ctx: RuleContext) -> str | None:
     if rule.id in ctx.config.ignore:
-        return "ignored by the configuration"
+        return _("ignored by the configuration")
     if severity == "off":
-        return "turned off by the configuration"
+        return _("turned off by the configuration")
     return missing_needs(rule, ctx)
 
 

@@ -283,3 +283,31 @@ def test_build_and_diff_hand_the_same_options_to_the_build(
             base, base / "Dockerfile", "buildkit", {"A": "1", "B": ""}, "final", "host", True, "linux/amd64"
         )
     ]
+
+
+@pytest.mark.parametrize("name", ["build", "image", "predict", "layers", "diff", "pull", "store", "samples"])
+def test_the_one_command_parser_is_the_full_parsers_own(name: str) -> None:
+    """main builds only the named command's parser: its help (usage, flags, defaults) is the same."""
+    alone = next(a for a in parser(name)._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(alone.choices) == [name]
+    assert alone.choices[name].format_help() == subcommand(name).format_help()
+
+
+def test_main_parses_a_command_like_the_full_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        "image",
+        "docker://127.0.0.1:9/x/y:1",
+        "--contents",
+        "--platform",
+        "linux/arm64",
+        "--context",
+        "c",
+    ]
+    assert vars(parser("image").parse_args(argv)) == vars(parser().parse_args(argv))
+    with pytest.raises(SystemExit):
+        main(["image", "--help"])
+    assert capsys.readouterr().out == subcommand("image").format_help()
+    with pytest.raises(SystemExit) as exit_:  # not a command: the full parser answers, listing them all
+        main(["nope"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'nope' (choose from 'build', 'image'" in capsys.readouterr().err
