@@ -23,6 +23,7 @@ from dockerfile_parse.util import WordSplitter  # type: ignore[import-untyped]
 
 from analyzer import reference
 from analyzer.errors import DockerfileError, UsageError
+from analyzer.i18n import _
 from analyzer.model import Dockerfile, Heredoc, Instruction, Stage
 from analyzer.platforms import platform_args
 from analyzer.shell_words import ExpansionError, Lexer
@@ -74,27 +75,30 @@ def load(
     try:
         info = os.stat(name)
         if stat.S_ISDIR(info.st_mode):
-            raise DockerfileError("is a directory, not a Dockerfile", name)
+            raise DockerfileError(_("is a directory, not a Dockerfile"), name)
         if stat.S_ISFIFO(info.st_mode) or stat.S_ISSOCK(info.st_mode):  # open() would wait for a writer
-            raise DockerfileError("a FIFO or socket, not a regular file", name)
+            raise DockerfileError(_("a FIFO or socket, not a regular file"), name)
         # Checked before reading so a huge file is never loaded; the bounded read covers a file
         # that grows meanwhile and devices or pipes, whose st_size is 0.
         if info.st_size > MAX_BYTES:
-            raise DockerfileError(f"file too large ({info.st_size} bytes, limit {MAX_BYTES})", name)
+            raise DockerfileError(
+                _("file too large ({size} bytes, limit {limit})").format(size=info.st_size, limit=MAX_BYTES),
+                name,
+            )
         with open(name, "rb") as handle:
             data = handle.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
-            raise DockerfileError(f"file too large (over {MAX_BYTES} bytes)", name)
+            raise DockerfileError(_("file too large (over {limit} bytes)").format(limit=MAX_BYTES), name)
     except FileNotFoundError:
-        raise DockerfileError("no such file", name) from None
+        raise DockerfileError(_("no such file"), name) from None
     except OSError as err:
-        raise DockerfileError(f"cannot read: {err.strerror or err}", name) from None
+        raise DockerfileError(_("cannot read: {reason}").format(reason=err.strerror or err), name) from None
     if b"\0" in data:
-        raise DockerfileError("binary file (contains NUL bytes), not a Dockerfile", name)
+        raise DockerfileError(_("binary file (contains NUL bytes), not a Dockerfile"), name)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise DockerfileError(f"not UTF-8 text (byte {err.start})", name) from None
+        raise DockerfileError(_("not UTF-8 text (byte {byte})").format(byte=err.start), name) from None
     return _parse(text, name, build_args, hashlib.sha256(data).hexdigest(), (builder, platform))
 
 
@@ -124,7 +128,9 @@ def parse_build_args(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         key, eq, value = pair.partition("=")
         if not key or key != key.strip() or any(ch.isspace() for ch in key):
-            raise UsageError(f"invalid --build-arg {pair!r}: expected NAME=VALUE or NAME")
+            raise UsageError(
+                _("invalid --build-arg {pair}: expected NAME=VALUE or NAME").format(pair=repr(pair))
+            )
         if eq:
             out[key] = value
         elif key in os.environ:

@@ -58,6 +58,12 @@ class ImageNotFound(LayermapError):
     exit_code = EXIT_USAGE
 
 
+class DockerfileMismatch(LayermapError):
+    """The Dockerfile given for an image is clearly not the one it was built from (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
 class EngineError(LayermapError):
     """The Docker engine could not be reached or answered unexpectedly (exit 4)."""
 

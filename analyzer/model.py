@@ -182,6 +182,12 @@ class Image:
     """ONBUILD triggers recorded in the config (what a child's FROM will run)."""
     config: Mapping[str, Any] | None = None
     """The raw image configuration, when it was read."""
+    config_digest: str | None = None
+    """sha256 of the image configuration, when known (``analyzer/image/identity.py`` says per source)."""
+    manifest_digest: str | None = None
+    """Digest of the image manifest, when the source knows it."""
+    index_digest: str | None = None
+    """Digest of the index (manifest list) the manifest was chosen from, when there is one and it is known."""
 
     @property
     def diff_ids(self) -> tuple[str, ...]:
@@ -277,6 +283,33 @@ class StepLayer:
     index: int
     diff_id: str
     size: int
+
+
+MismatchCode = Literal["instruction", "arguments", "missing"]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A history entry that does not come from the Dockerfile line its position gives it."""
+
+    code: MismatchCode
+    """``instruction``: another instruction wrote the entry; ``arguments``: the same instruction with other
+    arguments (a near miss: an edited line); ``missing``: the image has no entry for the line."""
+    line: int
+    """1-based line of the Dockerfile instruction (its FROM line for an ONBUILD trigger)."""
+    history_index: int | None
+    """Position of the entry in the image history (None for ``missing``)."""
+    expected: str
+    """The instruction as written."""
+    found: str | None
+    """The entry's ``CreatedBy`` (None for ``missing``)."""
+    in_final_image: bool = True
+    """False when the entry is in a stage image outside the final chain."""
+
+    @property
+    def severity(self) -> str:
+        """``error`` when another instruction wrote the entry or there is none, else ``warning``."""
+        return "warning" if self.code == "arguments" else "error"
 
 
 @dataclass(frozen=True)
@@ -550,7 +583,9 @@ class Report:
     summary: Summary
     findings: tuple[Finding, ...] = ()
     warnings: tuple[str, ...] = ()
-    """Alignment mismatches and other notes for stderr (not part of the JSON)."""
+    """Alignment and other notes for stderr (not part of the JSON)."""
+    mismatches: tuple[Mismatch, ...] = ()
+    """History entries that do not come from the line their position gives them (JSON ``mismatches``)."""
     waste: Waste | None = None
     """``--contents`` only."""
     dockerfile_text: str | None = None

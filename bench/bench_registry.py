@@ -13,12 +13,25 @@ Per round, in rotating order, each process timed with GNU time (wall, peak RSS):
 - ``layermap image docker://… --format json`` (metadata: index, manifest, config);
 - ``layermap image docker://… --contents`` (every layer blob streamed, cache off), per image;
 - ``layermap image IMAGE --contents`` in the engine (its default source: the layer store when readable),
-  cache off, per image.
+  cache off, per image;
+- ``fetch``: every layer blob of the image downloaded with curl and unpacked with ``gzip -dc`` to
+  /dev/null, per image: the least any tool must do to see a registry image's files (no digest checked, no
+  listing), which the engine, holding the files already, does not do.
 
 Goals: metadata ≤ 1.5× skopeo's wall time; registry ``--contents`` ≤ 1.2× the engine's, peak RSS about
 the same for both image sizes. Ratios of medians of the same run are what count. A Python process needs
-a fixed start-up (interpreter and imports, measured as ``layermap --version``) that skopeo, a Go binary,
-does not: it is reported too, with the metadata time net of it.
+a fixed start-up that skopeo, a Go binary, does not, so three baselines make the metadata figure
+interpretable:
+
+- ``python``: the bare interpreter (``python -c pass``);
+- ``python_floor``: the least any Python program can do for the same answer: the standard library only
+  (``ssl``, ``http.client``, ``json``, ``hashlib``), one TLS connection, the manifest and the config,
+  no argument parsing, no model, no report;
+- ``startup``: ``layermap --version`` (the interpreter and the command line's imports).
+
+The Python processes run with a warm bytecode cache (a private ``PYTHONPYCACHEPREFIX``, filled by the
+unmeasured first round; ``PYTHONDONTWRITEBYTECODE`` is cleared for them, else nothing would be cached and
+every run would compile every module from source, which installed packages never do).
 
     eval "$(bash scripts/dev-engine.sh env)"
     .venv/bin/python bench/bench_registry.py --runs 3 [--json]
@@ -113,24 +126,52 @@ def prepare(client: docker.APIClient, host: str) -> dict[str, str]:
     return refs
 
 
-def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one run, RSS from GNU time (not this big process's fork)."""
+def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MiB, CPU seconds) of one run, from GNU time (not this big process's fork).
+
+    CPU time is reported beside wall time: on a shared machine it says what the process itself cost."""
     with tempfile.TemporaryDirectory() as tmp:
         rss = Path(tmp) / "rss"
         start = time.perf_counter()
         done = subprocess.run(
-            [GNU_TIME, "-f", "%M", "-o", str(rss), *cmd], env=env, capture_output=True, text=True, check=False
+            [GNU_TIME, "-f", "%U %S %M", "-o", str(rss), *cmd],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         wall = time.perf_counter() - start
         if done.returncode != 0:
             sys.exit(f"bench: {' '.join(cmd)} exited {done.returncode}: {done.stderr[-600:]}")
-        return wall, int(rss.read_text().split()[-1]) / 1024
+        user, system, peak = rss.read_text().split()[-3:]
+        return wall, int(peak) / 1024, float(user) + float(system)
+
+
+# The floor: what a Python process needs at the least to read a manifest and its config over TLS.
+FLOOR = """
+import sys, json, hashlib, ssl, http.client
+host, repo, tag, ca = sys.argv[1:]
+connection = http.client.HTTPSConnection(host, context=ssl.create_default_context(cafile=ca))
+accept = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"
+connection.request("GET", f"/v2/{repo}/manifests/{tag}", headers={"Accept": accept})
+manifest = json.loads(connection.getresponse().read())
+digest = manifest["config"]["digest"]
+connection.request("GET", f"/v2/{repo}/blobs/{digest}")
+config = connection.getresponse().read()
+assert "sha256:" + hashlib.sha256(config).hexdigest() == digest
+print(json.dumps(json.loads(config)["rootfs"]))
+"""
 
 
 def commands(refs: dict[str, str], ca: str, cert_dir: str, out: Path) -> dict[str, list[str]]:
     lm, small = tool("layermap"), refs[SMALL]
+    python = str(Path(lm).parent / "python")
+    host, _, rest = small.partition("/")
+    repo, _, tag = rest.rpartition(":")
     quiet = ["--format", "json", "-q", "--fail-on", "never", "-o", str(out / "r.json")]
     cmds = {
+        "python": [python, "-c", "pass"],
+        "python_floor": [python, "-c", FLOOR, host, repo, tag, ca],
         "startup": [lm, "--version"],
         "skopeo": [tool("skopeo"), "inspect", "--config", "--cert-dir", cert_dir, f"docker://{small}"],
         "metadata": [lm, "image", f"docker://{small}", "--ca-cert", ca, *quiet],
@@ -146,33 +187,62 @@ def commands(refs: dict[str, str], ca: str, cert_dir: str, out: Path) -> dict[st
             *quiet,
         ]
         cmds[f"engine_{label}"] = [lm, "image", name, "--contents", *quiet]
+        cmds[f"fetch_{label}"] = fetch_command(refs[name], ca, cert_dir)
     return cmds
 
 
-def run(rounds: int, env: dict[str, str], cmds: dict[str, list[str]]) -> dict[str, list[tuple[float, float]]]:
+def fetch_command(ref: str, ca: str, cert_dir: str) -> list[str]:
+    """curl each layer blob of ``ref`` into ``gzip -dc`` (the layers named by ``skopeo inspect --raw``)."""
+    raw = subprocess.run(
+        [tool("skopeo"), "inspect", "--raw", "--cert-dir", cert_dir, f"docker://{ref}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    host, _, rest = ref.partition("/")
+    repo = rest.rpartition(":")[0]
+    urls = [f"https://{host}/v2/{repo}/blobs/{layer['digest']}" for layer in json.loads(raw)["layers"]]
+    script = (
+        'set -eo pipefail; for url in "$@"; do curl -sf --cacert "$CA" "$url" | gzip -dc >/dev/null; done'
+    )
+    return ["env", f"CA={ca}", "bash", "-c", script, "fetch", *urls]
+
+
+def run(
+    rounds: int, env: dict[str, str], cmds: dict[str, list[str]]
+) -> dict[str, list[tuple[float, float, float]]]:
     env = {**env, "LAYERMAP_NO_CACHE": "1", "PYTHONPYCACHEPREFIX": tempfile.mkdtemp(prefix="lmbench-pyc-")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     names = list(cmds)
     for name in names:  # one unmeasured round: page cache, bytecode cache
         measure(cmds[name], env)
-    results: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
     for index in range(rounds):
         for name in names[index % len(names) :] + names[: index % len(names)]:
             results[name].append(measure(cmds[name], env))
     return results
 
 
-def summary(results: dict[str, list[tuple[float, float]]]) -> dict[str, Any]:
-    wall = {k: statistics.median(w for w, _ in v) for k, v in results.items()}
-    rss = {k: max(r for _, r in v) for k, v in results.items()}
+def summary(results: dict[str, list[tuple[float, float, float]]]) -> dict[str, Any]:
+    wall = {k: statistics.median(w for w, _, _ in v) for k, v in results.items()}
+    rss = {k: max(r for _, r, _ in v) for k, v in results.items()}
+    cpu = {k: statistics.median(c for _, _, c in v) for k, v in results.items()}
     figures = {
         "wall_s": {k: round(v, 3) for k, v in wall.items()},
+        "cpu_s": {k: round(v, 3) for k, v in cpu.items()},
         "peak_rss_mib": {k: round(v, 1) for k, v in rss.items()},
         "metadata_vs_skopeo": round(wall["metadata"] / wall["skopeo"], 2),
         "metadata_net_of_startup_vs_skopeo": round(
             max(wall["metadata"] - wall["startup"], 0) / wall["skopeo"], 2
         ),
+        "python_vs_skopeo": round(wall["python"] / wall["skopeo"], 2),
+        "python_floor_vs_skopeo": round(wall["python_floor"] / wall["skopeo"], 2),
+        "metadata_vs_python_floor": round(wall["metadata"] / wall["python_floor"], 2),
         "contents_vs_engine": round(
             max(wall["registry_small"] / wall["engine_small"], wall["registry_big"] / wall["engine_big"]), 2
+        ),
+        "contents_vs_fetch": round(
+            max(wall["registry_small"] / wall["fetch_small"], wall["registry_big"] / wall["fetch_big"]), 2
         ),
         "rss_big_vs_small": round(rss["registry_big"] / rss["registry_small"], 2),
     }

@@ -15,39 +15,57 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import Any, TextIO, cast
 
-from analyzer import __version__
-from analyzer.cli import build, diff, image, layers, predict, pull, samples, store
-from analyzer.cli.output import emit
+from analyzer import __version__, i18n
 from analyzer.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, BuildFailed, LayermapError
-from analyzer.model import Report
+from analyzer.i18n import _
 
-COMMANDS = (build, image, predict, layers, diff, pull, store, samples)
+# One module per subcommand (analyzer.cli.NAME), imported when its parser is built: a run imports its
+# own command's module only.
+COMMANDS = ("build", "image", "predict", "layers", "diff", "pull", "store", "samples", "completion")
 # The subcommands that may talk to an engine take --context, like the docker CLI's commands.
 ENGINE_COMMANDS = ("build", "image", "layers", "diff", "pull", "store")
+
+
+MACHINE_FORMATS = ("json", "sarif")
+LANG_HELP = (
+    "the language of the human-readable output: en or fr (default: the locale, LANGUAGE, LC_ALL, "
+    "LC_MESSAGES, LANG; C/POSIX or any other language is English); --format json and sarif are always English"
+)
 
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the program is, so clean-ups written for Ctrl-C run for it too."""
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; ``only``: with just that subcommand's parser (what :func:`main` uses once the
+    first argument names a command: building all eight costs a short run more than its work)."""
     top = argparse.ArgumentParser(
         prog="layermap",
         description="Build a Dockerfile and map every line to the history entry and layer it produced.",
     )
     top.add_argument("--version", action="version", version=f"layermap {__version__}")
+    top.add_argument("--lang", choices=i18n.LANGUAGES, default=None, help=LANG_HELP)
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        command.add_parser(sub)
+    for name in COMMANDS:
+        if only is None or name == only:
+            importlib.import_module(f"analyzer.cli.{name}").add_parser(sub)
+    for name in sub.choices:
+        # Also after the command (`layermap build --lang fr .`); SUPPRESS keeps a --lang given before it.
+        sub.choices[name].add_argument(
+            "--lang", choices=i18n.LANGUAGES, default=argparse.SUPPRESS, help=LANG_HELP
+        )
     for name in ENGINE_COMMANDS:
+        if name not in sub.choices:
+            continue
         sub.choices[name].add_argument(
             "--context",
             dest="docker_context",
@@ -59,7 +77,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
+    # JSON and SARIF are data: their texts (messages, reasons) are English whatever the language, so a
+    # script reading them sees the same bytes on every machine.
+    machine = getattr(args, "format", None) in MACHINE_FORMATS
+    i18n.use(i18n.ENGLISH if machine else i18n.choose(args.lang, os.environ))
     if args.command is None:
         parser().print_usage(sys.stderr)
         return EXIT_USAGE
@@ -78,25 +101,30 @@ def _run(args: argparse.Namespace) -> tuple[int, str]:
         code: int = args.run(args)
         return code, ""
     except Terminated:
-        return EXIT_TERMINATED, "layermap: terminated"
+        return EXIT_TERMINATED, "layermap: " + _("terminated")
     except KeyboardInterrupt:
-        return EXIT_INTERRUPTED, "layermap: interrupted"
+        return EXIT_INTERRUPTED, "layermap: " + _("interrupted")
     except BuildFailed as err:
+        from analyzer.cli.output import emit
+        from analyzer.model import Report
+
         if isinstance(err.result, Report):
             emit(err.result, args)
         _debug(debug)
-        return err.exit_code, f"layermap: build failed at {err.message}"
+        return err.exit_code, "layermap: " + _("build failed at {where}").format(where=err.message)
     except LayermapError as err:
         _debug(debug)
         return err.exit_code, f"layermap: {err.message}"
     except RecursionError:
         # json and tomllib recurse per nesting level; every reader bounds depth, this is the backstop.
         _debug(debug)
-        return EXIT_USAGE, "layermap: the input is nested too deeply to read"
+        return EXIT_USAGE, "layermap: " + _("the input is nested too deeply to read")
 
 
 def _debug(debug: bool) -> None:
     if debug:
+        import traceback  # only --debug prints one
+
         with contextlib.suppress(OSError):
             traceback.print_exc()
 
@@ -169,5 +197,6 @@ def _use_context(name: str | None) -> None:
     if not name:
         return
     if os.environ.get("DOCKER_HOST"):
-        print(f"layermap: warning: DOCKER_HOST is set, so --context {name} is not used", file=sys.stderr)
+        warning = _("warning: DOCKER_HOST is set, so --context {name} is not used").format(name=name)
+        print(f"layermap: {warning}", file=sys.stderr)
     os.environ["DOCKER_CONTEXT"] = name

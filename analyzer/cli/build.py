@@ -6,11 +6,12 @@ import argparse
 import sys
 from typing import Any
 
-from analyzer.cli.args import add_build_args, build_options
+from analyzer.cli.args import add_build_args, build_options, requested_builder
 from analyzer.cli.output import add_gate_args, add_output_args, finish
 from analyzer.cli.progress import make_progress
 from analyzer.cli.teaching import add_teaching_args, enrich
 from analyzer.errors import BuildFailed, UsageError
+from analyzer.i18n import _
 from analyzer.model import Report
 from analyzer.review import gate
 
@@ -35,15 +36,20 @@ def run(args: argparse.Namespace) -> int:
     from analyzer.mapping import build as pipeline
 
     if args.files is not None and (args.files < 0 or not args.contents):
-        raise UsageError("--files N needs --contents and N >= 0")
+        raise UsageError(_("--files N needs --contents and N >= 0"))
+    requested, _unused = requested_builder(args)
     options = build_options(args, args.context)
-    config = gate.config_for(options.dockerfile, args.config)  # a bad config fails before the build
+    config = gate.overridden(gate.config_for(options.dockerfile, args.config), args)  # before the build
     files = 10 if args.files is None else args.files
-    request = pipeline.BuildRequest(options, contents=args.contents, files=files)
-    # Parse before connecting, so a bad Dockerfile is reported without an engine.
+    # Parse before connecting, so a bad Dockerfile is reported without an engine (with BuildKit's
+    # rules until the engine says which builder is its default).
     parsed = pipeline.load_dockerfile(options)
     eng = engine_mod.connect()
-    with make_progress(sys.stderr, quiet=args.quiet) as progress:
+    if requested is None and eng.default_builder() != options.builder:
+        options = build_options(args, args.context, eng.default_builder())
+        parsed = pipeline.load_dockerfile(options)
+    request = pipeline.BuildRequest(options, contents=args.contents, files=files)
+    with make_progress(sys.stderr, quiet=args.quiet, mode=args.progress) as progress:
         try:
             report = pipeline.build_report(request, parsed, eng, on_progress=progress.update)
         except BuildFailed as err:

@@ -16,18 +16,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from analyzer.cli.args import add_build_args, build_options
+from analyzer.cli.args import add_build_args, add_mismatch_arg, build_options, requested_builder
 from analyzer.cli.output import add_gate_args, write_text
-from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
+from analyzer.cli.registry_args import add_registry_args
+from analyzer.errors import EXIT_GATE, EXIT_OK, DockerfileMismatch, UsageError
+from analyzer.i18n import _
 from analyzer.render import DIFF_RENDERERS
 from analyzer.render.report import github
 from analyzer.review import gate
-from analyzer.review.diff import DiffResult, diff
 from analyzer.review.rulekit.config import Config
 from analyzer.units import exact_size, human_size
 
-if TYPE_CHECKING:  # the docker SDK loads only when an engine is needed
+if TYPE_CHECKING:  # the docker SDK loads only when an engine is needed; the matching only for a diff
     from analyzer.engine.client import Engine
+    from analyzer.review.diff import DiffResult
 
 
 def add_parser(sub: Any) -> None:
@@ -48,8 +50,15 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--max-growth", metavar="BYTES|PERCENT", help="fail (exit 1) if the image grows by more (5MB, 10%%)"
     )
-    p.add_argument("--format", choices=sorted(DIFF_RENDERERS), default="table")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the diff to FILE")
+    add_registry_args(p)
+    add_mismatch_arg(p)
+    p.add_argument(
+        "--format",
+        choices=sorted(DIFF_RENDERERS),
+        default="table",
+        help="output format (default: %(default)s)",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write the diff to FILE (- or none: stdout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary line")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     add_gate_args(p)
@@ -71,22 +80,27 @@ class _Sides:
         return self.engine
 
     def load(self, spec: str) -> tuple[Mapping[str, Any], Config | None]:
-        from analyzer.image.archive import is_archive_path
+        from analyzer.image.transport import PREFIXES, REGISTRY, sniff
 
         path = Path(spec)
         if path.is_file() and path.suffix == ".json":
             return _read_report(path), None
-        if is_archive_path(spec) or not path.exists():
-            return self._image(spec, is_archive_path(spec))
+        named = spec == "-" or spec.startswith((REGISTRY, *PREFIXES))
+        if named or not path.exists() or sniff(spec) != "engine":
+            return self._image(spec)
         return self._build(spec)
 
-    def _image(self, spec: str, is_file: bool) -> tuple[Mapping[str, Any], Config]:
+    def _image(self, spec: str) -> tuple[Mapping[str, Any], Config]:
+        from analyzer.cli.registry_args import image_ref, registry_options
         from analyzer.contents import DEFAULT_TOP
         from analyzer.image.source import open_image
+        from analyzer.image.transport import parse
         from analyzer.mapping import existing as imagemap
 
-        source = open_image(spec, is_file, self.connect)
-        config = gate.config_for(None, self.args.config)
+        where = parse(image_ref(self.args, spec), self.args.pick)
+        platform = self.args.platform if where.is_file else None
+        source = open_image(where, self.connect, registry_options(self.args), platform=platform)
+        config = gate.overridden(gate.config_for(None, self.args.config), self.args)
         report = imagemap.image_report(source, None, None, None)
         if self.args.contents:
             report = source.with_contents(report, DEFAULT_TOP)
@@ -96,12 +110,17 @@ class _Sides:
         from analyzer.cli.progress import make_progress
         from analyzer.mapping import build as pipeline
 
+        requested, _instance = requested_builder(self.args)
         options = build_options(self.args, spec)
-        config = gate.config_for(options.dockerfile, self.args.config)
-        request = pipeline.BuildRequest(options, contents=self.args.contents)
+        config = gate.overridden(gate.config_for(options.dockerfile, self.args.config), self.args)
         parsed = pipeline.load_dockerfile(options)
-        with make_progress(sys.stderr, quiet=self.args.quiet) as progress:
-            report = pipeline.build_report(request, parsed, self.connect(), on_progress=progress.update)
+        engine = self.connect()
+        if requested is None and engine.default_builder() != options.builder:
+            options = build_options(self.args, spec, engine.default_builder())
+            parsed = pipeline.load_dockerfile(options)
+        request = pipeline.BuildRequest(options, contents=self.args.contents)
+        with make_progress(sys.stderr, quiet=self.args.quiet, mode=self.args.progress) as progress:
+            report = pipeline.build_report(request, parsed, engine, on_progress=progress.update)
         return _reviewed(gate.review(report, parsed, config, context_dir=options.context)), config
 
 
@@ -137,10 +156,14 @@ def run(args: argparse.Namespace) -> int:
     sides = _Sides(args)
     base, _ = sides.load(args.base)
     head, head_config = sides.load(args.head)
+    notes = [*_mismatches("base", args.base, base, args), *_mismatches("head", args.head, head, args)]
     try:
+        from analyzer.review.diff import diff
+
         result = diff(base, head)
     except ValueError as err:
         raise UsageError(f"cannot compare {args.base} with {args.head}: {err}") from None
+    result = replace(result, warnings=(*result.warnings, *notes))
     fail_on = args.fail_on or (head_config.fail_on if head_config else None) or gate.FAIL_ON_DEFAULT
     url = github.dockerfile_url(result.head.dockerfile, os.environ, os.getcwd())
     result = replace(result, verdict=gate.judge(result, args.max_growth, fail_on), dockerfile_url=url)
@@ -152,12 +175,35 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if result.verdict is None or result.verdict.passed else EXIT_GATE
 
 
+def _mismatches(name: str, spec: str, report: Mapping[str, Any], args: argparse.Namespace) -> list[str]:
+    """A side whose Dockerfile clearly is not its image's stops the diff (exit 2) unless
+    ``--allow-mismatch``, as ``layermap image`` does; the others' mismatches become warnings."""
+    from analyzer.mapping.align.match import describe, fatal
+    from analyzer.review.diff import side_mismatches
+
+    found, entries = side_mismatches(report)
+    first = fatal([m for m in found if m.in_final_image], entries)
+    if first is not None and not args.allow_mismatch:
+        path = (report.get("dockerfile") or {}).get("path") or spec
+        raise DockerfileMismatch(
+            f"{name} ({spec}): {path}:{first.line}: the Dockerfile does not match the image "
+            f"({len(found)} of {entries} history entries differ); {describe(first)}. "
+            "Use --allow-mismatch to compare anyway"
+        )
+    return [f"{name}: {describe(m)}" for m in found]
+
+
 def _summary(result: DiffResult) -> str:
     changed = sum(1 for d in result.lines if d.change != "same")
     verdict = result.verdict
-    gate_text = "" if verdict is None else ("; gate passed" if verdict.passed else "; gate FAILED")
-    return (
-        f"layermap diff: {human_size(result.base.size)} -> {human_size(result.head.size)} "
-        f"({exact_size(result.total_delta, signed=True)}), {changed} of {len(result.lines)} lines changed, "
-        f"{len(result.new_findings)} new findings{gate_text}"
+    gate_text = "" if verdict is None else (_("; gate passed") if verdict.passed else _("; gate FAILED"))
+    text = _("{base} -> {head} ({exact}), {changed} of {lines} lines changed, {new} new findings{gate}")
+    return "layermap diff: " + text.format(
+        base=human_size(result.base.size),
+        head=human_size(result.head.size),
+        exact=exact_size(result.total_delta, signed=True),
+        changed=changed,
+        lines=len(result.lines),
+        new=len(result.new_findings),
+        gate=gate_text,
     )

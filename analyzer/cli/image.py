@@ -8,9 +8,10 @@ from typing import Any
 
 from analyzer.cli.args import add_image_args
 from analyzer.cli.output import add_gate_args, add_output_args, finish
-from analyzer.cli.registry_args import add_registry_args, connect_engine, image_ref, registry_options
+from analyzer.cli.registry_args import SOURCE_HELP, add_registry_args, open_source
 from analyzer.cli.teaching import add_teaching_args, enrich, written_by
 from analyzer.errors import UsageError
+from analyzer.i18n import _
 from analyzer.review import gate
 
 
@@ -18,7 +19,11 @@ def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "image", help="map an existing image: by name/id, a docker save archive, or an OCI layout dir"
     )
-    p.add_argument("image", metavar="IMAGE|ARCHIVE.tar|OCI_DIR")
+    p.add_argument(
+        "image",
+        metavar="IMAGE|TRANSPORT:REF|ARCHIVE|OCI_DIR|-",
+        help=SOURCE_HELP,
+    )
     add_image_args(p)
     p.add_argument("--contents", action="store_true", help="also read layer contents: files, waste, secrets")
     p.add_argument("--files", type=int, metavar="N", help="with --contents: the N largest changes per step")
@@ -30,24 +35,28 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analyzer.dockerfile import load, parse_build_args
-    from analyzer.image.archive import is_archive_path
-    from analyzer.image.source import open_image
-    from analyzer.mapping import build as pipeline
+    # Imported where needed: a docker:// run without --dockerfile loads neither the Dockerfile parser
+    # nor the archive reader (start-up time is most of such a run).
     from analyzer.mapping import existing as imagemap
 
     if args.files is not None and (args.files < 0 or not args.contents):
-        raise UsageError("--files N needs --contents and N >= 0")
+        raise UsageError(_("--files N needs --contents and N >= 0"))
     dockerfile = None
-    config = gate.config_for(Path(args.dockerfile) if args.dockerfile else None, args.config)
+    config = gate.overridden(
+        gate.config_for(Path(args.dockerfile) if args.dockerfile else None, args.config), args
+    )
     if args.dockerfile is not None:
+        from analyzer.dockerfile import load, parse_build_args
+        from analyzer.mapping import build as pipeline
+
         dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
         pipeline.check_target(dockerfile, args.target)
     elif args.target or args.build_args:
-        raise UsageError("--target and --build-arg need --dockerfile")
-    ref = image_ref(args, args.image)
-    source = open_image(ref, is_archive_path(ref), connect_engine, registry_options(args))
-    report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)
+        raise UsageError(_("--target and --build-arg need --dockerfile"))
+    source = open_source(args, args.image)
+    report = imagemap.image_report(
+        source, dockerfile, args.target, args.dockerfile, allow_mismatch=args.allow_mismatch
+    )
     if args.contents:
         top = 10 if args.files is None else args.files
         report = source.with_contents(report, top)

@@ -7,6 +7,7 @@ import argparse
 import sys
 from typing import Any
 
+from analyzer.cli.registry_args import SOURCE_HELP, add_registry_args, open_source
 from analyzer.errors import EXIT_OK
 from analyzer.render import FORMATS
 
@@ -15,9 +16,16 @@ def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "layers", help="an image's layers: diff_id, computed chain ID, size, and the engine's layerdb folder"
     )
-    p.add_argument("image", metavar="IMAGE|ARCHIVE.tar|OCI_DIR")
-    p.add_argument("--format", choices=FORMATS["layers"], default="table")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the view to FILE")
+    p.add_argument(
+        "image",
+        metavar="IMAGE|TRANSPORT:REF|ARCHIVE|OCI_DIR|-",
+        help=SOURCE_HELP,
+    )
+    add_registry_args(p)
+    p.add_argument(
+        "--format", choices=FORMATS["layers"], default="table", help="output format (default: %(default)s)"
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write the view to FILE (- or none: stdout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.set_defaults(run=run)
@@ -25,14 +33,11 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analyzer.cli.output import write_text
-    from analyzer.engine import client as engine_mod
-    from analyzer.image.archive import is_archive_path
     from analyzer.image.layerstore import layer_db
-    from analyzer.image.source import open_image
     from analyzer.model import LayersView
     from analyzer.render import LAYERS_RENDERERS
 
-    source = open_image(args.image, is_archive_path(args.image), engine_mod.connect)
+    source = open_source(args, args.image)
     info = source.engine.info() if source.engine else None
     db = layer_db(source.image, info)
     write_text(LAYERS_RENDERERS[args.format](LayersView(source.image, db)), args.output)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TextIO
 
 from analyzer.errors import EXIT_GATE, EXIT_OK, UsageError
+from analyzer.i18n import _
+from analyzer.mapping.align.match import describe
 from analyzer.model import Report
 from analyzer.render import RENDERERS, RenderOptions
 from analyzer.render.report import findings, github
@@ -18,8 +20,10 @@ from analyzer.units import human_size
 
 
 def add_output_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=sorted(RENDERERS), default="table")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    parser.add_argument(
+        "--format", choices=sorted(RENDERERS), default="table", help="output format (default: %(default)s)"
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (- or none: stdout)")
     parser.add_argument(
         "-q",
         "--quiet",
@@ -42,6 +46,23 @@ def add_gate_args(parser: argparse.ArgumentParser) -> None:
         help="gate configuration (default: .layermap.toml, else pyproject.toml's [tool.layermap], "
         "beside the Dockerfile)",
     )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="do not report this rule (repeatable; added to the configuration's ignore list)",
+    )
+    for level in ("error", "warning", "info"):
+        parser.add_argument(
+            f"--{level}",
+            action="append",
+            default=[],
+            metavar="RULE",
+            dest=f"as_{level}",
+            help=f"report this rule as {'an' if level != 'warning' else 'a'} {level} (repeatable; over the "
+            "configuration's severity table)",
+        )
 
 
 def finish(review: gate.Review, args: argparse.Namespace) -> int:
@@ -58,7 +79,7 @@ def finish(review: gate.Review, args: argparse.Namespace) -> int:
 
 
 def write_text(text: str, output: str | None) -> None:
-    """The report to ``-o FILE`` or stdout, as UTF-8 that is always valid.
+    """The report to ``-o FILE`` or stdout (no ``-o``, or ``-o -``), as UTF-8 that is always valid.
 
     Names and history text from an image may hold bytes that are not UTF-8 (surrogate escapes once
     decoded): they are written as ``\\udcXX`` (``backslashreplace``), never as the raw bytes. The output
@@ -66,12 +87,14 @@ def write_text(text: str, output: str | None) -> None:
     escape, so ``layermap diff`` reads the same string back), and the byte is still visible. The text
     is encoded before the file is opened, so a failure never leaves an empty report behind.
     """
-    if output:
+    if output and output != "-":
         data = text.encode("utf-8", "backslashreplace")
         try:
             Path(output).write_bytes(data)
         except OSError as err:
-            raise UsageError(f"{output}: cannot write the report: {err.strerror}") from None
+            raise UsageError(
+                _("{path}: cannot write the report: {reason}").format(path=output, reason=err.strerror)
+            ) from None
     else:
         _write(sys.stdout, text)
 
@@ -87,7 +110,9 @@ def emit(report: Report, args: argparse.Namespace) -> None:
     )
     write_text(RENDERERS[args.format](report, RenderOptions(colour=_colour(args))), args.output)
     for warning in report.warnings:
-        print(f"layermap: warning: {warning}", file=sys.stderr)
+        print("layermap: " + _("warning: {warning}").format(warning=warning), file=sys.stderr)
+    for mismatch in report.mismatches:
+        print("layermap: " + _("warning: {warning}").format(warning=describe(mismatch)), file=sys.stderr)
     if os.environ.get("GITHUB_ACTIONS") == "true" and args.format != "github":
         sys.stderr.write(github.render(report))
     if not args.quiet:
@@ -96,7 +121,7 @@ def emit(report: Report, args: argparse.Namespace) -> None:
 
 def _colour(args: argparse.Namespace) -> bool:
     """ANSI colours only for a terminal reader: not with -o, a pipe, NO_COLOR or TERM=dumb."""
-    if args.output or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+    if (args.output and args.output != "-") or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     return sys.stdout is not None and sys.stdout.isatty()  # None: stdout closed (>&-)
 
@@ -109,7 +134,7 @@ def _write(stream: TextIO | None, text: str) -> None:
     the report the user asked for does not exist.
     """
     if stream is None:
-        raise UsageError("cannot write the report: stdout is closed")
+        raise UsageError(_("cannot write the report: stdout is closed"))
     try:
         buffer = getattr(stream, "buffer", None)
         if buffer is None:  # a text-only stream (tests capture stdout this way)
@@ -123,27 +148,41 @@ def _write(stream: TextIO | None, text: str) -> None:
         os.dup2(devnull, stream.fileno())
     except (OSError, ValueError) as err:  # ENOSPC, EBADF, a closed file object
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise UsageError(f"cannot write the report to stdout: {reason}") from None
+        raise UsageError(_("cannot write the report to stdout: {reason}").format(reason=reason)) from None
 
 
 def summary_line(report: Report) -> str:
     s = report.summary
     if report.kind == "prediction":
         known = [st.creates_layer for st in report.steps if st.in_final_image and st.stage is not None]
-        return (
-            f"layermap: predicted {len(report.steps)} steps ({report.builder} builder): "
-            f"{known.count(True)} layers, {known.count(None)} depend, {known.count(False)} without a layer"
+        text = _(
+            "predicted {steps} steps ({builder} builder): {layers} layers, {depend} depend, "
+            "{without} without a layer"
+        )
+        return "layermap: " + text.format(
+            steps=len(report.steps),
+            builder=report.builder,
+            layers=known.count(True),
+            depend=known.count(None),
+            without=known.count(False),
         )
     if report.image is None:
-        return f"layermap: {len(report.steps)} steps mapped; no final image"
+        return "layermap: " + _("{steps} steps mapped; no final image").format(steps=len(report.steps))
     if report.dockerfile_path is None:
         empty = sum(1 for entry in report.image.history if entry.empty_layer)
-        return (
-            f"layermap: {len(report.image.history)} history entries ({empty} without a layer), "
-            f"{len(report.image.layers)} layers, {human_size(report.image.size)}"
+        text = _("{entries} history entries ({empty} without a layer), {layers} layers, {size}")
+        return "layermap: " + text.format(
+            entries=len(report.image.history),
+            empty=empty,
+            layers=len(report.image.layers),
+            size=human_size(report.image.size),
         )
-    return (
-        f"layermap: {len(report.steps)} steps, {len(report.image.layers)} layers "
-        f"({s.layers_added} added), {human_size(s.final_size)} "
-        f"(base {human_size(s.base_size)}, added {human_size(s.added_size)})"
+    text = _("{steps} steps, {layers} layers ({added_layers} added), {size} (base {base}, added {added})")
+    return "layermap: " + text.format(
+        steps=len(report.steps),
+        layers=len(report.image.layers),
+        added_layers=s.layers_added,
+        size=human_size(s.final_size),
+        base=human_size(s.base_size),
+        added=human_size(s.added_size),
     )

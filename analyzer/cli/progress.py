@@ -94,10 +94,11 @@ class LiveProgress(QuietProgress):
         self.progress.stop()
 
 
-def make_progress(stream: TextIO, quiet: bool = False) -> QuietProgress:
-    """The right display for ``stream``: live on a TTY, plain lines otherwise, nothing when quiet."""
-    if quiet:
+def make_progress(stream: TextIO, quiet: bool = False, mode: str = "auto") -> QuietProgress:
+    """The display ``--progress`` asks for: ``auto`` is live on a TTY and plain lines otherwise,
+    ``tty`` live, ``plain`` one line per step, ``quiet`` (or ``-q``) nothing."""
+    if quiet or mode == "quiet":
         return QuietProgress()
-    if stream.isatty():
+    if mode == "tty" or (mode == "auto" and stream.isatty()):
         return LiveProgress(stream)
     return PlainProgress(stream)

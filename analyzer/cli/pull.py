@@ -8,8 +8,17 @@ import argparse
 import sys
 from typing import Any
 
-from analyzer.cli.registry_args import add_registry_args, connect_engine, image_ref, registry_options
+from analyzer.cli.args import add_mismatch_arg
+from analyzer.cli.registry_args import (
+    SOURCE_HELP,
+    add_registry_args,
+    connect_engine,
+    image_ref,
+    open_source,
+    registry_options,
+)
 from analyzer.errors import EXIT_OK, EngineError, UsageError
+from analyzer.i18n import _
 from analyzer.render import FORMATS
 
 
@@ -18,14 +27,28 @@ def add_parser(sub: Any) -> None:
         "pull",
         help="what a pull fetches: blob ids, compressed/unpacked sizes, diff_ids, chain IDs; what is local",
     )
-    p.add_argument("image", metavar="IMAGE|docker://REF|ARCHIVE|OCI_DIR")
+    p.add_argument(
+        "image",
+        metavar="IMAGE|TRANSPORT:REF|ARCHIVE|OCI_DIR|-",
+        help=SOURCE_HELP,
+    )
     p.add_argument("--dockerfile", metavar="FILE", help="the Dockerfile the image was built from")
-    p.add_argument("--build-arg", action="append", default=[], metavar="K=V", dest="build_args")
-    p.add_argument("--target", metavar="STAGE")
+    p.add_argument(
+        "--build-arg",
+        action="append",
+        default=[],
+        metavar="K=V",
+        dest="build_args",
+        help="a build argument of that build (repeatable), with --dockerfile",
+    )
+    p.add_argument("--target", metavar="STAGE", help="the stage the image was built to, with --dockerfile")
+    add_mismatch_arg(p)
     p.add_argument("--no-engine", action="store_true", help="do not compare with the local engine")
     add_registry_args(p)
-    p.add_argument("--format", choices=FORMATS["pull"], default="table")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the view to FILE")
+    p.add_argument(
+        "--format", choices=FORMATS["pull"], default="table", help="output format (default: %(default)s)"
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write the view to FILE (- or none: stdout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.set_defaults(run=run)
@@ -33,15 +56,13 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analyzer.cli.output import write_text
-    from analyzer.image.archive import is_archive_path
     from analyzer.image.pullplan import plan
-    from analyzer.image.source import open_image
     from analyzer.render import PULL_RENDERERS
 
     ref = image_ref(args, args.image)
     options = registry_options(args)
-    remote_or_file = ref.startswith("docker://") or is_archive_path(ref)
-    source = open_image(ref, is_archive_path(ref), connect_engine, options)
+    source = open_source(args, args.image)
+    remote_or_file = source.engine is None  # a registry or a file: the engine is only compared with
     engine, note = (None, None) if args.no_engine else _engine(source, remote_or_file)
     pulled = plan(source, ref, engine, options, _lines(args, source), note)
     write_text(PULL_RENDERERS[args.format](pulled), args.output)
@@ -66,7 +87,7 @@ def _engine(source: Any, optional: bool) -> tuple[Any, str | None]:
 def _lines(args: argparse.Namespace, source: Any) -> dict[int, int] | None:
     if args.dockerfile is None:
         if args.target or args.build_args:
-            raise UsageError("--target and --build-arg need --dockerfile")
+            raise UsageError(_("--target and --build-arg need --dockerfile"))
         return None
     from analyzer.dockerfile import load, parse_build_args
     from analyzer.image.pullplan import history_lines
@@ -75,5 +96,7 @@ def _lines(args: argparse.Namespace, source: Any) -> dict[int, int] | None:
 
     dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
     pipeline.check_target(dockerfile, args.target)
-    report = imagemap.image_report(source, dockerfile, args.target, args.dockerfile)
+    report = imagemap.image_report(
+        source, dockerfile, args.target, args.dockerfile, allow_mismatch=args.allow_mismatch
+    )
     return history_lines(report.steps)

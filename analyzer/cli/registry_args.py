@@ -1,5 +1,8 @@
-"""Flags shared by the commands that read an image from a registry (``image``, ``layers``, ``diff``,
-``pull``): which source, which platform, which CAs, which registries may be plain HTTP."""
+"""Flags shared by the commands that read an existing image (``image``, ``layers``, ``diff``, ``pull``):
+which source, which image of an archive, which platform, which CAs, which registries may be plain HTTP.
+
+The image argument itself is parsed by ``analyzer/image/transport.py`` (``docker-daemon:``,
+``docker://``, ``docker-archive:``, ``oci-archive:``, ``oci:``, ``-`` for stdin, or a bare name)."""
 
 from __future__ import annotations
 
@@ -9,19 +12,39 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from analyzer.engine.client import Engine
     from analyzer.image.distribution.client import Options
+    from analyzer.image.source import ImageSource
 
 TRANSPORT = "docker://"
+SOURCE_HELP = (
+    "the image: a name in the engine, TRANSPORT:REF (docker-daemon:, docker://, docker-archive:, "
+    "oci-archive:, oci:), an archive or OCI layout path, or - for an archive on stdin"
+)
 
 
 def add_registry_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("registry (docker://REGISTRY/REPO:TAG|@DIGEST)")
+    g = p.add_argument_group(
+        "image source (docker-daemon:REF, docker://REF, docker-archive:PATH[:REF], oci-archive:PATH[:REF], "
+        "oci:DIR[:REF], - for an archive on stdin)"
+    )
+    g.add_argument(
+        "--image",
+        dest="pick",
+        metavar="REF",
+        help="which image of an archive or OCI layout holding several (tag, name or id prefix); "
+        "the same as PATH:REF",
+    )
     g.add_argument(
         "--source",
         choices=("auto", "registry"),
         default="auto",
         help="registry: read a bare REGISTRY/REPO:TAG from its registry, not the engine",
     )
-    g.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", help="which image of a multi-platform index")
+    if "--platform" not in p._option_string_actions:  # diff's build flags have it: same meaning, one flag
+        g.add_argument(
+            "--platform",
+            metavar="OS/ARCH[/VARIANT]",
+            help="which image of a multi-platform index (registry, OCI layout or archive)",
+        )
     g.add_argument("--ca-cert", metavar="FILE", help="CA bundle to verify the registry's TLS certificate")
     g.add_argument(
         "--insecure-registry",
@@ -29,6 +52,18 @@ def add_registry_args(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="HOST[:PORT]",
         help="allow plain HTTP to this registry (loopback registries are always allowed, as in Docker)",
+    )
+
+
+def open_source(args: argparse.Namespace, arg: str) -> ImageSource:
+    """The image ``arg`` names, with the flags above applied (the engine connected only if needed)."""
+    from analyzer.image.source import open_image
+    from analyzer.image.transport import parse
+
+    where = parse(image_ref(args, arg), getattr(args, "pick", None))
+    platform = getattr(args, "platform", None)  # a registry reads it from registry_options
+    return open_image(
+        where, connect_engine, registry_options(args), platform=None if where.kind == "registry" else platform
     )
 
 

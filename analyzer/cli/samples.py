@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib import resources
-from importlib.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import EXIT_OK, UsageError
+from analyzer.i18n import _
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 
 def add_parser(sub: Any) -> None:
@@ -31,17 +33,21 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from importlib import resources  # not at start-up: only this command reads the package's files
+
     root = resources.files("analyzer").joinpath("samples")
     if not root.is_dir():
-        raise UsageError("this installation of layermap has no samples (analyzer/samples is missing)")
+        raise UsageError(_("this installation of layermap has no samples (analyzer/samples is missing)"))
     target = Path(args.directory)
     if target.exists() and not target.is_dir():
-        raise UsageError(f"{target}: not a directory")
+        raise UsageError(_("{path}: not a directory").format(path=target))
     files = list(_walk(root, Path()))
-    clashes = [rel for rel, _ in files if (target / rel).exists()]
+    clashes = [rel for rel, _source in files if (target / rel).exists()]
     if clashes and not args.force:
         raise UsageError(
-            f"{target / clashes[0]} already exists ({len(clashes)} sample files do); use --force"
+            _("{path} already exists ({n} sample files do); use --force").format(
+                path=target / clashes[0], n=len(clashes)
+            )
         )
     for rel, source in files:
         out = target / rel
@@ -49,10 +55,15 @@ def run(args: argparse.Namespace) -> int:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(source.read_bytes())
         except OSError as err:
-            raise UsageError(f"{out}: cannot write: {err.strerror}") from None
-    samples = sorted({rel.parts[0] for rel, _ in files})
+            raise UsageError(
+                _("{path}: cannot write: {reason}").format(path=out, reason=err.strerror)
+            ) from None
+    samples = sorted({rel.parts[0] for rel, _source in files})
     if not args.quiet:
-        print(f"layermap: wrote {len(samples)} samples to {target}: {', '.join(samples)}", file=sys.stderr)
+        wrote = _("wrote {n} samples to {path}: {names}").format(
+            n=len(samples), path=target, names=", ".join(samples)
+        )
+        print(f"layermap: {wrote}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -16,8 +16,10 @@ def add_parser(sub: Any) -> None:
         "store",
         help="the engine's images as one tree of shared layers: sizes, sharing, store vs images total",
     )
-    p.add_argument("--format", choices=FORMATS["store"], default="table")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the view to FILE")
+    p.add_argument(
+        "--format", choices=FORMATS["store"], default="table", help="output format (default: %(default)s)"
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write the view to FILE (- or none: stdout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.set_defaults(run=run)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
+from analyzer.i18n import _
 from analyzer.model import Dockerfile, Report
 
 
@@ -25,16 +26,18 @@ def add_teaching_args(parser: argparse.ArgumentParser) -> None:
 def enrich(report: Report, dockerfile: Dockerfile | None, args: argparse.Namespace, builder: str) -> Report:
     """``report`` plus what the flags (and the HTML format, which always explains) ask for."""
     from analyzer.errors import UsageError
-    from analyzer.image.layerstore import layer_db
-    from analyzer.teaching.explain import explain
 
     if dockerfile is None and args.explain:
-        raise UsageError("--explain needs --dockerfile: the lines to explain")
+        raise UsageError(_("--explain needs --dockerfile: the lines to explain"))
     if dockerfile is not None:
         report = replace(report, dockerfile_text=dockerfile.text)
         if args.explain or args.format in ("html", "lesson"):
+            from analyzer.teaching.explain import explain
+
             report = explain(report, dockerfile, builder, getattr(args, "target", None))
     if args.layers and report.image is not None:
+        from analyzer.image.layerstore import layer_db
+
         report = replace(report, layerdb=layer_db(report.image, report.engine))
     return report
 

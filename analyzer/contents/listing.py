@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, overload
 
 from analyzer.contents import secrets
 from analyzer.contents.tarstream import Header
+from analyzer.i18n import N_
 from analyzer.limits import MAX_MEMBER_SIZE
 
 WHITEOUT = ".wh."
@@ -368,7 +369,7 @@ def build_listing(diff_id: str, headers: Iterable[Header], head: HeadReader) -> 
         if ".git" in entry.path:  # checked inline: this loop runs for every entry of every layer
             git = secrets.git_dir(entry.path)
             if git is not None and entry.kind not in (WHITEOUT_KIND, OPAQUE_KIND):
-                hits.setdefault(git, "git repository directory")
+                hits.setdefault(git, N_("git repository directory"))
         if entry.kind != FILE:
             continue
         found = secrets.candidate(entry.path)

@@ -16,6 +16,7 @@ from analyzer.contents.filetree import file_tree
 from analyzer.contents.listing import LayerListing
 from analyzer.contents.paths import resolve
 from analyzer.contents.records import LayerChanges
+from analyzer.i18n import _
 from analyzer.model import FileChange, FileSummary, Finding, Report
 
 SECRET_RULE = "secret-in-layer"
@@ -62,17 +63,23 @@ def _secret_findings(
     for index, listing in enumerate(listings):
         line = line_of.get(index)
         for hit in listing.secrets:
-            where = f"added by line {line}" if line is not None else "from the base image"
-            message = f"{hit.label} {hit.path} is stored in layer {index} ({where})"
+            where = (
+                _("added by line {line}").format(line=line) if line is not None else _("from the base image")
+            )
+            message = _("{what} {path} is stored in layer {layer} ({where})").format(
+                what=_(hit.label), path=hit.path, layer=index, where=where
+            )
             extra: dict[str, object] = {"path": hit.path, "layer": index}
             removed = removed_at.get((index, hit.path))
             if removed is not None:
                 by = line_of.get(removed)
                 extra["removed_line"] = by
                 message += (
-                    f"; line {by} deletes or replaces it, but the layer still ships it"
+                    _("; line {line} deletes or replaces it, but the layer still ships it").format(line=by)
                     if by is not None
-                    else f"; layer {removed} deletes or replaces it, but layer {index} still ships it"
+                    else _(
+                        "; layer {removed} deletes or replaces it, but layer {layer} still ships it"
+                    ).format(removed=removed, layer=index)
                 )
             out.append(Finding(SECRET_RULE, "error", line, message, extra))
     return out

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from analyzer.i18n import N_
+
 RULES_VERSION = 1
 
 _PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
@@ -33,24 +35,24 @@ _ENV_EXAMPLES = (".example", ".sample", ".template", ".dist", ".defaults")
 
 # Files whose name alone says they hold credentials: (path suffix, label).
 _BY_SUFFIX = (
-    ("/.git-credentials", "git credential store"),
-    ("/.aws/credentials", "AWS credentials file"),
-    ("/.config/gcloud/credentials.db", "gcloud credentials"),
-    ("/.config/gcloud/access_tokens.db", "gcloud access tokens"),
-    ("/.config/gcloud/application_default_credentials.json", "Google application default credentials"),
-    ("/.azure/accessTokens.json", "Azure CLI access tokens"),
-    ("/.azure/msal_token_cache.json", "Azure CLI token cache"),
-    ("/.pgpass", "PostgreSQL password file"),
-    ("/.vault-token", "Vault token"),
+    ("/.git-credentials", N_("git credential store")),
+    ("/.aws/credentials", N_("AWS credentials file")),
+    ("/.config/gcloud/credentials.db", N_("gcloud credentials")),
+    ("/.config/gcloud/access_tokens.db", N_("gcloud access tokens")),
+    ("/.config/gcloud/application_default_credentials.json", N_("Google application default credentials")),
+    ("/.azure/accessTokens.json", N_("Azure CLI access tokens")),
+    ("/.azure/msal_token_cache.json", N_("Azure CLI token cache")),
+    ("/.pgpass", N_("PostgreSQL password file")),
+    ("/.vault-token", N_("Vault token")),
 )
 
 # Files that are secrets only if their content says so: (path suffix, label, pattern, bytes to read).
 _BY_CONTENT = (
-    ("/.npmrc", ".npmrc with a registry auth token", _NPM_TOKEN, 64 << 10),
-    ("/.pypirc", ".pypirc with a password", _PYPI_PASSWORD, 64 << 10),
-    ("/.netrc", ".netrc with a password", _NETRC_PASSWORD, 64 << 10),
-    ("/.docker/config.json", "Docker config with registry credentials", _DOCKER_AUTH, 256 << 10),
-    ("/.kube/config", "kubeconfig with credentials", _KUBE_SECRET, 256 << 10),
+    ("/.npmrc", N_(".npmrc with a registry auth token"), _NPM_TOKEN, 64 << 10),
+    ("/.pypirc", N_(".pypirc with a password"), _PYPI_PASSWORD, 64 << 10),
+    ("/.netrc", N_(".netrc with a password"), _NETRC_PASSWORD, 64 << 10),
+    ("/.docker/config.json", N_("Docker config with registry credentials"), _DOCKER_AUTH, 256 << 10),
+    ("/.kube/config", N_("kubeconfig with credentials"), _KUBE_SECRET, 256 << 10),
 )
 _KEY_HEAD = 8 << 10  # PEM bundles may start with "Bag Attributes" lines before the key header
 
@@ -73,11 +75,11 @@ def candidate(path: str) -> Candidate | None:
             if path.endswith(suffix):
                 return found
     if name.startswith(".env") and (name == ".env" or (name[4] == "." and not name.endswith(_ENV_EXAMPLES))):
-        return Candidate("dotenv file", 0)
+        return Candidate(N_("dotenv file"), 0)
     if name in _KEY_NAMES or name.endswith(_KEY_SUFFIXES):
-        return Candidate("private key", _KEY_HEAD)
+        return Candidate(N_("private key"), _KEY_HEAD)
     if "/.ssh/" in path and not name.endswith(".pub") and name not in _SSH_PUBLIC:
-        return Candidate("private key", _KEY_HEAD)
+        return Candidate(N_("private key"), _KEY_HEAD)
     return None
 
 

@@ -72,11 +72,18 @@ def build_buildkit(
     return parser.result()
 
 
-def build_params(options: BuildOptions) -> dict[str, str]:
+def build_params(options: BuildOptions) -> dict[str, str | list[str]]:
     """The query parameters of ``POST /build`` for ``options``, named as the docker SDK's ``build`` sends
-    them (the Dockerfile's name inside the uploaded context is added by :func:`build_messages`)."""
-    params = {"version": "2", "rm": "1", "forcerm": "1"}
+    them (the Dockerfile's name inside the uploaded context is added by :func:`build_messages`); a list
+    is a repeated parameter (``extrahosts``, as the docker CLI sends it)."""
+    params: dict[str, str | list[str]] = {"version": "2", "rm": "1", "forcerm": "1"}
+    if options.needs_session:  # Engine.build_buildkit sends these through buildx
+        raise UsageError("--secret, --ssh and --builder NAME need buildx (a BuildKit session)")
+    if options.extra_hosts:
+        params["extrahosts"] = list(options.extra_hosts)
     optional = {
+        "pull": "1" if options.pull else None,
+        "labels": json.dumps(dict(options.labels)) if options.labels else None,
         "t": options.tag,
         "target": options.target,
         "networkmode": options.network,
@@ -94,7 +101,7 @@ def build_messages(
     address: str,
     context: Path,
     dockerfile_path: Path,
-    params: Mapping[str, str],
+    params: Mapping[str, str | list[str]],
     dockerfile_text: str | None = None,
 ) -> Iterator[Iterator[dict[str, Any]]]:
     """Start the build and yield its decoded JSON messages; the response is closed on leaving.
@@ -197,7 +204,9 @@ def _add(tar: tarfile.TarFile, root: str, path: str) -> None:
 # ---------------------------------------------------------------------- HTTP
 
 
-def _post(client: docker.APIClient, address: str, body: IO[bytes], params: Mapping[str, str]) -> Any:
+def _post(
+    client: docker.APIClient, address: str, body: IO[bytes], params: Mapping[str, str | list[str]]
+) -> Any:
     url = f"{client.base_url}/v{client.api_version}/build"
     headers = {"Content-Type": "application/x-tar"}
     try:

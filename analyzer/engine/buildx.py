@@ -159,10 +159,22 @@ def build_command(buildx: Buildx, options: BuildOptions, files: tuple[Path, Path
     """The ``docker buildx build`` command line for ``options``; ``files`` are the iidfile and the
     metadata file."""
     iidfile, metadata = files
-    argv = [*buildx.command, "build", "--builder", "default", "--progress=plain", "--provenance=false"]
+    instance = options.buildx_builder or "default"
+    argv = [*buildx.command, "build", "--builder", instance, "--progress=plain", "--provenance=false"]
     argv += ["--iidfile", str(iidfile), "--metadata-file", str(metadata), "-f", str(options.dockerfile)]
+    if options.buildx_builder is not None:
+        argv.append("--load")  # a docker-container, kubernetes or remote builder keeps the image otherwise
     for key, value in options.build_args.items():
         argv += ["--build-arg", f"{key}={value}"]  # always with "=": a bare KEY would read our env
+    for key, value in options.labels.items():
+        argv += ["--label", f"{key}={value}"]
+    for flag, values in (
+        ("--add-host", options.extra_hosts),
+        ("--secret", options.secrets),
+        ("--ssh", options.ssh),
+    ):
+        for value in values:
+            argv += [flag, value]
     optional = {
         "--target": options.target,
         "--network": options.network,
@@ -170,8 +182,7 @@ def build_command(buildx: Buildx, options: BuildOptions, files: tuple[Path, Path
         "-t": options.tag,
     }
     argv += [part for flag, value in optional.items() if value for part in (flag, value)]
-    if options.no_cache:
-        argv.append("--no-cache")
+    argv += [flag for flag, on in (("--no-cache", options.no_cache), ("--pull", options.pull)) if on]
     return [*argv, str(options.context)]
 
 
@@ -181,9 +192,12 @@ def build_with_buildx(
     dockerfile: Dockerfile,
     options: BuildOptions,
     on_progress: ProgressCallback | None = None,
+    *,
+    by_config: bool = False,
 ) -> BuildResult:
     """Build with buildx (``dockerfile`` is ``options.dockerfile`` as parsed); a failing step is data
-    (``result.failure``), as on the Engine API path.
+    (``result.failure``), as on the Engine API path. ``by_config``: the engine knows the built image by
+    its config digest (an image loaded into the classic store), not by the manifest digest.
 
     Raises DockerfileError / UsageError when the Dockerfile or an option is refused, EngineError when
     buildx cannot run or reach the engine, and re-raises KeyboardInterrupt once buildx has stopped.
@@ -194,7 +208,7 @@ def build_with_buildx(
     with tempfile.TemporaryDirectory(prefix="layermap-buildx-") as tmp:
         files = (Path(tmp, "iid"), Path(tmp, "metadata.json"))
         code = _run(build_command(buildx, options, files), environment(address), parser, on_progress)
-        image_id = _image_id(*files) if code == 0 else None
+        image_id = _image_id(*files, by_config=by_config) if code == 0 else None
     deliver(parser.finish(), on_progress)
     return _outcome(parser, code, image_id, (str(options.dockerfile), address), on_progress)
 
@@ -247,12 +261,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.communicate()
 
 
-def _image_id(iidfile: Path, metadata: Path) -> str | None:
+def _image_id(iidfile: Path, metadata: Path, *, by_config: bool = False) -> str | None:
     try:
         data = json.loads(metadata.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = None
-    digest = data.get("containerimage.digest") if isinstance(data, dict) else None
+    key = "containerimage.config.digest" if by_config else "containerimage.digest"
+    digest = data.get(key) if isinstance(data, dict) else None
     if isinstance(digest, str) and digest.startswith("sha256:"):
         return digest
     try:

@@ -45,7 +45,9 @@ def sdk_kwargs(options: BuildOptions) -> dict[str, Any]:
         "nocache": options.no_cache,
         "rm": True,
         "forcerm": True,  # also remove the failed step's container
-        "pull": False,
+        "pull": options.pull,
+        "labels": dict(options.labels) or None,
+        "extra_hosts": list(options.extra_hosts) or None,
         "buildargs": dict(options.build_args),
         "target": options.target,
         "network_mode": options.network,

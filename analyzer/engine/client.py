@@ -15,7 +15,8 @@ import contextlib
 import hashlib
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from analyzer.engine import classic
 from analyzer.engine.classic_stream import command_matches, failing_stage_steps
 from analyzer.engine.context import Endpoint
 from analyzer.engine.context import resolve as resolve_endpoint
-from analyzer.engine.options import BuildOptions, ProgressCallback
+from analyzer.engine.options import Builder, BuildOptions, ProgressCallback, default_builder, env_builder
 from analyzer.engine.sdk import (
     TRANSPORT_ERRORS,
     answer_seconds,
@@ -34,13 +35,16 @@ from analyzer.engine.sdk import (
     kwargs_from_env,
     response_of,
 )
-from analyzer.errors import EngineError, ImageNotFound
+from analyzer.errors import EngineError, ImageNotFound, UsageError
+from analyzer.i18n import N_, _
+from analyzer.image import identity
 from analyzer.image.config import ChunkReader, config_from_save, id_hex, image_from_engine, json_object
+from analyzer.image.layerstore import CONTENT_STORE, is_local
 from analyzer.model import BuildResult, Dockerfile, EngineInfo, Image, ImageLink
 
 __all__ = ["Engine", "connect"]
 
-START_HINT = (
+START_HINT = N_(
     "is Docker running? Point layermap at an engine with DOCKER_HOST, --context NAME or DOCKER_CONTEXT"
 )
 # In a clone of the repository, a private throw-away engine is one command away.
@@ -75,7 +79,8 @@ def connect(base_url: str | None = None, context: str | None = None) -> Engine:
             reason = "ssh:// needs the paramiko package (pip install 'layermap[ssh]')"
         # A context's address is named with the context, so the user knows where it came from.
         where = f"{address} (from {endpoint.origin})" if endpoint.origin.startswith("context ") else address
-        raise EngineError(f"cannot reach the Docker engine at {where}: {reason}; {_hint()}") from None
+        text = _("cannot reach the Docker engine at {where}: {reason}; {hint}")
+        raise EngineError(text.format(where=where, reason=reason, hint=_hint())) from None
     negotiating.timeout = answer_seconds()  # per read: a silent engine is given up on after this
     return Engine(client, address)
 
@@ -99,8 +104,10 @@ def _client_kwargs(endpoint: Endpoint) -> dict[str, Any]:
 
 def _hint() -> str:
     if _DEV_ENGINE.is_file():
-        return f"{START_HINT}, or start a private one: bash {_DEV_ENGINE} start"
-    return START_HINT
+        return _("{hint}, or start a private one: bash {script} start").format(
+            hint=_(START_HINT), script=_DEV_ENGINE
+        )
+    return _(START_HINT)
 
 
 class Engine:
@@ -135,6 +142,32 @@ class Engine:
                     data_root=root if isinstance(root, str) and root else None,
                 )
         return self._info
+
+    def default_builder(self, env: Mapping[str, str] | None = None) -> Builder:
+        """The builder ``docker build`` would use against this engine (see ``options.default_builder``).
+
+        Raises UsageError for a malformed ``DOCKER_BUILDKIT``."""
+        env = os.environ if env is None else env
+        try:
+            forced = env_builder(env)
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        if forced is not None:
+            return forced
+        with self._errors("describe itself"):
+            version = self._client.version()
+        engine_version, os_type = str(version.get("Version", "")), str(version.get("Os", ""))
+        return default_builder(env, engine_version, os_type, self._ping_builder())
+
+    def _ping_builder(self) -> str | None:
+        """The ``Builder-Version`` header of ``/_ping`` (``1`` classic, ``2`` BuildKit), None if absent."""
+        client: Any = self._client
+        try:
+            response = client._get(client._url("/_ping"))
+            value = response.headers.get("Builder-Version")
+        except Exception:  # noqa: BLE001 - a test double or an old engine: no announcement
+            return None
+        return str(value) if value else None
 
     def platform(self) -> str | None:
         """The engine's own ``os/arch`` (BuildKit's default target platform), None if it does not say."""
@@ -196,7 +229,13 @@ class Engine:
 
         forced = buildx.forced_path()
         why = "its containerd image store cannot build an uploaded context, moby/moby#47717"
-        if forced == "buildx":
+        if options.needs_session:
+            named = [f for f, on in (("--secret", options.secrets), ("--ssh", options.ssh)) if on]
+            flags = " and ".join(named) or f"--builder {options.buildx_builder}"
+            why = f"{flags} {'need' if len(named) > 1 else 'needs'} a BuildKit session"
+            if forced == "api":
+                raise UsageError(f"{why}, which {buildx.PATH_VARIABLE}=api cannot hold; use buildx")
+        elif forced == "buildx":
             why = f"{buildx.PATH_VARIABLE}=buildx"
         elif forced == "api" or self.info().storage != "containerd":
             try:
@@ -207,7 +246,12 @@ class Engine:
                     raise
                 why = "it refused the uploaded context, moby/moby#47717"
         tool = buildx.require_buildx(self.address, why)
-        return buildx.build_with_buildx(tool, self.address, dockerfile, options, on_progress)
+        # A builder instance other than the engine's loads the image: on the classic store its id is the
+        # config digest; the containerd store knows it by its manifest digest, as for the default builder.
+        by_config = options.buildx_builder is not None and self.info().storage != "containerd"
+        return buildx.build_with_buildx(
+            tool, self.address, dockerfile, options, on_progress, by_config=by_config
+        )
 
     def last_step_image(self, result: BuildResult) -> str | None:
         """Full id of the last image the failing stage committed, or None.
@@ -270,8 +314,22 @@ class Engine:
             config = self.save_config(image_id)
         with self._errors("inspect an image"):  # an answer of the wrong shape is EngineError
             image = image_from_engine(inspect, history, config)
+            found = identity.of_engine(inspect, self.info().storage, self._content_store())
+        image = replace(
+            image,
+            config_digest=found.config_digest,
+            manifest_digest=found.manifest_digest,
+            index_digest=found.index_digest,
+        )
         self._images[ref] = self._images[image.id] = image
         return image
+
+    def _content_store(self) -> Path | None:
+        """containerd's ``blobs/sha256`` folder, when the engine uses the containerd store on this machine."""
+        info = self.info()
+        if info.storage != "containerd" or not info.data_root or not is_local(self.address):
+            return None
+        return Path(info.data_root, CONTENT_STORE)
 
     def _local_config(self, image_id: str) -> dict[str, Any] | None:
         """The config from the engine's own image store, when this machine can read it (local overlay2)."""

@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import tarfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from analyzer.model import HistoryEntry, Image, Layer
+
+if TYPE_CHECKING:
+    import tarfile
 
 _SMALL_BLOB = 4 << 20
 """Largest OCI blob kept in memory while looking for the config named by a later manifest.json."""
@@ -134,6 +136,8 @@ def config_from_save(reader: IO[bytes], image_id: str) -> dict[str, Any] | None:
     wanted = {f"{id_hex(image_id)}.json", f"blobs/sha256/{id_hex(image_id)}"}
     small: dict[str, bytes] = {}
     config_name: str | None = None
+    import tarfile  # here: reading a registry needs chain_ids, not tar
+
     with tarfile.open(fileobj=reader, mode="r|") as tar:
         for member in tar:
             if not member.isfile():

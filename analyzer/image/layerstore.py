@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from analyzer.i18n import N_
 from analyzer.image.config import chain_ids
 from analyzer.model import EngineInfo, Image, LayerDb, LayerDbEntry
 
@@ -35,7 +36,7 @@ NO_ENGINE = "no-engine"
 
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
-CONTAINERD_NOTE = (
+CONTAINERD_NOTE = N_(
     "This engine uses the containerd image store: there is no image/<driver>/layerdb. Layers are kept "
     "as compressed blobs in containerd's content store (io.containerd.content.v1.content/blobs/sha256/, "
     "named by the blob digest, not the diff_id) and unpacked into snapshots of the overlayfs snapshotter "

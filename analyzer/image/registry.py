@@ -19,8 +19,8 @@ import json
 import os
 import platform as platform_mod
 import socket
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from analyzer.image.config import chain_ids
@@ -67,6 +67,8 @@ class RegistryImage:
     image: Image
     remote: RemoteManifest
     options: Options
+    client: RegistryClient | None = field(default=None, compare=False, repr=False)
+    """The client that read it (its connections closed; its scheme and token kept for the blobs)."""
 
     @property
     def engine(self) -> None:
@@ -88,20 +90,22 @@ def open_registry(arg: str, options: Options | None = None) -> RegistryImage:
     options = options or Options()
     client = RegistryClient(ref, options)
     try:
-        remote = read_manifest(client, options.platform or default_platform())
+        remote = read_manifest(client, options.platform or default_platform)
     finally:
         client.close()
-    return RegistryImage(image_of(remote), remote, options)
+    return RegistryImage(image_of(remote), remote, options, client)
 
 
-def read_manifest(client: RegistryClient, platform: str) -> RemoteManifest:
-    """Index → the platform's manifest → config, each verified."""
+def read_manifest(client: RegistryClient, platform: str | Callable[[], str]) -> RemoteManifest:
+    """Index → the platform's manifest → config, each verified. ``platform`` may be a function: it is
+    called only when the reference names an index (asking the engine costs a round trip)."""
     ref = client.ref
     body, media, digest = client.manifest(ref.selector, ACCEPT)
     document = _json(body, f"manifest {ref}")
     index_digest = None
     if media in (OCI_INDEX, DOCKER_LIST) or "manifests" in document:
         index_digest = digest
+        platform = platform if isinstance(platform, str) else platform()
         chosen = choose_platform(document, platform, str(ref))
         body, media, digest = client.manifest(chosen, ACCEPT)
         document = _json(body, f"manifest {chosen}")
@@ -191,12 +195,15 @@ def image_of(remote: RemoteManifest, sizes: Sequence[int] | None = None) -> Imag
         layers=layers,
         onbuild=tuple((config.get("config") or {}).get("OnBuild") or ()),
         config=config,
+        config_digest=remote.config_digest,
+        manifest_digest=remote.manifest_digest,
+        index_digest=remote.index_digest,
     )
 
 
-def _platform_of(config: Mapping[str, Any], asked: str) -> str:
+def _platform_of(config: Mapping[str, Any], asked: str | Callable[[], str]) -> str:
     parts = [config.get("os"), config.get("architecture"), config.get("variant")]
-    return "/".join(str(p) for p in parts if p) or asked
+    return "/".join(str(p) for p in parts if p) or (asked if isinstance(asked, str) else asked())
 
 
 def _json(body: bytes, what: str) -> dict[str, Any]:

@@ -12,11 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from analyzer.errors import UsageError
 from analyzer.model import Image, Report
 
 if TYPE_CHECKING:
     from analyzer.engine.client import Engine
     from analyzer.image.distribution.client import Options
+    from analyzer.image.transport import Location
 
 
 class ImageSource(Protocol):
@@ -75,21 +77,33 @@ class ArchiveImage:
 
 
 def open_image(
-    ref: str, is_file: bool, connect: Callable[[], Engine], registry: Options | None = None
+    arg: str | Location,
+    connect: Callable[[], Engine],
+    registry: Options | None = None,
+    *,
+    image: str | None = None,
+    platform: str | None = None,
 ) -> ImageSource:
-    """Read ``ref`` from a registry (``docker://…``), a file (no engine) or the engine, with
-    ``empty_layer`` known."""
-    if ref.startswith("docker://"):
+    """Read the image ``arg`` names (any transport of ``analyzer/image/transport.py``: registry, archive,
+    OCI layout, stdin, engine) with ``empty_layer`` known. ``image`` (``--image``) and ``platform``
+    pick one image of an archive holding several; the engine is connected only for an engine image."""
+    from analyzer.image import transport
+
+    where = arg if isinstance(arg, transport.Location) else transport.parse(arg, image)
+    if where.kind == "registry":
         from analyzer.image.registry import open_registry
 
-        return open_registry(ref, registry)
-    if is_file:
+        return open_registry(where.target, registry)
+    if where.is_file:
         from analyzer.image.archive import read_image
 
         notes: list[str] = []
-        return ArchiveImage(read_image(ref, warn=notes.append), ref, tuple(notes))
+        found = read_image(where.target, where.ref, platform=platform, label=where.label, warn=notes.append)
+        return ArchiveImage(found, where.target, tuple(notes))
+    if platform is not None:
+        raise UsageError("--platform picks an image of a registry index or an archive, not of the engine")
     engine = connect()
-    image = engine.image(ref)
-    if any(entry.empty_layer is None for entry in image.history):
-        image = engine.image(ref, need_config=True)  # neither local nor cheap: export once
-    return EngineImage(image, engine)
+    found = engine.image(where.target)
+    if any(entry.empty_layer is None for entry in found.history):
+        found = engine.image(where.target, need_config=True)  # neither local nor cheap: export once
+    return EngineImage(found, engine)

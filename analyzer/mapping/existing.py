@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from analyzer.dockerfile import resolve
-from analyzer.errors import ImageNotFound
+from analyzer.errors import DockerfileMismatch, ImageNotFound
 from analyzer.image.source import ImageSource
+from analyzer.mapping.align import match
 from analyzer.mapping.align.common import size_notes, stage_infos, summarize
 from analyzer.mapping.align.history import align_history
 from analyzer.model import (
@@ -73,9 +73,18 @@ def _base(
 
 
 def image_report(
-    source: ImageSource, dockerfile: Dockerfile | None, target: str | None, shown_path: str | None
+    source: ImageSource,
+    dockerfile: Dockerfile | None,
+    target: str | None,
+    shown_path: str | None,
+    *,
+    allow_mismatch: bool = False,
 ) -> Report:
-    """The report for an existing image; per-line when a Dockerfile is given, per-entry otherwise."""
+    """The report for an existing image; per-line when a Dockerfile is given, per-entry otherwise.
+
+    Raises :class:`DockerfileMismatch` when the history shows the Dockerfile is not the image's
+    (:func:`check_mismatches`), unless ``allow_mismatch``.
+    """
     image = source.image
     engine_info: EngineInfo | None = source.engine.info() if source.engine else None
     if dockerfile is None:
@@ -95,6 +104,8 @@ def image_report(
     writer = history_writer(image)
     if writer == "buildkit":
         # BuildKit's platform ARGs took the image's own platform (FROM tools-$TARGETOS).
+        from analyzer.dockerfile import resolve
+
         dockerfile = resolve(dockerfile, "buildkit", image_platform(image))
     report = history_report(
         dockerfile,
@@ -106,7 +117,28 @@ def image_report(
         builder="unknown",
         history_builder="buildkit" if writer == "buildkit" else "classic",
     )
+    if not allow_mismatch:
+        check_mismatches(report, shown_path)
     return replace(report, warnings=(*report.warnings, *source.notes))
+
+
+def check_mismatches(report: Report, shown_path: str | None) -> None:
+    """Raise :class:`DockerfileMismatch` naming the first line and entry past the threshold
+    (:func:`match.fatal`: another instruction's entry, no entry, or most lines differing)."""
+    planned = sum(
+        match.makes_entry(s.instruction, s.trigger, s.stage, s.history is not None, s.creates_layer)
+        for s in report.steps
+        if s.in_final_image
+    )
+    first = match.fatal([m for m in report.mismatches if m.in_final_image], planned)
+    if first is None:
+        return
+    count = len(report.mismatches)
+    raise DockerfileMismatch(
+        f"{shown_path or 'Dockerfile'}:{first.line}: this Dockerfile does not match the image "
+        f"({count} of {planned} history entries differ); {match.describe(first)}. "
+        "Give the Dockerfile the image was built from, or --allow-mismatch to map it anyway"
+    )
 
 
 def history_report(
@@ -156,6 +188,7 @@ def history_report(
         steps=tuple(steps),
         summary=summarize(image, base, steps),
         warnings=(*size_notes(info), *dockerfile.warnings, *result.warnings),
+        mismatches=tuple(result.mismatches),
     )
 
 

@@ -54,7 +54,18 @@ PullRenderer = Callable[["PullPlan"], str]
 StoreRenderer = Callable[["StoreView"], str]
 
 FORMATS: Mapping[str, tuple[str, ...]] = {
-    "report": ("table", "json", "markdown", "annotated", "html", "lesson", "sarif", "github"),
+    "report": (
+        "table",
+        "json",
+        "markdown",
+        "annotated",
+        "html",
+        "lesson",
+        "sarif",
+        "github",
+        "gitlab",
+        "junit",
+    ),
     "diff": ("table", "json", "markdown"),
     "layers": ("table", "json", "markdown"),
     "pull": ("table", "json", "markdown"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from analyzer.i18n import N_, _
 from analyzer.model import Image, Report, Step
-from analyzer.units import count_of, human_size, shorten
+from analyzer.units import count_of, human_size, seconds, shorten
 
 
 def layer_indexes(image: Image) -> list[int | None]:
@@ -26,18 +27,19 @@ def layer_indexes(image: Image) -> list[int | None]:
 
 def layer_cell(step: Step) -> str:
     if step.instruction == "FROM" and not step.trigger:
-        return "base" if step.inherited_layers is None else f"base ({step.inherited_layers})"
+        base = _("base")
+        return base if step.inherited_layers is None else f"{base} ({step.inherited_layers})"
     if step.creates_layer is None:
         return "?"
-    return "yes" if step.creates_layer else "no"
+    return _("yes") if step.creates_layer else _("no")
 
 
 def cached_cell(step: Step) -> str:
-    return "" if step.cached is None else ("cached" if step.cached else "ran")
+    return "" if step.cached is None else (_("cached") if step.cached else _("ran"))
 
 
 def time_cell(step: Step) -> str:
-    return "" if step.duration_s is None else f"{step.duration_s:.2f}s"
+    return "" if step.duration_s is None else seconds(step.duration_s)
 
 
 @dataclass(frozen=True)
@@ -83,38 +85,64 @@ def summary_lines(report: Report) -> list[str]:
     out: list[str] = []
     if report.image is not None:
         tags = f" ({', '.join(report.image.tags)})" if report.image.tags else ""
+        config = report.image.config_digest
+        # Where the id is not the config digest (containerd store: a manifest or index), name both.
+        tags += f" [config {config[:19]}]" if config and config != report.image.id else ""
         out.append(
-            f"Final image {report.image.id[:19]}{tags}: {human_size(s.final_size)} in "
-            f"{count_of(len(report.image.layers), 'layer', 'layers')}, "
-            f"{count_of(len(report.image.history), 'history entry', 'history entries')}"
+            _("Final image {id}{tags}: {size} in {layers}, {entries}").format(
+                id=report.image.id[:19],
+                tags=tags,
+                size=human_size(s.final_size),
+                layers=count_of(len(report.image.layers), "layer", "layers"),
+                entries=count_of(len(report.image.history), "history entry", "history entries"),
+            )
         )
     if report.base is not None:
         out.append(
-            f"Base {report.base.ref}: {human_size(s.base_size)} in "
-            f"{count_of(report.base.layer_count, 'layer', 'layers')}, "
-            f"{count_of(report.base.history_count, 'history entry', 'history entries')}"
+            _("Base {ref}: {size} in {layers}, {entries}").format(
+                ref=report.base.ref,
+                size=human_size(s.base_size),
+                layers=count_of(report.base.layer_count, "layer", "layers"),
+                entries=count_of(report.base.history_count, "history entry", "history entries"),
+            )
         )
     if report.image is not None and report.dockerfile_path is not None:
-        added = count_of(s.layers_added, "layer", "layers")
-        out.append(f"Added by this Dockerfile: {human_size(s.added_size)} in {added}")
+        out.append(
+            _("Added by this Dockerfile: {size} in {layers}").format(
+                size=human_size(s.added_size), layers=count_of(s.layers_added, "layer", "layers")
+            )
+        )
     largest = next((st for st in report.steps if st.line == s.largest_step_line and st.layer), None)
     if largest is not None and largest.layer is not None:
         out.append(
-            f"Largest step: line {largest.line} {shorten(largest.text, 40)} "
-            f"({human_size(largest.layer.size)})"
+            _("Largest step: line {line} {text} ({size})").format(
+                line=largest.line, text=shorten(largest.text, 40), size=human_size(largest.layer.size)
+            )
         )
-    out.extend(
-        f"FAILED at line {st.line}: {st.error.message}"
-        + (f" (exit code {st.error.exit_code})" if st.error.exit_code is not None else "")
-        for st in report.steps
-        if st.error is not None
-    )
+    out.extend(failed_line(st.line, st.error.message, st.error.exit_code) for st in report.steps if st.error)
     return out
+
+
+def failed_line(line: int, message: str, exit_code: int | None) -> str:
+    """``FAILED at line 12: … (exit code 1)``."""
+    text = _("FAILED at line {line}: {message}").format(line=line, message=message)
+    return text + (_(" (exit code {code})").format(code=exit_code) if exit_code is not None else "")
+
+
+# Finding.severity is a JSON value (never translated); the human formats show it in words.
+SEVERITY_WORDS = {"error": N_("error"), "warning": N_("warning"), "info": N_("info")}
+
+
+def severity_word(severity: str) -> str:
+    """``error`` / ``erreur``…"""
+    return _(SEVERITY_WORDS.get(severity, severity))
 
 
 def builder_label(report: Report) -> str:
     """``classic builder`` / ``buildkit builder``; an image read as it is says so instead of naming an
     ``unknown`` builder."""
-    if report.builder in ("classic", "buildkit"):
-        return f"{report.builder} builder"
-    return "existing image"
+    if report.builder == "classic":
+        return _("classic builder")
+    if report.builder == "buildkit":
+        return _("buildkit builder")
+    return _("existing image")

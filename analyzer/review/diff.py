@@ -13,7 +13,10 @@ import difflib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
+
+from analyzer.mapping.align.match import makes_entry
+from analyzer.model import Mismatch, MismatchCode
 
 Json = Mapping[str, Any]
 
@@ -138,6 +141,17 @@ def check_report(report: object) -> None:
         _check_object(finding, f"findings[{i}]")
         _check(finding, "line", int, where=f"findings[{i}]")
         _check(finding, "rule", str, where=f"findings[{i}]")
+    _check(report, "mismatches", list)
+    for i, item in enumerate(report.get("mismatches") or ()):
+        where = f"mismatches[{i}]"
+        _check_object(item, where)
+        _check(item, "line", int, where=where, optional=False)
+        _check(item, "history_index", int, where=where)
+        for key in ("code", "expected"):
+            _check(item, key, str, where=where, optional=False)
+        _check(item, "found", str, where=where)
+        if item["code"] not in MISMATCH_CODES:
+            raise ValueError(f"{where}.code: not one of {', '.join(MISMATCH_CODES)}")
     if report.get("image"):
         _check_image(report["image"])
 
@@ -174,6 +188,37 @@ def _check(obj: Json, key: str, kind: type, *, where: str = "", optional: bool =
         raise ValueError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
     if kind is int and not 0 <= value <= _MAX_NUMBER:  # type: ignore[operator]
         raise ValueError(f"{name}: {value} is out of range")
+
+
+MISMATCH_CODES = ("instruction", "arguments", "missing")
+
+
+def side_mismatches(report: Json) -> tuple[list[Mismatch], int]:
+    """A checked report's mismatches and how many history entries its Dockerfile makes in the final
+    image (the two inputs of :func:`analyzer.mapping.align.match.fatal`)."""
+    found = [
+        Mismatch(
+            code=cast(MismatchCode, m["code"]),
+            line=m["line"],
+            history_index=m.get("history_index"),
+            expected=m["expected"],
+            found=m.get("found"),
+            in_final_image=m.get("in_final_image", True) is not False,
+        )
+        for m in report.get("mismatches") or ()
+    ]
+    entries = sum(
+        makes_entry(
+            s["instruction"],
+            bool(s.get("trigger")),
+            s.get("stage"),
+            bool(s.get("history")),
+            s.get("creates_layer"),
+        )
+        for s in report["steps"]
+        if s.get("in_final_image", True) is not False
+    )
+    return found, entries
 
 
 def side_of(report: Json) -> Side:

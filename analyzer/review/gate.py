@@ -12,12 +12,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from analyzer.errors import UsageError
+from analyzer.i18n import _
 from analyzer.model import Dockerfile, Finding, Report
-from analyzer.review.diff import DiffResult, DiffVerdict
 from analyzer.review.rulekit.config import FAIL_ON, Config, find_config, load_config, parse_size
 from analyzer.review.rulekit.evidence import contents_of, measure_context
 from analyzer.review.rules import BY_ID, RuleContext, Skipped, evaluate
+from analyzer.units import count_of
+
+if TYPE_CHECKING:  # the diff's matching is only ``diff``'s to import
+    from analyzer.review.diff import DiffResult, DiffVerdict
 
 FAIL_ON_DEFAULT = "error"
 __all__ = [
@@ -26,6 +32,7 @@ __all__ = [
     "Verdict",
     "config_for",
     "fails",
+    "overridden",
     "judge",
     "parse_growth",
     "review",
@@ -61,6 +68,22 @@ def config_for(dockerfile: Path | None, explicit: str | None) -> Config:
         return load_config(Path(explicit), BY_ID)
     found = find_config(dockerfile.resolve().parent) if dockerfile is not None else None
     return load_config(found, BY_ID)
+
+
+def overridden(config: Config, args: object) -> Config:
+    """``config`` with the command line's ``--ignore RULE`` and ``--error|--warning|--info RULE`` on top
+    (as hadolint's flags); an unknown rule id is a UsageError naming the flag."""
+    ignore = list(getattr(args, "ignore", None) or ())
+    levels = {level: list(getattr(args, f"as_{level}", None) or ()) for level in ("error", "warning", "info")}
+    for flag, rules in (("ignore", ignore), *levels.items()):
+        for rule in rules:
+            if rule not in BY_ID:
+                raise UsageError(f"--{flag} {rule}: no such rule (rules: {', '.join(sorted(BY_ID))})")
+    if not ignore and not any(levels.values()):
+        return config
+    severities = dict(config.severities)
+    severities.update({rule: level for level, rules in levels.items() for rule in rules})
+    return replace(config, severities=severities, ignore=config.ignore | frozenset(ignore))
 
 
 def fails(severity: str, fail_on: str) -> bool:
@@ -109,16 +132,21 @@ def _wants_context(config: Config) -> bool:
 
 def summary_line(verdict: Verdict, total: int) -> str:
     """One line for stderr: the verdict, the level, and the failing findings' lines."""
-    count = f"{total} finding{'' if total == 1 else 's'}"
+    count = count_of(total, "finding", "findings")
     if verdict.fail_on == "never":
-        return f"layermap: gate off (--fail-on never); {count}"
+        return "layermap: " + _("gate off (--fail-on never); {count}").format(count=count)
     if verdict.passed:
-        return f"layermap: gate passed (--fail-on {verdict.fail_on}); {count}, none at that level"
-    where = ", ".join(
-        f"{'line ' + str(f.line) if f.line is not None else 'image'} {f.rule}" for f in verdict.failing[:5]
+        text = _("gate passed (--fail-on {level}); {count}, none at that level")
+        return "layermap: " + text.format(level=verdict.fail_on, count=count)
+    where = ", ".join(f"{_where(f)} {f.rule}" for f in verdict.failing[:5])
+    more = _(" and {n} more").format(n=len(verdict.failing) - 5) if len(verdict.failing) > 5 else ""
+    return "layermap: " + _("gate FAILED (--fail-on {level}): {where}").format(
+        level=verdict.fail_on, where=where + more
     )
-    more = f" and {len(verdict.failing) - 5} more" if len(verdict.failing) > 5 else ""
-    return f"layermap: gate FAILED (--fail-on {verdict.fail_on}): {where}{more}"
+
+
+def _where(finding: Finding) -> str:
+    return _("line {line}").format(line=finding.line) if finding.line is not None else _("image")
 
 
 def parse_growth(text: str) -> tuple[float, bool]:
@@ -140,6 +168,8 @@ def parse_growth(text: str) -> tuple[float, bool]:
 
 def judge(result: DiffResult, max_growth: str | None, fail_on: str) -> DiffVerdict:
     """``layermap diff``'s gate: growth over ``max_growth``, or a new finding at ``fail_on`` or worse."""
+    from analyzer.review.diff import DiffVerdict
+
     reasons: list[str] = []
     if max_growth is not None:
         limit, percent = parse_growth(max_growth)

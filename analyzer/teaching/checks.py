@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analyzer.errors import DockerfileError, UsageError
+from analyzer.i18n import _
 from analyzer.model import Dockerfile
 
 
@@ -15,13 +16,19 @@ def validate(dockerfile: Dockerfile, builder: str, target: str | None) -> None:
     if target is not None and not any(stage.name == target.lower() for stage in dockerfile.stages):
         # Docker selects a target by stage name only: `--target 0` is "failed to reach build target".
         names = ", ".join(s.name for s in dockerfile.stages if s.name) or "none"
-        raise UsageError(f"--target {target}: no stage of that name (stage names: {names})")
+        raise UsageError(
+            _("--target {target}: no stage of that name (stage names: {names})").format(
+                target=target, names=names
+            )
+        )
     if builder == "classic" and "syntax" not in dockerfile.directives:
         heredoc = next((ins for ins in dockerfile.instructions if ins.heredocs), None)
         if heredoc is not None:
             raise DockerfileError(
-                "heredocs need BuildKit (or a `# syntax=` directive): the classic builder of Docker 20.10 "
-                "reads the body lines as instructions",
+                _(
+                    "heredocs need BuildKit (or a `# syntax=` directive): the classic builder "
+                    "of Docker 20.10 reads the body lines as instructions"
+                ),
                 dockerfile.path,
                 heredoc.line,
             )
@@ -36,7 +43,7 @@ def check_dockerignore(path: Path) -> None:
     except FileNotFoundError:
         return
     except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(f"cannot read {path}: {err}") from None
+        raise UsageError(_("cannot read {path}: {reason}").format(path=path, reason=err)) from None
     for number, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
         if not line or line.startswith("#"):

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from analyzer.dockerfile import parse
 from analyzer.errors import LayermapError
+from analyzer.i18n import N_, _, ngettext
 from analyzer.model import Dockerfile, Explanation, Instruction, Report, Step
 from analyzer.teaching.predict import BUILDERS, BUILDKIT, CLASSIC, predict
 from analyzer.units import human_size, shorten, size_with_exact
@@ -24,21 +25,22 @@ AS_PREDICTED = "as predicted"
 WRONG = "wrong"
 RESOLVED = "resolved"
 NOT_RUN = "not run"
+CHANGES_THE_CONFIG = N_("changes the config")
 
 # What a config-only instruction changes (kept short: the paragraph quotes the instruction too).
 _CONFIG_EFFECT = {
-    "ARG": "declares a build argument for the steps after it",
-    "ENV": "sets environment variables for later steps and for containers",
-    "LABEL": "adds labels to the image config",
-    "USER": "sets the user later steps and containers run as",
-    "VOLUME": "declares a volume: containers get a fresh mount there",
-    "EXPOSE": "records a port in the config, which opens nothing",
-    "CMD": "sets the default command of containers",
-    "ENTRYPOINT": "sets the entrypoint of containers",
-    "HEALTHCHECK": "sets the health check of containers",
-    "SHELL": "sets the shell for later shell-form commands",
-    "STOPSIGNAL": "sets the signal that stops containers",
-    "MAINTAINER": "records the author",
+    "ARG": N_("declares a build argument for the steps after it"),
+    "ENV": N_("sets environment variables for later steps and for containers"),
+    "LABEL": N_("adds labels to the image config"),
+    "USER": N_("sets the user later steps and containers run as"),
+    "VOLUME": N_("declares a volume: containers get a fresh mount there"),
+    "EXPOSE": N_("records a port in the config, which opens nothing"),
+    "CMD": N_("sets the default command of containers"),
+    "ENTRYPOINT": N_("sets the entrypoint of containers"),
+    "HEALTHCHECK": N_("sets the health check of containers"),
+    "SHELL": N_("sets the shell for later shell-form commands"),
+    "STOPSIGNAL": N_("sets the signal that stops containers"),
+    "MAINTAINER": N_("records the author"),
 }
 
 
@@ -95,7 +97,7 @@ def _explain_step(
     report: Report, builder: str, index: int, step: Step, guess: Step | None, ins: Instruction | None
 ) -> Explanation:
     predicted = guess.creates_layer if guess else None
-    reason = guess.reason or "" if guess else "not predicted: an ONBUILD trigger of an external base image"
+    reason = guess.reason or "" if guess else _("not predicted: an ONBUILD trigger of an external base image")
     verdict = _verdict(step, guess)
     remark = _surprise(builder, step, verdict, predicted, ins)
     # An outcome the prediction already gave is no surprise: the remark stays, as a plain note.
@@ -124,52 +126,73 @@ def _surprise(
 ) -> str | None:
     """The remark on the outcome: a wrong prediction, an outcome that "depends" resolved, a 0-byte layer."""
     if verdict == NOT_RUN:
-        return f"line {step.line} failed: {step.error.message}" if step.error else None
+        if step.error is None:
+            return None
+        return _("line {line} failed: {message}").format(line=step.line, message=step.error.message)
     kw, made = step.instruction, step.creates_layer
     size = step.layer.size if step.layer else None
     if verdict == WRONG:
-        said = "a layer" if predicted else "no layer"
-        got = "made a layer" if made else "made no layer"
-        return f"{kw} {got}, predicted {said}: the prediction's assumption did not hold here"
+        if made:
+            return _(
+                "{kw} made a layer, predicted no layer: the prediction's assumption did not hold here"
+            ).format(kw=kw)
+        return _(
+            "{kw} made no layer, predicted a layer: the prediction's assumption did not hold here"
+        ).format(kw=kw)
     if kw == "WORKDIR" and verdict == RESOLVED:
         path = _workdir_path(step, ins)
         if builder == BUILDKIT and made:
-            return f"WORKDIR made a layer: BuildKit makes one for every WORKDIR but /, here for {path}"
+            return _(
+                "WORKDIR made a layer: BuildKit makes one for every WORKDIR but /, here for {path}"
+            ).format(path=path)
         if made:
-            return f"WORKDIR created a layer: the folder {path} did not exist"
-        return f"WORKDIR made no layer: the folder {path} already existed"
+            return _("WORKDIR created a layer: the folder {path} did not exist").format(path=path)
+        return _("WORKDIR made no layer: the folder {path} already existed").format(path=path)
     if kw == "RUN" and made is False:
-        return f"RUN made no layer: `{shorten(_command(step, ins), 40)}` changed nothing on the filesystem"
+        return _("RUN made no layer: `{command}` changed nothing on the filesystem").format(
+            command=shorten(_command(step, ins), 40)
+        )
     if made and size == 0:
         if kw == "RUN" and _deletes(step):
-            return "RUN rm made a 0-byte layer: deleting does not shrink the image"
-        return f"{kw} made a 0-byte layer: a layer all the same (it changed the filesystem, added no bytes)"
+            return _("RUN rm made a 0-byte layer: deleting does not shrink the image")
+        return _(
+            "{kw} made a 0-byte layer: a layer all the same (it changed the filesystem, added no bytes)"
+        ).format(kw=kw)
     return None
 
 
 def paragraph(report: Report, step: Step, ins: Instruction | None, builder: str = CLASSIC) -> str:
     """What the step did, which history entry records it and which layer holds its bytes."""
     if step.stage is None:
-        return (
-            f"Line {step.line} `{step.text}` declares a build argument before the first FROM: it can only "
+        return _(
+            "Line {line} `{text}` declares a build argument before the first FROM: it can only "
             "be used in FROM lines. No history entry records it and it adds no layer."
-        )
+        ).format(line=step.line, text=step.text)
     if step.instruction == "FROM" and not step.trigger:
         return _from_paragraph(report, step)
-    head = f"Line {step.line}"
     if step.trigger:
-        head += f": the FROM ran the base image's ONBUILD trigger `{step.text}`, which"
+        head = _("Line {line}: the FROM ran the base image's ONBUILD trigger `{text}`, which").format(
+            line=step.line, text=step.text
+        )
     else:
-        head += f" `{shorten(step.text, 80)}`"
+        head = _("Line {line} `{text}`").format(line=step.line, text=shorten(step.text, 80))
     if step.error is not None:
-        code = f" (exit code {step.error.exit_code})" if step.error.exit_code is not None else ""
-        return f"{head} failed: {step.error.message}{code}. The build stopped here: no history entry."
+        code = (
+            _(" (exit code {code})").format(code=step.error.exit_code)
+            if step.error.exit_code is not None
+            else ""
+        )
+        return _("{head} failed: {message}{code}. The build stopped here: no history entry.").format(
+            head=head, message=step.error.message, code=code
+        )
     if step.history is None:
         if step.instruction == "ONBUILD":
-            return (
-                f"{head} stored a trigger in the image config; this builder records no history entry for it."
-            )
-        return f"{head} did not run (the build stopped before it, or its stage was not built)."
+            return _(
+                "{head} stored a trigger in the image config; this builder records no history entry for it."
+            ).format(head=head)
+        return _("{head} did not run (the build stopped before it, or its stage was not built).").format(
+            head=head
+        )
     body = _action(step, ins, builder) + " " + _records(report, step)
     return f"{head} {body}{_cache_note(step)}"
 
@@ -180,23 +203,30 @@ def _action(step: Step, ins: Instruction | None, builder: str) -> str:
     size = step.layer.size if step.layer else None
     if kw == "RUN":
         if not made:
-            return "ran its command in a temporary container; it changed no file, so no layer was kept."
+            return _("ran its command in a temporary container; it changed no file, so no layer was kept.")
         if size == 0:
             extra = (
-                " Deleting does not shrink the image: the files stay in the layer that added them, this "
-                "one only holds whiteout markers."
+                _(
+                    " Deleting does not shrink the image: the files stay in the layer that added them, this "
+                    "one only holds whiteout markers."
+                )
                 if _deletes(step)
                 else ""
             )
-            return f"ran its command in a temporary container; it changed files but added no bytes.{extra}"
-        return "ran its command in a temporary container; the files it added or changed became a new layer."
+            return _("ran its command in a temporary container; it changed files but added no bytes.") + extra
+        return _(
+            "ran its command in a temporary container; the files it added or changed became a new layer."
+        )
     if kw in ("COPY", "ADD"):
         return _copy_action(step, ins)
     if kw == "WORKDIR":
         return _workdir_action(step, ins, builder)
     if kw == "ONBUILD":
-        return "stored a trigger in the image config's OnBuild list: it runs when a build starts FROM this."
-    return f"changed only the image config: it {_CONFIG_EFFECT.get(kw, 'changes the config')}."
+        return _(
+            "stored a trigger in the image config's OnBuild list: it runs when a build starts FROM this."
+        )
+    effect = _(_CONFIG_EFFECT.get(kw, CHANGES_THE_CONFIG))
+    return _("changed only the image config: it {effect}.").format(effect=effect)
 
 
 def _workdir_action(step: Step, ins: Instruction | None, builder: str) -> str:
@@ -204,24 +234,28 @@ def _workdir_action(step: Step, ins: Instruction | None, builder: str) -> str:
     ``/`` (engine-facts), so there the layer alone says nothing about the folder: its files do."""
     path = _workdir_path(step, ins)
     if not step.creates_layer:
-        return f"made {path} the working directory; the folder already existed, so only the config changed."
+        return _(
+            "made {path} the working directory; the folder already existed, so only the config changed."
+        ).format(path=path)
     if builder != BUILDKIT:
-        return f"made {path} the working directory; the folder did not exist, so creating it made a layer."
+        return _(
+            "made {path} the working directory; the folder did not exist, so creating it made a layer."
+        ).format(path=path)
     files = step.files
     if files is None:
-        return (
-            f"made {path} the working directory. BuildKit makes a layer for every WORKDIR but /, whether or "
+        return _(
+            "made {path} the working directory. BuildKit makes a layer for every WORKDIR but /, whether or "
             "not the folder existed (run with --contents to see whether this one created it)."
-        )
+        ).format(path=path)
     if files.added:
-        return (
-            f"made {path} the working directory; the folder did not exist, so BuildKit created it in a "
+        return _(
+            "made {path} the working directory; the folder did not exist, so BuildKit created it in a "
             "new layer."
-        )
-    return (
-        f"made {path} the working directory; the folder already existed, and BuildKit still made a layer "
+        ).format(path=path)
+    return _(
+        "made {path} the working directory; the folder already existed, and BuildKit still made a layer "
         "(it makes one for every WORKDIR but /): it holds no new file."
-    )
+    ).format(path=path)
 
 
 def _copy_action(step: Step, ins: Instruction | None) -> str:
@@ -229,47 +263,64 @@ def _copy_action(step: Step, ins: Instruction | None) -> str:
     dest = args[-1] if len(args) >= 2 else "?"
     sources = ", ".join(args[:-1]) if len(args) >= 2 else "?"
     origin = ins.flag("from") if ins else None
-    where = f"stage/image {origin}" if origin else "the build context"
-    verb = "copied" if step.instruction == "COPY" else "added"
-    return f"{verb} {sources} from {where} to {dest}; those files make up a new layer."
+    where = _("stage/image {origin}").format(origin=origin) if origin else _("the build context")
+    if step.instruction == "COPY":
+        text = _("copied {sources} from {where} to {dest}; those files make up a new layer.")
+    else:
+        text = _("added {sources} from {where} to {dest}; those files make up a new layer.")
+    return text.format(sources=sources, where=where, dest=dest)
 
 
 def _records(report: Report, step: Step) -> str:
     """Which history entry and which layer, with the measured size."""
     hist = step.history
     assert hist is not None  # callers check
-    image = "the final image" if step.in_final_image else f"{_stage_label(report, step.stage)}'s image"
-    text = f"History entry #{hist.index} of {image} records it"
+    if step.in_final_image:
+        image = _("the final image")
+    else:
+        image = _("{stage}'s image").format(stage=_stage_label(report, step.stage))
+    text = _("History entry #{index} of {image} records it").format(index=hist.index, image=image)
     if step.layer is None:
-        note = "empty_layer: true" if hist.empty_layer else "no layer found"
-        return f"{text} ({note}): no layer."
-    diff = short_digest(step.layer.diff_id)
-    return (
-        f"{text}, and layer #{step.layer.index} holds the change: diff_id {diff}, {_bytes(step.layer.size)}."
+        note = "empty_layer: true" if hist.empty_layer else _("no layer found")
+        return _("{text} ({note}): no layer.").format(text=text, note=note)
+    return _("{text}, and layer #{index} holds the change: diff_id {diff}, {size}.").format(
+        text=text, index=step.layer.index, diff=short_digest(step.layer.diff_id), size=_bytes(step.layer.size)
     )
 
 
 def _from_paragraph(report: Report, step: Step) -> str:
     info = report.stages[step.stage] if step.stage is not None and step.stage < len(report.stages) else None
     ref = info.from_ if info else step.text.split()[1]
-    head = f"Line {step.line} `{step.text}` starts {_stage_label(report, step.stage)}"
-    tail = "" if step.in_final_image else " This stage is not part of the final image."
+    head = _("Line {line} `{text}` starts {stage}").format(
+        line=step.line, text=step.text, stage=_stage_label(report, step.stage)
+    )
+    tail = "" if step.in_final_image else _(" This stage is not part of the final image.")
     if ref.lower() == "scratch":
-        return f"{head} from an empty filesystem: nothing is inherited. FROM adds no history entry.{tail}"
+        return (
+            _("{head} from an empty filesystem: nothing is inherited. FROM adds no history entry.").format(
+                head=head
+            )
+            + tail
+        )
     layers, size = step.inherited_layers, step.inherited_size
     base = report.base if step.in_final_image and report.base and report.base.ref == ref else None
-    ident = f" (image {short_digest(base.id)})" if base and base.id else ""
-    what = f"{ref}{ident}"
+    ident = _(" (image {id})").format(id=short_digest(base.id)) if base and base.id else ""
     if layers is None:
-        got = "its layers"
+        got = _("its layers")
     else:
-        got = f"its {layers} layer{'s' if layers != 1 else ''} ({_bytes(size)})"
-    text = f"{head} from {what}: it inherits {got}"
+        got = ngettext("its {n} layer ({size})", "its {n} layers ({size})", layers).format(
+            n=layers, size=_bytes(size)
+        )
+    text = _("{head} from {base}: it inherits {what}").format(head=head, base=f"{ref}{ident}", what=got)
     if base is not None:
-        text += f" and {base.history_count} history entries (#0–#{base.history_count - 1} of the final image)"
-    listed = _inherited_layers(report, step)
-    text += f"{listed}. FROM itself adds no history entry and no layer.{tail}"
-    return text
+        count = base.history_count
+        text += ngettext(
+            " and {n} history entry (#0–#{last} of the final image)",
+            " and {n} history entries (#0–#{last} of the final image)",
+            count,
+        ).format(n=count, last=count - 1)
+    text += _inherited_layers(report, step)
+    return text + _(". FROM itself adds no history entry and no layer.") + tail
 
 
 def _inherited_layers(report: Report, step: Step) -> str:
@@ -282,8 +333,8 @@ def _inherited_layers(report: Report, step: Step) -> str:
         + (f" ({human_size(la.size)})" if la.size is not None else "")
         for la in report.image.layers[:count]
     ]
-    shown = items if len(items) <= 4 else [*items[:3], f"… {len(items) - 3} more"]
-    return " — layer " + ", ".join(shown)
+    shown = items if len(items) <= 4 else [*items[:3], "… " + _("{n} more").format(n=len(items) - 3)]
+    return _(" — layer {layers}").format(layers=", ".join(shown))
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -291,13 +342,15 @@ def _inherited_layers(report: Report, step: Step) -> str:
 
 def _stage_label(report: Report, stage: int | None) -> str:
     if stage is None or stage >= len(report.stages):
-        return "the stage"
+        return _("the stage")
     name = report.stages[stage].name
-    return f"stage {stage} ({name})" if name else f"stage {stage}"
+    if name:
+        return _("stage {n} ({name})").format(n=stage, name=name)
+    return _("stage {n}").format(n=stage)
 
 
 def _cache_note(step: Step) -> str:
-    return " The builder reused it from its cache." if step.cached else ""
+    return _(" The builder reused it from its cache.") if step.cached else ""
 
 
 def _command(step: Step, ins: Instruction | None) -> str:
@@ -325,5 +378,5 @@ def short_digest(digest: str | None) -> str:
 
 def _bytes(size: int | None) -> str:
     if size is None:
-        return "size unknown"
+        return _("size unknown")
     return size_with_exact(size)

@@ -52,6 +52,7 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from analyzer.i18n import N_, _, ngettext
 from analyzer.mapping.align.common import stage_infos, summarize
 from analyzer.model import Dockerfile, Instruction, Report, Stage, Step
 
@@ -61,20 +62,20 @@ BUILDERS = (CLASSIC, BUILDKIT)
 
 # What each config-only instruction changes, for the reason text.
 _METADATA = {
-    "ARG": "declares a build argument",
-    "ENV": "sets environment variables",
-    "LABEL": "adds labels",
-    "USER": "sets the user that later steps and containers run as",
-    "VOLUME": "declares a volume",
-    "EXPOSE": "documents a port",
-    "CMD": "sets the default command",
-    "ENTRYPOINT": "sets the entrypoint",
-    "HEALTHCHECK": "sets the health check",
-    "SHELL": "sets the shell for later shell-form commands",
-    "STOPSIGNAL": "sets the stop signal",
-    "MAINTAINER": "records the author",
+    "ARG": N_("declares a build argument"),
+    "ENV": N_("sets environment variables"),
+    "LABEL": N_("adds labels"),
+    "USER": N_("sets the user that later steps and containers run as"),
+    "VOLUME": N_("declares a volume"),
+    "EXPOSE": N_("documents a port"),
+    "CMD": N_("sets the default command"),
+    "ENTRYPOINT": N_("sets the entrypoint"),
+    "HEALTHCHECK": N_("sets the health check"),
+    "SHELL": N_("sets the shell for later shell-form commands"),
+    "STOPSIGNAL": N_("sets the stop signal"),
+    "MAINTAINER": N_("records the author"),
 }
-_EMPTY_ENTRY = "a history entry with empty_layer, no layer"
+_EMPTY_ENTRY = N_("a history entry with empty_layer, no layer")
 
 # Shell builtins (and the standard binaries of the same name) that write no file. `exit` is handled
 # apart: only with no argument or 0 (any other code fails the build, so there is no image to predict).
@@ -95,7 +96,7 @@ class _State:
 
     cwd: str | None
     """The working directory; None when it comes from an unknown base image."""
-    dirs: dict[str, str] = field(default_factory=lambda: {"/": "always"})
+    dirs: dict[str, str] = field(default_factory=lambda: {"/": _("always")})
     """Folders certain to exist → what made them (for the reason text)."""
     complete: bool = False
     """True: ``dirs`` is the whole filesystem (FROM scratch, only WORKDIR so far)."""
@@ -223,19 +224,21 @@ def _stage_note(index: int, chain: set[int], built: set[int], builder: str, targ
     if index in chain:
         return ""
     if index not in built and builder == BUILDKIT:
-        return (
-            " — stage not needed by the target: BuildKit does not build it at all: no layer, "
+        return " — " + _(
+            "stage not needed by the target: BuildKit does not build it at all: no layer, "
             "not in the final image"
         )
     if index not in built:
-        return " — stage after the target: not built at all: no layer, not in the final image"
+        return " — " + _("stage after the target: not built at all: no layer, not in the final image")
     if builder == BUILDKIT:
-        return (
-            " — stage built because the target needs files from it (COPY --from or RUN --mount), "
+        return " — " + _(
+            "stage built because the target needs files from it (COPY --from or RUN --mount), "
             "but not part of the final image"
         )
-    head = "the last stage" if target is None else f"the target ({target})"
-    return f" — stage built (the classic builder builds every stage up to {head}), not in the final image"
+    head = _("the last stage") if target is None else _("the target ({target})").format(target=target)
+    return " — " + _(
+        "stage built (the classic builder builds every stage up to {head}), not in the final image"
+    ).format(head=head)
 
 
 def _triggers(dockerfile: Dockerfile, stage: Stage) -> list[Instruction]:
@@ -268,7 +271,7 @@ def _global_arg(ins: Instruction) -> Step:
         text=ins.text,
         in_final_image=True,
         creates_layer=False,
-        reason="global ARG (before the first FROM): no history entry, no layer; it only feeds FROM lines",
+        reason=_("global ARG (before the first FROM): no history entry, no layer; it only feeds FROM lines"),
     )
 
 
@@ -281,7 +284,7 @@ def _stage_steps(
     out = [_step(head, in_final, False, _from_reason(dockerfile, stage, len(triggers)) + note)]
     for trig in triggers:
         creates, why = _decide(trig, builder, state)
-        origin = f"ONBUILD trigger declared at line {trig.line}, run by this FROM: "
+        origin = _("ONBUILD trigger declared at line {line}, run by this FROM: ").format(line=trig.line)
         out.append(_step(trig, in_final, creates, origin + why + note, at=head))
         _advance(trig, state)
     for ins in stage.instructions:
@@ -313,17 +316,23 @@ def _step(
 def _from_reason(dockerfile: Dockerfile, stage: Stage, triggers: int) -> str:
     if stage.base_stage is not None:
         parent = dockerfile.stages[stage.base_stage]
-        label = parent.name or f"stage {parent.index}"
-        why = f"FROM {label}: inherits every layer of stage {label} (line {parent.line}), no layer of its own"
+        label = parent.name or _("stage {n}").format(n=parent.index)
+        why = _(
+            "FROM {label}: inherits every layer of stage {label} (line {line}), no layer of its own"
+        ).format(label=label, line=parent.line)
         if triggers:
-            why += f"; it first runs the {triggers} ONBUILD trigger(s) declared there (the next steps)"
+            why += ngettext(
+                "; it first runs the {n} ONBUILD trigger declared there (the next step)",
+                "; it first runs the {n} ONBUILD triggers declared there (the next steps)",
+                triggers,
+            ).format(n=triggers)
         return why
     if stage.base == "scratch":
-        return "FROM scratch: starts from an empty filesystem, no layer"
-    return (
-        f"FROM {stage.base}: inherits the base image's layers, no layer of its own (ONBUILD triggers "
+        return _("FROM scratch: starts from an empty filesystem, no layer")
+    return _(
+        "FROM {base}: inherits the base image's layers, no layer of its own (ONBUILD triggers "
         "of that image, if it has any, run here: they are not known without the image)"
-    )
+    ).format(base=stage.base)
 
 
 # --------------------------------------------------------------------------- rules
@@ -336,23 +345,29 @@ def _decide(ins: Instruction, builder: str, state: _State) -> tuple[bool | None,
         if builder == BUILDKIT:
             return (
                 False,
-                "ONBUILD under BuildKit leaves no history entry and no layer (only the image config)",
+                _("ONBUILD under BuildKit leaves no history entry and no layer (only the image config)"),
             )
-        return False, f"ONBUILD only stores a trigger in the image config: {_EMPTY_ENTRY}"
+        return False, _("ONBUILD only stores a trigger in the image config: {entry}").format(
+            entry=_(_EMPTY_ENTRY)
+        )
     if kw in _METADATA:
-        why = f"{kw} only changes the image config ({_METADATA[kw]}): {_EMPTY_ENTRY}"
+        why = _("{kw} only changes the image config ({effect}): {entry}").format(
+            kw=kw, effect=_(_METADATA[kw]), entry=_(_EMPTY_ENTRY)
+        )
         if kw == "VOLUME" and builder == CLASSIC:
-            why += "; the classic builder's next RUN creates the folder if it is missing"
+            why += _("; the classic builder's next RUN creates the folder if it is missing")
         return False, why
     if kw in ("COPY", "ADD"):
-        return True, f"{kw} always makes a layer, even of an empty folder or of files already there"
+        return True, _("{kw} always makes a layer, even of an empty folder or of files already there").format(
+            kw=kw
+        )
     if kw == "WORKDIR":
         return _workdir_buildkit(ins, state) if builder == BUILDKIT else _workdir_classic(ins, state)
     if kw == "RUN" and builder == BUILDKIT:
-        return True, "BuildKit always snapshots a RUN: a layer, even for `RUN true`"
+        return True, _("BuildKit always snapshots a RUN: a layer, even for `RUN true`")
     if kw == "RUN":
         return _run_classic(ins, state)
-    return None, f"{kw}: no rule known for this instruction: depends"
+    return None, _("{kw}: no rule known for this instruction: depends").format(kw=kw)
 
 
 def _workdir_classic(ins: Instruction, state: _State) -> tuple[bool | None, str]:
@@ -360,51 +375,57 @@ def _workdir_classic(ins: Instruction, state: _State) -> tuple[bool | None, str]
     if path is None:
         return None, _workdir_unknown(ins, state)
     if path == "/":
-        return False, "WORKDIR /: never a layer, / always exists"
+        return False, _("WORKDIR /: never a layer, / always exists")
     if path in state.dirs:
-        return False, f"WORKDIR {path}: the folder already exists ({state.dirs[path]}): no layer"
+        return False, _("WORKDIR {path}: the folder already exists ({why}): no layer").format(
+            path=path, why=state.dirs[path]
+        )
     if state.complete:
-        return True, f"WORKDIR {path}: new folder on the empty FROM scratch filesystem: a 0-byte layer"
-    return None, (
-        f"WORKDIR {path} under the classic builder makes a (0-byte) layer only if the folder does not "
+        return True, _(
+            "WORKDIR {path}: new folder on the empty FROM scratch filesystem: a 0-byte layer"
+        ).format(path=path)
+    return None, _(
+        "WORKDIR {path} under the classic builder makes a (0-byte) layer only if the folder does not "
         "exist yet (the base image or an earlier RUN, COPY or ADD may have made it): depends"
-    )
+    ).format(path=path)
 
 
 def _workdir_unknown(ins: Instruction, state: _State) -> str:
     if _UNRESOLVED.search(ins.args):
-        return "WORKDIR with a variable or quotes, which layermap does not expand: depends"
-    return "relative WORKDIR on top of the base image's working directory, unknown without it: depends"
+        return _("WORKDIR with a variable or quotes, which layermap does not expand: depends")
+    return _("relative WORKDIR on top of the base image's working directory, unknown without it: depends")
 
 
 def _workdir_buildkit(ins: Instruction, state: _State) -> tuple[bool | None, str]:
     path = _workdir_path(ins, state.cwd)
     if path == "/":
-        return False, "WORKDIR /: never a layer"
+        return False, _("WORKDIR /: never a layer")
     if path is not None or _never_root(ins.args):
-        return True, "BuildKit always creates the WORKDIR folder: a layer (empty if it existed), except for /"
+        return True, _(
+            "BuildKit always creates the WORKDIR folder: a layer (empty if it existed), except for /"
+        )
     return (
         None,
-        "BuildKit makes a WORKDIR layer unless the path is /, which it may be here (unexpanded): depends",
+        _("BuildKit makes a WORKDIR layer unless the path is /, which it may be here (unexpanded): depends"),
     )
 
 
 def _run_classic(ins: Instruction, state: _State) -> tuple[bool | None, str]:
-    depends = (
+    depends = _(
         "RUN under the classic builder makes a layer only if the command changes the filesystem: depends"
     )
     if state.volume is not None:
-        return None, (
-            f"RUN after VOLUME (line {state.volume.line}): the container creates the volume's folder if it "
-            f"is missing, which would be a layer. {depends}"
-        )
+        return None, _(
+            "RUN after VOLUME (line {line}): the container creates the volume's folder if it "
+            "is missing, which would be a layer. {depends}"
+        ).format(line=state.volume.line, depends=depends)
     if not _is_noop(ins, shell_changed=state.shell is not None):
         return None, depends
-    how = "a standard tool that only prints" if ins.exec_form else "shell builtins, no redirection"
-    return False, (
-        f"`{ins.args}` writes no file ({how}): under the classic builder, no layer (unless the base "
+    how = _("a standard tool that only prints") if ins.exec_form else _("shell builtins, no redirection")
+    return False, _(
+        "`{command}` writes no file ({how}): under the classic builder, no layer (unless the base "
         "image declares a VOLUME whose folder is missing: the first RUN then adds it)"
-    )
+    ).format(command=ins.args, how=how)
 
 
 def _is_noop(ins: Instruction, shell_changed: bool) -> bool:
@@ -449,15 +470,15 @@ def _advance(ins: Instruction, state: _State) -> None:
         if path is None:
             state.complete = False  # an unknown folder now exists
         else:
-            _add_dirs(state, path, f"ensured by WORKDIR at line {ins.line}")
+            _add_dirs(state, path, _("ensured by WORKDIR at line {line}").format(line=ins.line))
     elif kw in ("RUN", "COPY", "ADD"):
         # Any of them can delete or replace a folder: forget all but `/` (and a COPY's destination).
-        state.dirs = {"/": "always"}
+        state.dirs = {"/": _("always")}
         state.complete = False
         if kw == "RUN":
             state.volume = None  # its container created any missing mount point
         if kw == "COPY" and (dest := _copy_folder(ins, state.cwd)) is not None:
-            _add_dirs(state, dest, f"ensured by COPY at line {ins.line}")
+            _add_dirs(state, dest, _("ensured by COPY at line {line}").format(line=ins.line))
     elif kw == "VOLUME":
         state.volume = ins
     elif kw == "SHELL":

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from analyzer.i18n import N_
 from analyzer.model import Image
 
-THREE_IDS = (
+THREE_IDS = N_(
     "Three ids per layer. blob digest: sha256 of the compressed tar the registry serves — docker pull "
     "prints its first 12 hex digits and downloads that many (compressed) bytes. diff_id: sha256 of the "
     "same tar uncompressed — what the image config lists in rootfs.diff_ids; recompressing a layer "

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from analyzer.i18n import N_
 from analyzer.image.config import chain_ids
 from analyzer.image.layerstore import StoreCheck
 
-EXPLAIN = (
+EXPLAIN = N_(
     "Each node is a stack of layers, named by its chain ID; its parent is the stack below. An image is "
     "a path from a root to its top node, so images built on the same base share that path and the disk "
     "holds it once. 'alone' is what removing only that image would free; 'shared' is held with others. "

@@ -32,7 +32,7 @@ def test_every_sample_maps_exactly(
         args += ["--build-arg", f"{key}={value}"]
     if target:
         args += ["--target", target]
-    code, report, err = layermap(capsys, *args, "--builder", builder)
+    code, report, err = layermap(capsys, *args, f"--{builder}")
     assert code == 0, err
     assert report is not None
     assert report["builder"] == builder and report["engine"]["storage"] == engine.storage
@@ -75,7 +75,7 @@ def test_engine_facts_edge_cases(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Any, saved_config: SavedConfig
 ) -> None:
     ctx = write(tmp_path, EDGES, **{"same.txt": "same bytes\n"})
-    code, report, err = layermap(capsys, str(ctx), "--no-cache")
+    code, report, err = layermap(capsys, str(ctx), "--no-cache", "--classic")  # the classic builder's facts
     assert code == 0, err
     assert report is not None
     check_report(report, engine.client, saved_config)
@@ -116,7 +116,7 @@ def test_failing_run_exit_3_with_partial_report(
 ) -> None:
     df = 'FROM busybox:latest\nENV A=1\nRUN echo kept > /kept\nRUN echo boom; exit 3\nCMD ["sh"]\n'
     ctx = write(tmp_path, df)
-    code, report, err = layermap(capsys, str(ctx), "--no-cache", "--builder", builder, "--network", "host")
+    code, report, err = layermap(capsys, str(ctx), "--no-cache", f"--{builder}", "--network", "host")
     assert code == 3
     assert f"{ctx / 'Dockerfile'}:4" in err and "boom" in err
     assert report is not None and report["image"] is None
@@ -142,7 +142,7 @@ def test_onbuild_child_and_stage_chain(
         "FROM parent AS child\n"
         "RUN echo child > /c\n"
     )
-    code, report, err = layermap(capsys, str(write(tmp_path, df)), "--builder", builder, "--network", "host")
+    code, report, err = layermap(capsys, str(write(tmp_path, df)), f"--{builder}", "--network", "host")
     assert code == 0, err
     assert report is not None
     check_report(report, engine.client, saved_config)

@@ -94,7 +94,7 @@ def test_every_sample_maps_exactly_through_buildx(
     for key, value in (build_args or {}).items():
         args += ["--build-arg", f"{key}={value}"]
     args += ["--target", target] if target else []
-    code, report, err = layermap(capsys, *args, "--builder", "buildkit")
+    code, report, err = layermap(capsys, *args, "--buildkit")
     assert code == 0, err
     assert report is not None and report["builder"] == "buildkit"
     assert report["engine"]["storage"] == bx.storage
@@ -104,7 +104,7 @@ def test_every_sample_maps_exactly_through_buildx(
     if bx.storage == "overlay2":
         assert "warning" not in err
         monkeypatch.setenv("LAYERMAP_BUILDKIT", "api")
-        code, api_report, err = layermap(capsys, *args, "--builder", "buildkit")
+        code, api_report, err = layermap(capsys, *args, "--buildkit")
         assert code == 0, err
         assert api_report is not None and calls["api"] >= 1
         # The same map; not always the same layers: buildx applies .dockerignore to the Dockerfile
@@ -120,11 +120,9 @@ def test_side_stage_lines_match_the_stage_image(
     """Lines of a named stage outside the final image get layer data from a re-build of that stage as
     the target (through buildx too); it must agree with that stage's own image."""
     sample = str(SAMPLES / "multi-stage")
-    code, full, err = layermap(capsys, sample, "--builder", "buildkit", "--network", "host")
+    code, full, err = layermap(capsys, sample, "--buildkit", "--network", "host")
     assert code == 0, err
-    code, builder, err = layermap(
-        capsys, sample, "--builder", "buildkit", "--network", "host", "--target", "builder"
-    )
+    code, builder, err = layermap(capsys, sample, "--buildkit", "--network", "host", "--target", "builder")
     assert code == 0, err
     assert full is not None and builder is not None
     side = [s for s in full["steps"] if s["stage"] == 0]
@@ -145,7 +143,7 @@ def test_the_path_is_chosen_by_the_engine(
         monkeypatch.setenv("LAYERMAP_BUILDX", engine.require_buildx())
     buildx._find.cache_clear()
     ctx = write(tmp_path, "FROM busybox:latest\nRUN echo auto > /auto\n")
-    code, report, err = layermap(capsys, str(ctx), "--builder", "buildkit", "--network", "host")
+    code, report, err = layermap(capsys, str(ctx), "--buildkit", "--network", "host")
     assert code == 0, err
     assert report is not None
     expected = {"api": 0, "buildx": 1} if engine.storage == "containerd" else {"api": 1, "buildx": 0}
@@ -159,7 +157,7 @@ def test_spoofed_output_and_a_failing_run_exit_3(
     df = "FROM busybox:latest\nENV A=1\nRUN echo kept > /kept\n"
     df += f"RUN printf '{fake}'; echo boom; exit 3\nCMD [\"sh\"]\n"
     ctx = write(tmp_path, df)
-    code, report, err = layermap(capsys, str(ctx), "--builder", "buildkit", "--no-cache", "--network", "host")
+    code, report, err = layermap(capsys, str(ctx), "--buildkit", "--no-cache", "--network", "host")
     assert code == 3
     assert f"{ctx / 'Dockerfile'}:4" in err and "exit code: 3" in err
     assert "| #5 DONE 0.1s" in err and "| boom" in err and "| #9 [9/9] RUN x" in err
@@ -173,7 +171,7 @@ def test_cached_rebuild_gives_the_same_image(
     bx: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path, saved_config: SavedConfig
 ) -> None:
     ctx = write(tmp_path, "FROM busybox:latest\nRUN echo one > /one\nENV A=1\nCOPY f /f\n", f="f\n")
-    args = [str(ctx), "--builder", "buildkit", "--network", "host"]
+    args = [str(ctx), "--buildkit", "--network", "host"]
     code, first, err = layermap(capsys, *args, "--no-cache")
     assert code == 0, err
     code, second, err = layermap(capsys, *args)
@@ -247,7 +245,7 @@ def test_sigint_to_the_process_group_exits_130(bx: Any, tmp_path: Path) -> None:
     """As a terminal's Ctrl-C: SIGINT reaches layermap and buildx at once."""
     token = f"{os.getpid() % 1000}.{int(time.time()) % 1000 + 1}"
     ctx = write(tmp_path, f"FROM busybox:latest\nRUN echo started; sleep {token}\n")
-    argv = [sys.executable, "-m", "analyzer", "build", str(ctx), "--builder", "buildkit", "--network", "host"]
+    argv = [sys.executable, "-m", "analyzer", "build", str(ctx), "--buildkit", "--network", "host"]
     process = subprocess.Popen(
         [*argv, "--no-cache"],
         cwd=ROOT,

@@ -130,7 +130,7 @@ def test_both_sides_built_with_buildkit(
     sample = SAMPLES / "deleted-file"
     fixed, dirty = str(sample / "Dockerfile.fixed"), str(sample)
     # Host networking: the private test engines have no bridge network for BuildKit's RUN steps.
-    code, data = run(capsys, "diff", fixed, dirty, "--builder", "buildkit", "--network", "host")
+    code, data = run(capsys, "diff", fixed, dirty, "--buildkit", "--network", "host")
     assert code == 0
     assert calls == {"api": 2 if path == "api" else 0, "buildx": 2 if path == "buildx" else 0}
     check(engine, data)

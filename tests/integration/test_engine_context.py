@@ -40,7 +40,7 @@ def test_image_and_build_find_the_engine_of_the_current_context(
     assert report["engine"]["version"] == engine.version
 
     sample = ROOT / "sample_dockerfiles" / "basics"
-    assert main(["build", str(sample), "--builder", "classic", "--format", "json", "-q"]) == 0
+    assert main(["build", str(sample), "--classic", "--format", "json", "-q"]) == 0
     built = json.loads(capsys.readouterr().out)
     assert built["engine"]["version"] == engine.version
     assert engine.client.inspect_image(built["image"]["id"])["Id"] == built["image"]["id"]

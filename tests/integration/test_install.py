@@ -51,7 +51,15 @@ def test_help_samples_and_predict_work_without_an_engine(installed: Path, tmp_pa
     assert (tmp_path / "course" / "basics" / "Dockerfile").read_bytes() == repo.read_bytes()
     predicted = _run(installed, "predict", "course/basics/Dockerfile", "--format", "json", cwd=tmp_path)
     assert predicted.returncode == 0, predicted.stderr
-    assert '"builder": "classic"' in predicted.stdout and '"engine": null' in predicted.stdout
+    # docker build's default builder since Docker 23.0 (no DOCKER_BUILDKIT in this environment)
+    assert '"builder": "buildkit"' in predicted.stdout and '"engine": null' in predicted.stdout
+    linted = _run(installed, "predict", "course/cache-busting", "--format", "gitlab", cwd=tmp_path)
+    assert linted.returncode == 0 and '"check_name": "cache-busting-copy"' in linted.stdout, linted.stderr
+    completion = _run(installed, "completion", "bash", cwd=tmp_path)
+    assert completion.returncode == 0 and "_shtab_layermap" in completion.stdout, completion.stderr
+    # The French catalog ships in the wheel (package data), found by the locale as by --lang.
+    french = _run(installed, "--lang", "fr", "predict", "course/basics/Dockerfile", "--classic", cwd=tmp_path)
+    assert french.returncode == 0 and "Prédiction pour le builder classic" in french.stdout, french.stderr
     # The engine hint must not send an installed user to a script that only exists in a clone.
     built = _run(installed, "build", "course/basics", cwd=tmp_path)
     assert built.returncode == 4

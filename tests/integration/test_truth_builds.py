@@ -36,9 +36,7 @@ def test_empty_continuation_line_builds_and_maps(
     builder: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Any, saved_config: SavedConfig
 ) -> None:
     (tmp_path / "Dockerfile").write_text(EMPTY_CONTINUATION)
-    code, report, err = layermap(
-        capsys, str(tmp_path), "--builder", builder, "--no-cache", "--network", "host"
-    )
+    code, report, err = layermap(capsys, str(tmp_path), f"--{builder}", "--no-cache", "--network", "host")
     assert code == 0, err
     assert report is not None
     check_report(report, engine.client, saved_config)
@@ -52,9 +50,7 @@ def test_platform_args_pick_the_stage_chain_under_buildkit(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Any, saved_config: SavedConfig
 ) -> None:
     (tmp_path / "Dockerfile").write_text(PLATFORM_STAGES)
-    code, report, err = layermap(
-        capsys, str(tmp_path), "--builder", "buildkit", "--no-cache", "--network", "host"
-    )
+    code, report, err = layermap(capsys, str(tmp_path), "--buildkit", "--no-cache", "--network", "host")
     assert code == 0, err
     assert report is not None
     final = {s["line"] for s in report["steps"] if s["in_final_image"]}

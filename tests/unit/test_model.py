@@ -37,7 +37,7 @@ def test_predict_makes_a_prediction_report() -> None:
 
 
 def test_an_existing_image_is_an_image_report_with_or_without_its_dockerfile() -> None:
-    source = open_image(ARCHIVE, True, no_engine)  # type: ignore[arg-type]
+    source = open_image(ARCHIVE, no_engine)  # type: ignore[arg-type]
     assert image_report(source, None, None, None).kind == "image"
     mapped = image_report(source, parse(SMALL, path="Dockerfile"), None, "Dockerfile")
     assert mapped.kind == "image" and mapped.steps

@@ -49,6 +49,10 @@ class Candidate:
     platform: str | None = None
     keys: frozenset[str] = field(default_factory=frozenset)
     """Everything a ``ref`` may name this image by: tags, names, platform, digests."""
+    manifest_digest: str | None = None
+    """The OCI manifest's descriptor digest (None in the Docker format, which keeps no manifest)."""
+    index_digest: str | None = None
+    """The digest of the nested index the manifest was listed in (``index.json`` itself has none)."""
 
     def describe(self) -> str:
         name = self.tags[0] if self.tags else "<untagged>"
@@ -142,7 +146,7 @@ def oci_candidates(source: Source) -> list[Candidate]:
         names = _descriptor_names(descriptor)
         found.extend(
             replace(candidate, tags=names, keys=candidate.keys | set(names))
-            for candidate in _walk(source, descriptor, 0)
+            for candidate in _walk(source, descriptor, 0, None)
         )
     return found
 
@@ -160,7 +164,8 @@ def _descriptor_names(descriptor: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _walk(source: Source, descriptor: object, depth: int) -> Iterator[Candidate]:
+def _walk(source: Source, descriptor: object, depth: int, index: str | None) -> Iterator[Candidate]:
+    """The manifests under ``descriptor``; ``index`` is the digest of the index that lists it, if any."""
     if not isinstance(descriptor, dict) or depth > _MAX_DEPTH:
         raise _bad(source, "index.json", "bad descriptor or index nesting too deep")
     annotations = descriptor.get("annotations")
@@ -178,11 +183,20 @@ def _walk(source: Source, descriptor: object, depth: int) -> Iterator[Candidate]
         if not isinstance(children, list):
             raise _bad(source, name, "no 'manifests' list")
         for child in children:
-            yield from _walk(source, child, depth + 1)
+            yield from _walk(source, child, depth + 1, _digest_of(descriptor))
         return
-    candidate = _manifest_candidate(source, name, document, descriptor)
+    candidate = replace(
+        _manifest_candidate(source, name, document, descriptor),
+        manifest_digest=_digest_of(descriptor),
+        index_digest=index,
+    )
     if source.resolve(candidate.config) is not None:
         yield candidate
+
+
+def _digest_of(descriptor: Mapping[str, Any]) -> str | None:
+    digest = descriptor.get("digest")
+    return digest if isinstance(digest, str) and digest.startswith("sha256:") else None
 
 
 def _check_digest(source: Source, name: str, digest: object) -> None:
@@ -273,14 +287,35 @@ def _merged(candidates: Sequence[Candidate]) -> list[Candidate]:
     return list(merged.values())
 
 
-def choose(candidates: Sequence[Candidate], ref: str | None, label: str) -> Candidate:
-    """The image ``ref`` names (tag, name, platform, id or digest prefix), or the only one if no ``ref``."""
+def platform_matches(candidate: Candidate, platform: str) -> bool:
+    """``linux/arm64`` matches ``linux/arm64`` and ``linux/arm64/v8``; ``linux/arm/v7`` only itself."""
+    have = (candidate.platform or "").split("/")
+    want = platform.lower().split("/")
+    return have[: len(want)] == want
+
+
+def choose(
+    candidates: Sequence[Candidate], ref: str | None, label: str, platform: str | None = None
+) -> Candidate:
+    """The image ``ref`` names (tag, name, platform, id or digest prefix) on ``platform``, or the only
+    one if neither is given."""
+    if platform is not None:
+        on = [c for c in candidates if platform_matches(c, platform)]
+        if not on:
+            offered = ", ".join(sorted({c.platform or "unknown" for c in candidates}))
+            raise ArchiveError(f"{label}: no image for platform {platform} (the archive holds: {offered})")
+        candidates = on
     found = list(candidates) if ref is None else [c for c in candidates if c.matches(ref)]
     if len(found) == 1:
         return found[0]
     choices = "; ".join(c.describe() for c in (found or candidates))
     if ref is None:
-        raise ArchiveError(f"{label}: the archive holds {len(found)} images, choose one of: {choices}")
+        raise ArchiveError(
+            f"{label}: the archive holds {len(found)} images; pick one with ARCHIVE:REF, --image REF or "
+            f"--platform OS/ARCH: {choices}"
+        )
     if not found:
         raise ArchiveError(f"{label}: no image in the archive matches {ref!r}; it holds: {choices}")
-    raise ArchiveError(f"{label}: {ref!r} matches {len(found)} images, choose one of: {choices}")
+    raise ArchiveError(
+        f"{label}: {ref!r} matches {len(found)} images; pick one with --platform OS/ARCH or an id: {choices}"
+    )

@@ -51,21 +51,24 @@ def read_image(
     path: str | Path,
     ref: str | None = None,
     *,
+    platform: str | None = None,
     verify: bool = True,
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
+    label: str | None = None,
 ) -> Image:
     """The image in a ``docker save`` archive (Docker or OCI format, maybe compressed) or OCI layout dir.
 
     ``ref`` picks one image when the archive holds several (a tag, name, platform like ``linux/arm64``,
-    or an id/digest prefix). Every digest read is checked: manifests and configs by the sha256 of their
+    or an id/digest prefix), ``platform`` one of a multi-platform index; ``label`` names the archive in
+    messages (``-`` for stdin). Every digest read is checked: manifests and configs by the sha256 of their
     bytes, each layer's uncompressed sha256 against ``rootfs.diff_ids`` and, for a blob named by its
     digest (``blobs/sha256/<hex>``), the blob's own sha256 (``verify`` is kept for callers; it is always
     on). ``warn`` hears of layers that decompress past BOMB_RATIO. Every layer blob is read (sizes need
     it), each once, streamed. Bad input raises ArchiveError naming the blob.
     """
     with open_source(path) as source:
-        chosen = choose(find_candidates(source), ref, source.label)
+        chosen = choose(find_candidates(source), ref, label or source.label, platform)
         config_name = source.must_resolve(chosen.config, "config")
         image_id = _config_id(source, config_name, chosen)
         config = _parse_config(source, config_name)
@@ -93,6 +96,9 @@ def read_image(
         ),
         onbuild=tuple((config.get("config") or {}).get("OnBuild") or ()),
         config=config,
+        config_digest=image_id,
+        manifest_digest=chosen.manifest_digest,
+        index_digest=chosen.index_digest,
     )
 
 

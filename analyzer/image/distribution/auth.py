@@ -15,7 +15,6 @@ import base64
 import json
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +112,8 @@ def _from_auths(entry: dict[str, Any], key: str) -> Credentials | None:
 
 
 def _from_helper(name: str, key: str, missing_ok: bool = False) -> Credentials | None:
+    import subprocess  # here: most runs need no credential helper
+
     program = f"docker-credential-{name}"
     try:
         done = subprocess.run(

@@ -19,9 +19,11 @@ import contextlib
 import email.utils
 import hashlib
 import os
+import queue
 import ssl
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +40,7 @@ RETRIES = 4
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _CHUNK = 1 << 16
 _FETCH = 1 << 20
+_AHEAD = 4
 
 
 class RegistryError(LayermapError):
@@ -286,13 +289,69 @@ class VerifiedStream:
             data = self._buffer[self._offset :] + self._fetch(None)
             self._buffer, self._offset = b"", 0
             return data
-        if self._offset + n > len(self._buffer) and not self._done:
-            # Decompressors ask for a few KiB at a time: fetch large pieces, fewer calls into urllib3.
+        if self._offset >= len(self._buffer):
+            if n >= _FETCH:  # a large read (the blob's chunks): straight from the connection, no copy
+                self._buffer, self._offset = b"", 0
+                return self._fetch(n)
+            if self._done:
+                return b""
+            # A small read (sniffing, a decompressor's few KiB): fetch a large piece, slice from it.
+            self._buffer, self._offset = self._fetch(_FETCH), 0
+        elif self._offset + n > len(self._buffer) and not self._done:
             self._buffer = self._buffer[self._offset :] + self._fetch(max(n, _FETCH))
             self._offset = 0
         data = self._buffer[self._offset : self._offset + n]
         self._offset += len(data)
         return data
+
+    def chunks(self, size: int = _FETCH, ahead: int = _AHEAD) -> Generator[bytes, None, None]:
+        """The rest of the body in pieces of up to ``size`` bytes, read on a thread up to ``ahead`` pieces
+        before they are asked for: receiving, TLS and the blob's hash (all of which release the GIL) run
+        while the caller decompresses and parses. Memory: at most ``ahead + 1`` pieces. The digest is
+        checked after the last piece; an error on the thread is raised here."""
+        rest = self._buffer[self._offset :]
+        self._buffer, self._offset = b"", 0
+        if rest:
+            yield rest
+        if self._done:
+            return
+        pieces: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=ahead)
+        stop = threading.Event()
+
+        def put(item: bytes | BaseException) -> None:
+            while not stop.is_set():
+                with contextlib.suppress(queue.Full):
+                    pieces.put(item, timeout=0.5)
+                    return
+
+        def pump() -> None:
+            try:
+                while not stop.is_set():
+                    data = self._fetch(size)
+                    put(data)
+                    if not data:
+                        return
+            except BaseException as exc:  # handed to the reader, which raises it
+                put(exc)
+
+        thread = threading.Thread(target=pump, name="layermap-blob", daemon=True)
+        thread.start()
+        finished = False
+        try:
+            while True:
+                item = pieces.get()
+                if isinstance(item, BaseException):
+                    raise item
+                if not item:
+                    finished = True
+                    return
+                yield item
+        finally:
+            stop.set()
+            if finished:
+                thread.join()
+            # else the thread may be waiting on the network: it ends at its read timeout or when the
+            # connection is closed; it touches nothing but this stream.
 
     def _fetch(self, n: int | None) -> bytes:
         if self._done:
@@ -312,7 +371,7 @@ class VerifiedStream:
         return True
 
     def drain(self) -> None:
-        while self.read(_CHUNK):
+        while self.read(_FETCH):
             pass
 
     def _finish(self) -> None:

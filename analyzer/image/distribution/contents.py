@@ -13,8 +13,8 @@ The report built from metadata alone had unknown sizes: they are filled in here 
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, cast
@@ -23,8 +23,9 @@ import zstandard
 
 from analyzer.contents import DEFAULT_TOP, add_contents
 from analyzer.contents.cache import ListingCache
+from analyzer.contents.feeds import ChunkFeed
 from analyzer.contents.listing import LayerListing, build_listing
-from analyzer.contents.tarstream import FileFeed, HashFeed, TarFormatError, TarReader
+from analyzer.contents.tarstream import HashFeed, TarFormatError, TarReader
 from analyzer.image.distribution.client import RegistryClient, RegistryError, VerifiedStream
 from analyzer.mapping.align.common import summarize
 from analyzer.model import Report, Step, StepLayer
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from analyzer.image.registry import Blob, RegistryImage
 
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
+_GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip wrapper: zlib reads each header and checks CRC and length
+_PIECE = 1 << 20
 
 
 def registry_contents(source: RegistryImage, report: Report, top_n: int = DEFAULT_TOP) -> Report:
@@ -55,7 +58,8 @@ def registry_listings(source: RegistryImage, cache: ListingCache) -> list[LayerL
             found[diff_id] = cached
     missing = [(d, b) for d, b in zip(diff_ids, remote.layers, strict=True) if d not in found]
     if missing:
-        client = RegistryClient(remote.ref, source.options)
+        # The client that read the manifest: it knows the scheme and holds the token already.
+        client = source.client or RegistryClient(remote.ref, source.options)
         try:
             for diff_id, blob in missing:
                 if diff_id not in found:
@@ -71,20 +75,70 @@ def blob_listing(client: RegistryClient, blob: Blob, diff_id: str) -> LayerListi
     label = f"{client.ref}: layer blob {blob.digest}"
     with client.open_blob(blob.digest, blob.size, "layer blob") as raw:
         sha = hashlib.sha256()
-        first = raw.read(4)
         try:
-            with _decompressed(first, raw) as stream:
-                feed = HashFeed(FileFeed(stream), sha.update)
-                reader = TarReader(feed)
-                listing = build_listing(diff_id, reader, lambda _entry, n: reader.head(n))
-                feed.drain()
-        except (TarFormatError, OSError, EOFError, zstandard.ZstdError) as exc:
+            feed = HashFeed(ChunkFeed(_decompressed(raw)), sha.update)
+            reader = TarReader(feed)
+            listing = build_listing(diff_id, reader, lambda _entry, n: reader.head(n))
+            feed.drain()
+        except (TarFormatError, OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
             raise RegistryError(f"{label} is not a readable layer ({exc})") from None
         raw.drain()  # the digest is checked once every byte went through
     found = "sha256:" + sha.hexdigest()
     if found != diff_id:
         raise RegistryError(f"{label} unpacks to a tar with digest {found}, the config says {diff_id}")
     return listing
+
+
+def _decompressed(raw: VerifiedStream) -> Iterator[bytes]:
+    """The blob's uncompressed bytes in pieces of at most 1 MiB: gzip or zstd, told by the first bytes
+    whatever the media type claims, else the blob itself (an uncompressed tar, allowed by the OCI spec)."""
+    first = raw.read(_PIECE)
+    if first.startswith(_GZIP):
+        with contextlib.closing(raw.chunks(_PIECE)) as rest:
+            yield from _gunzip(first, rest)
+    elif first.startswith(_ZSTD):
+        # Frames may be concatenated (parallel compressors write several): read across them.
+        source = cast(IO[bytes], _Prefixed(first, raw))
+        with zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True) as reader:
+            while piece := reader.read(_PIECE):
+                yield piece
+    else:
+        if first:
+            yield first
+        with contextlib.closing(raw.chunks(_PIECE)) as rest:
+            yield from rest
+
+
+def _gunzip(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    """gzip members one after another; zlib reads each member's header and checks its CRC and length.
+
+    Compressed pieces of 1 MiB in, uncompressed pieces of at most 1 MiB out: none of ``gzip.GzipFile``'s
+    per-call overhead (8 KiB reads through three Python layers, a separate CRC pass), and memory bounded
+    whatever the compression ratio.
+    """
+    inflater = zlib.decompressobj(_GZIP_WBITS)
+    in_member = False  # input of the current member went in and its end was not reached yet
+    data = first
+    while True:
+        if not data:
+            data = next(rest, b"")
+            if not data:
+                break
+        in_member = True
+        piece = inflater.decompress(data, _PIECE)
+        if piece:
+            yield piece
+        if inflater.eof:  # the member ended: what follows must be another one (zlib checks its header)
+            data, in_member = inflater.unused_data, False
+            inflater = zlib.decompressobj(_GZIP_WBITS)
+        else:
+            data = inflater.unconsumed_tail
+    if in_member:
+        last = inflater.flush()
+        if last:
+            yield last
+        if not inflater.eof:
+            raise EOFError("Compressed file ended before the end-of-stream marker was reached")
 
 
 class _Prefixed:
@@ -105,20 +159,6 @@ class _Prefixed:
 
     def readable(self) -> bool:
         return True
-
-
-@contextlib.contextmanager
-def _decompressed(first: bytes, raw: VerifiedStream) -> Iterator[IO[bytes]]:
-    source = cast(IO[bytes], _Prefixed(first, raw))
-    if first.startswith(_GZIP):
-        with gzip.GzipFile(fileobj=source, mode="rb") as stream:
-            yield cast(IO[bytes], stream)
-    elif first.startswith(_ZSTD):
-        # Frames may be concatenated (parallel compressors write several): read across them.
-        with zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True) as reader:
-            yield cast(IO[bytes], reader)
-    else:
-        yield source  # an uncompressed tar blob (allowed by the OCI spec)
 
 
 def with_sizes(report: Report, source: RegistryImage, sizes: Sequence[int]) -> Report:

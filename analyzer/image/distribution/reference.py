@@ -7,7 +7,6 @@ repositories are under ``library/``. Without a tag or digest the tag is ``latest
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -91,6 +90,8 @@ def plain_http_allowed(host: str, insecure: tuple[str, ...] = ()) -> bool:
     hostname = hostname.strip("[]")
     if hostname == "localhost":
         return True
+    import ipaddress  # here: only a plain-HTTP fallback asks
+
     try:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:

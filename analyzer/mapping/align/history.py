@@ -5,15 +5,17 @@ the base image's entries, then for each stage of the ``FROM <stage>`` chain, old
 per ONBUILD trigger of that stage's base, then one entry per instruction after FROM — except declared
 ONBUILD instructions under BuildKit, which leave no entry. Global ARGs and FROM have none.
 
-Layer or not is ``empty_layer`` in the image configuration. The CreatedBy text is only a sanity
-check: when it disagrees with the position, the mismatch is reported as a warning, never "fixed".
+Layer or not is ``empty_layer`` in the image configuration. The CreatedBy text is a check
+(``match``): when it disagrees with the position, the entry is a :class:`~analyzer.model.Mismatch`,
+never "fixed"; whether that stops the report is :func:`~analyzer.mapping.align.match.fatal`'s call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from analyzer.mapping.align import match
 from analyzer.mapping.align.common import error_for, events_by_line, failed_line, timed, trigger_text
 from analyzer.model import (
     BaseInfo,
@@ -21,6 +23,7 @@ from analyzer.model import (
     Dockerfile,
     HistoryEntry,
     Image,
+    Mismatch,
     Stage,
     Step,
     StepEvent,
@@ -63,15 +66,9 @@ def planned_entries(
 
 
 def created_by_matches(keyword: str, created_by: str, builder: str) -> bool:
-    """Loose check that a history entry's CreatedBy could come from ``keyword``."""
-    text = created_by.strip()
-    upper = text.upper()
-    if builder == "buildkit" or upper.startswith(f"{keyword} ") or text.endswith("# buildkit"):
-        return upper.startswith(keyword) or (keyword == "MAINTAINER" and upper.startswith("MAINTAINER"))
-    nop = "#(NOP)" in upper
-    if keyword == "RUN":
-        return not nop
-    return nop and keyword in upper
+    """Whether a history entry's CreatedBy was written by a ``keyword`` instruction (either builder)."""
+    del builder  # both builders' forms are told apart by the text itself
+    return match.written_by(created_by).keyword == keyword
 
 
 @dataclass(frozen=True)
@@ -79,6 +76,10 @@ class HistoryAlignment:
     steps: list[Step]
     warnings: list[str]
     base_history_count: int
+    mismatches: list[Mismatch] = field(default_factory=list)
+    """Entries that do not come from their position's line, in history order of the final image."""
+    planned: int = 0
+    """How many entries the Dockerfile makes in the final image (the denominator of ``match.fatal``)."""
 
 
 def align_history(
@@ -102,17 +103,17 @@ def align_history(
     chain = dockerfile.chain(target)
     by_line = events_by_line(dockerfile, events)
     failed_at = failed_line(dockerfile, failure)
-    warnings: list[str] = []
+    notes = _Notes()
     measured: dict[int, list[Step]] = {}
-    base_count = 0
+    base_count = planned = 0
     if image is not None:
-        base_count = _map_chain(
-            dockerfile, chain, image, builder, base, root_triggers, True, measured, warnings
+        base_count, planned = _map_chain(
+            dockerfile, chain, image, builder, base, root_triggers, True, measured, notes
         )
     for index, stage_image in (stage_images or {}).items():
         if index not in chain:
             sub_chain = dockerfile.chain(dockerfile.stages[index].name or str(index))
-            _map_chain(dockerfile, sub_chain, stage_image, builder, None, (), False, measured, warnings)
+            _map_chain(dockerfile, sub_chain, stage_image, builder, None, (), False, measured, notes)
     steps: list[Step] = [
         timed(
             Step(
@@ -129,7 +130,13 @@ def align_history(
     ]
     for stage in dockerfile.stages:
         steps.extend(_stage_steps(stage, chain, measured, by_line, failed_at, failure, builder))
-    return HistoryAlignment(steps, warnings, base_count)
+    return HistoryAlignment(steps, notes.warnings, base_count, notes.mismatches, planned)
+
+
+@dataclass
+class _Notes:
+    warnings: list[str] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list)
 
 
 def _map_chain(
@@ -141,9 +148,11 @@ def _map_chain(
     root_triggers: Sequence[str],
     in_final: bool,
     out: dict[int, list[Step]],
-    warnings: list[str],
-) -> int:
+    notes: _Notes,
+) -> tuple[int, int]:
+    """Maps the chain's entries into ``out``; returns the base's entry count and the planned count."""
     planned = planned_entries(dockerfile, chain, builder, root_triggers)
+    warnings = notes.warnings
     history = image.history
     base_count = len(history) - len(planned)
     if base is not None and base.history_count != base_count:
@@ -159,12 +168,10 @@ def _map_chain(
     for k, item in enumerate(planned):
         index = base_count + k
         entry = history[index] if 0 <= index < len(history) else None
-        mapped.setdefault(item.stage, []).append(
-            _step_for(item, entry, image, layer_before, builder, in_final, warnings)
-        )
+        mapped.setdefault(item.stage, []).append(_step_for(item, entry, image, layer_before, in_final, notes))
     for stage, steps in mapped.items():
         out.setdefault(stage, steps)  # the final image's view of a stage wins over a stage image's
-    return max(base_count, 0)
+    return max(base_count, 0), len(planned)
 
 
 def _layer_positions(history: Sequence[HistoryEntry]) -> list[int | None]:
@@ -183,9 +190,8 @@ def _step_for(
     entry: HistoryEntry | None,
     image: Image,
     layer_before: Sequence[int | None],
-    builder: str,
     in_final: bool,
-    warnings: list[str],
+    notes: _Notes,
 ) -> Step:
     step = Step(
         stage=item.stage,
@@ -197,13 +203,13 @@ def _step_for(
         in_final_image=in_final,
     )
     if entry is None:
-        warnings.append(f"line {item.line}: no history entry for {item.keyword}")
+        notes.mismatches.append(match.missing(item.text, item.line, in_final_image=in_final))
         return step
-    if not created_by_matches(item.keyword, entry.created_by, builder):
-        warnings.append(
-            f"line {item.line}: history entry {entry.index} reads {entry.created_by[:60]!r}, "
-            f"expected {item.keyword}"
-        )
+    found = match.compare(
+        item.keyword, item.text, item.line, entry.index, entry.created_by, in_final_image=in_final
+    )
+    if found is not None:
+        notes.mismatches.append(found)
     creates = None if entry.empty_layer is None else not entry.empty_layer
     layer = None
     position = layer_before[entry.index]
@@ -237,8 +243,12 @@ def _stage_steps(
     out = [timed(from_step, by_line.get(head.line))]
     mine = measured.get(stage.index, [])
     out.extend(s for s in mine if s.trigger)
+    at_line: dict[int, Step] = {}
+    for s in mine:
+        if not s.trigger:
+            at_line.setdefault(s.line, s)  # the first, as a scan in order would find
     for inst in stage.instructions:
-        found = next((s for s in mine if s.line == inst.line and not s.trigger), None)
+        found = at_line.get(inst.line)
         if found is None:
             # Not measured: a stage without an image, a failed build, or BuildKit's declared ONBUILD.
             no_entry = builder == "buildkit" and inst.keyword == "ONBUILD"

@@ -16,10 +16,19 @@
     return loaded;
   }
 
+  // The page's language: its sentences ({name} placeholders) and number style come with the data.
+  var T = null;
+
+  function t(key, values) {
+    return T[key].replace(/\{(\w+)\}/g, function (whole, name) {
+      return values[name] === undefined ? whole : String(values[name]);
+    });
+  }
+
   function size(n) {
-    var units = ["B", "kB", "MB", "GB"], i = 0, v = n;
+    var units = T.units, i = 0, v = n;
     while (Math.abs(v) >= 1000 && i < units.length - 1) { v /= 1000; i += 1; }
-    return i === 0 ? n + " B" : v.toPrecision(3) + " " + units[i];
+    return i === 0 ? n + " " + units[0] : v.toPrecision(3).replace(".", T.decimal) + " " + units[i];
   }
 
   function el(tag, cls, text) {
@@ -78,8 +87,8 @@
   function layerLeaves(data, layer) {
     return layer.e.map(function (e) {
       var note = "";
-      if (e[1] === "w") { note = "whiteout: hides " + size(e[3]) + " stored below"; }
-      if (e[1] === "o") { note = "opaque directory: hides " + size(e[3]) + " stored below"; }
+      if (e[1] === "w") { note = t("whiteout", { size: size(e[3]) }); }
+      if (e[1] === "o") { note = t("opaque", { size: size(e[3]) }); }
       return { path: e[0], dir: e[1] === "d", cls: e[2], sign: SIGNS[e[2]] || "", size: e[2] === "deleted" ? 0 : e[3],
                link: e[4], line: layer.line, note: note };
     });
@@ -87,8 +96,8 @@
 
   function where(data, index) {
     var line = data.lines[String(index)];
-    if (line !== undefined) { return "layer #" + index + " (line " + line + ")"; }
-    return "layer #" + index + (data.base ? " (" + data.base + ")" : "");
+    if (line !== undefined) { return t("layer_line", { index: index, line: line }); }
+    return t("layer", { index: index }) + (data.base ? " (" + data.base + ")" : "");
   }
 
   function finalLeaves(data) {
@@ -96,13 +105,13 @@
       var versions = e[4], last = versions[versions.length - 1], visible = e[2] === 1;
       var hidden = versions.filter(function (v) { return v[2] !== null; });
       var notes = hidden.map(function (v) {
-        return size(v[1]) + " still stored in " + where(data, v[0]) + ", " + v[3] + " by " + where(data, v[2]);
+        return t("stored", { size: size(v[1]), layer: where(data, v[0]), how: T.how[v[3]] || v[3], by: where(data, v[2]) });
       });
       var owner = visible ? last[0] : hidden[hidden.length - 1][0];
       var stored = hidden.reduce(function (sum, v) { return sum + v[1]; }, 0);
       return { path: e[0], dir: false, cls: visible ? (hidden.length ? "hidden-versions" : "") : "gone",
                sign: visible ? (hidden.length ? "!" : "") : "−", size: visible ? last[1] : stored,
-               link: e[3], line: data.lines[String(owner)], note: (visible ? "from " + where(data, last[0]) : "gone") +
+               link: e[3], line: data.lines[String(owner)], note: (visible ? t("from", { layer: where(data, last[0]) }) : T.gone) +
                (notes.length ? "; " + notes.join("; ") : "") };
     });
   }
@@ -110,14 +119,15 @@
   function show(which) {
     load().then(function (data) {
       var leaves, head;
+      T = data.t;
       if (which === "final") {
         leaves = finalLeaves(data);
-        head = "Whole image: " + data.final.e.length + " of " + data.final.total + " paths shown.";
+        head = t("whole", { shown: data.final.e.length, total: data.final.total });
       } else {
         var layer = data.layers[Number(which)];
         leaves = layerLeaves(data, layer);
-        head = where(data, layer.i) + ": " + layer.e.length + " of " + layer.total + " changes shown" +
-          (layer.omitted ? " (" + layer.omitted + " smaller ones, " + size(layer.omitted_bytes) + ", left out)." : ".");
+        head = t(layer.omitted ? "changes_omitted" : "changes", { layer: where(data, layer.i), shown: layer.e.length,
+          total: layer.total, omitted: layer.omitted, size: size(layer.omitted_bytes) });
       }
       view.textContent = "";
       view.appendChild(el("p", "legend", head));
@@ -126,7 +136,7 @@
         tab.classList.toggle("active", tab.getAttribute("data-tree") === which);
       });
     }).catch(function (err) {
-      view.textContent = "The file listing could not be expanded: " + err;
+      view.textContent = T ? t("failed", { error: err }) : String(err);
     });
   }
 

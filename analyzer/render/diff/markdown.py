@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from analyzer.render.diff.table import HEADERS, cells, signed_size
+from analyzer.i18n import _, ngettext
+from analyzer.render.common import severity_word
+from analyzer.render.diff.table import cells, headers, signed_size
 from analyzer.review.diff import DiffResult
 from analyzer.units import exact_size, human_size
 
@@ -21,18 +23,23 @@ def _linked(cell: str, url: str | None) -> str:
 def render(result: DiffResult) -> str:
     base, head = result.base, result.head
     verdict = result.verdict
-    status = "" if verdict is None else (" — gate passed" if verdict.passed else " — gate **failed**")
-    out = [
-        f"### layermap diff: {signed_size(result.total_delta)}{status}",
-        "",
-        f"- Image: {human_size(base.size)} → {human_size(head.size)} "
-        f"({exact_size(result.total_delta, signed=True)}); "
-        f"inherited base {signed_size(result.base_delta)}",
-        f"- Layers: {len(base.diff_ids)} → {len(head.diff_ids)} ({len(result.layers_added)} new, "
-        f"{len(result.layers_removed)} gone)",
-    ]
+    status = "" if verdict is None else (_(" — gate passed") if verdict.passed else _(" — gate **failed**"))
+    image = _("Image: {base} → {head} ({exact}); inherited base {inherited}").format(
+        base=human_size(base.size),
+        head=human_size(head.size),
+        exact=exact_size(result.total_delta, signed=True),
+        inherited=signed_size(result.base_delta),
+    )
+    layers = _("Layers: {base} → {head} ({new} new, {gone} gone)").format(
+        base=len(base.diff_ids),
+        head=len(head.diff_ids),
+        new=len(result.layers_added),
+        gone=len(result.layers_removed),
+    )
+    out = [f"### layermap diff: {signed_size(result.total_delta)}{status}", "", f"- {image}", f"- {layers}"]
     if verdict is not None and not verdict.passed:
-        out.extend(f"- Gate: {_escape(reason)}" for reason in verdict.reasons)
+        gate = _("Gate: {reason}")
+        out.extend("- " + gate.format(reason=_escape(reason)) for reason in verdict.reasons)
     changed = [d for d in result.lines if d.change != "same"]
     rows = []
     for d in changed:
@@ -41,15 +48,19 @@ def render(result: DiffResult) -> str:
         row[2] = f"`{row[2]}`" if row[2] else row[2]
         rows.append(row)
     if rows:
-        out.extend(["", tabulate(rows, headers=HEADERS, tablefmt="github", disable_numparse=True)])
+        out.extend(["", tabulate(rows, headers=headers(), tablefmt="github", disable_numparse=True)])
     unchanged = len(result.lines) - len(changed)
-    out.extend(["", f"{unchanged} unchanged line{'' if unchanged == 1 else 's'} not shown."])
+    not_shown = ngettext("{n} unchanged line not shown.", "{n} unchanged lines not shown.", unchanged)
+    out.extend(["", not_shown.format(n=unchanged)])
     if result.new_findings:
-        out.extend(["", "#### New findings", ""])
-        out.extend(
-            f"- **{f.get('severity')}** `{f.get('rule')}`"
-            + (f" line {_linked(str(f['line']), result.dockerfile_url)}" if f.get("line") is not None else "")
-            + f": {_escape(str(f.get('message')))}"
-            for f in result.new_findings
-        )
+        out.extend(["", "#### " + _("New findings"), ""])
+        for f in result.new_findings:
+            line = ""
+            if f.get("line") is not None:
+                line = " " + _("line {line}").format(line=_linked(str(f["line"]), result.dockerfile_url))
+            severity = severity_word(str(f.get("severity")))
+            out.append(f"- **{severity}** `{f.get('rule')}`{line}: {_escape(str(f.get('message')))}")
+    if result.warnings:
+        out.extend(["", "#### " + _("Warnings"), ""])
+        out.extend(f"- {_escape(w)}" for w in result.warnings)
     return "\n".join(out).rstrip() + "\n"

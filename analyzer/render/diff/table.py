@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from tabulate import tabulate
 
+from analyzer.i18n import N_, _
+from analyzer.render.common import severity_word
 from analyzer.review.diff import DiffResult, LineDelta
-from analyzer.units import exact_size, human_size, shorten
+from analyzer.units import byte_unit, exact_size, human_size, shorten
 
-HEADERS = ["Base", "Head", "Instruction", "Base size", "Head size", "Delta", "Change"]
+HEADERS = [
+    N_("Base"),
+    N_("Head"),
+    N_("Instruction"),
+    N_("Base size"),
+    N_("Head size"),
+    N_("Delta"),
+    N_("Change"),
+]
+# LineDelta.change is a JSON value (never translated); the tables show it in words.
+CHANGES = {"same": N_("same"), "changed": N_("changed"), "added": N_("added"), "removed": N_("removed")}
+
+
+def headers() -> list[str]:
+    return [_(h) for h in HEADERS]
 
 
 def signed_size(delta: int) -> str:
     """``+1.2 MB`` / ``-21 MB`` / ``0 B`` (Docker's decimal units, like the other reports)."""
     if delta == 0:
-        return "0 B"
+        return f"0 {byte_unit()}"
     return ("+" if delta > 0 else "-") + human_size(abs(delta))
 
 
@@ -33,35 +52,54 @@ def cells(d: LineDelta, width: int = 48) -> list[str]:
         human_size(d.base.size) if d.base else "",
         human_size(d.head.size) if d.head else "",
         signed_size(d.delta),
-        d.change,
+        _(CHANGES.get(d.change, d.change)),
     ]
 
 
 def summary_lines(result: DiffResult) -> list[str]:
-    """Totals, the inherited base, layers, new findings and the gate, as plain sentences."""
+    """Totals, the inherited base, layers, new findings, warnings (e.g. a side whose Dockerfile does not
+    match its image) and the gate, as plain sentences."""
     base, head = result.base, result.head
     out = [
-        f"Total: {human_size(base.size)} -> {human_size(head.size)} ({signed_size(result.total_delta)}, "
-        f"{exact_size(result.total_delta, signed=True)})",
-        f"Inherited base: {signed_size(result.base_delta)}; lines: "
-        f"{signed_size(sum(d.delta for d in result.lines))}",
-        f"Layers: {len(base.diff_ids)} -> {len(head.diff_ids)} ({len(result.layers_added)} new, "
-        f"{len(result.layers_removed)} gone)",
+        _("Total: {base} -> {head} ({delta}, {exact})").format(
+            base=human_size(base.size),
+            head=human_size(head.size),
+            delta=signed_size(result.total_delta),
+            exact=exact_size(result.total_delta, signed=True),
+        ),
+        _("Inherited base: {base}; lines: {lines}").format(
+            base=signed_size(result.base_delta), lines=signed_size(sum(d.delta for d in result.lines))
+        ),
+        _("Layers: {base} -> {head} ({new} new, {gone} gone)").format(
+            base=len(base.diff_ids),
+            head=len(head.diff_ids),
+            new=len(result.layers_added),
+            gone=len(result.layers_removed),
+        ),
     ]
-    out.extend(
-        f"New finding: {f.get('severity')} {f.get('rule')}"
-        + (f" at line {f['line']}" if f.get("line") is not None else "")
-        + f": {f.get('message')}"
-        for f in result.new_findings
-    )
+    out.extend(_new_finding(f) for f in result.new_findings)
+    out.extend(_("Warning: {warning}").format(warning=w) for w in result.warnings)
     if result.verdict is not None:
         v = result.verdict
-        out.append("Gate: passed" if v.passed else "Gate: FAILED: " + "; ".join(v.reasons))
+        out.append(
+            _("Gate: passed")
+            if v.passed
+            else _("Gate: FAILED: {reasons}").format(reasons="; ".join(v.reasons))
+        )
     return out
+
+
+def _new_finding(f: Mapping[str, Any]) -> str:
+    severity = severity_word(str(f.get("severity")))
+    if f.get("line") is not None:
+        text = _("New finding: {severity} {rule} at line {line}: {message}")
+    else:
+        text = _("New finding: {severity} {rule}: {message}")
+    return text.format(severity=severity, rule=f.get("rule"), line=f.get("line"), message=f.get("message"))
 
 
 def render(result: DiffResult) -> str:
     title = f"layermap diff: {result.base.dockerfile or result.base.image_id[:19]} -> "
     title += result.head.dockerfile or result.head.image_id[:19]
-    table = tabulate([cells(d) for d in result.lines], headers=HEADERS, disable_numparse=True)
+    table = tabulate([cells(d) for d in result.lines], headers=headers(), disable_numparse=True)
     return "\n".join([title, "", table, "", *summary_lines(result)]) + "\n"

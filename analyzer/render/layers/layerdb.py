@@ -7,11 +7,16 @@ import textwrap
 
 from tabulate import tabulate
 
+from analyzer.i18n import N_, _
 from analyzer.model import Image, LayerDb
 from analyzer.units import human_size
 
 WRAP = 100
-HEADERS = ["#", "diff_id", "chain ID (computed)", "Size", "cache-id", "layerdb"]
+HEADERS = ["#", "diff_id", N_("chain ID (computed)"), N_("Size"), "cache-id", "layerdb"]
+
+
+def headers() -> list[str]:
+    return [_(h) for h in HEADERS]
 
 
 def image_title(image: Image) -> str:
@@ -23,9 +28,9 @@ def layerdb_rows(db: LayerDb) -> list[list[str]]:
     rows = []
     for entry in db.entries:
         if entry.folder is None:
-            found = "-" if not entry.problems else "missing"
+            found = "-" if not entry.problems else _("missing")
         else:
-            found = "ok" if not entry.problems else "; ".join(entry.problems)
+            found = _("ok") if not entry.problems else "; ".join(entry.problems)
         rows.append(
             [
                 str(entry.index),
@@ -40,10 +45,12 @@ def layerdb_rows(db: LayerDb) -> list[list[str]]:
 
 
 def layerdb_text(db: LayerDb) -> str:
-    body = tabulate(layerdb_rows(db), headers=HEADERS, tablefmt="simple", disable_numparse=True)
-    return f"Layer database ({db.state})\n{body}\n\n" + textwrap.fill(db.note, WRAP)
+    body = tabulate(layerdb_rows(db), headers=headers(), tablefmt="simple", disable_numparse=True)
+    title = _("Layer database ({state})").format(state=db.state)
+    return f"{title}\n{body}\n\n" + textwrap.fill(_(db.note), WRAP)
 
 
 def layerdb_markdown(db: LayerDb) -> str:
-    body = tabulate(layerdb_rows(db), headers=HEADERS, tablefmt="github", disable_numparse=True)
-    return f"#### Layer database ({db.state})\n\n{body}\n\n{db.note}"
+    body = tabulate(layerdb_rows(db), headers=headers(), tablefmt="github", disable_numparse=True)
+    title = _("Layer database ({state})").format(state=db.state)
+    return f"#### {title}\n\n{body}\n\n{_(db.note)}"

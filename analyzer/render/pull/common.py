@@ -5,21 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from analyzer import __version__
+from analyzer.i18n import N_, _
 from analyzer.teaching.pull import PullLayer, PullPlan
 from analyzer.units import human_size
 
 HEAD = (
     "#",
-    "pull id",
-    "download",
-    "unpacked",
+    N_("pull id"),
+    N_("download"),
+    N_("unpacked"),
     "diff_id",
     "chain ID",
-    "hist",
-    "line",
-    "status",
-    "created by",
+    N_("hist"),
+    N_("line"),
+    N_("status"),
+    N_("created by"),
 )
+
+
+def headers() -> list[str]:
+    """:data:`HEAD` in the run's language (the status column keeps docker pull's own words)."""
+    return [_(h) for h in HEAD]
 
 
 def to_dict(plan: PullPlan) -> dict[str, Any]:
@@ -86,8 +92,18 @@ def _short(text: str, width: int) -> str:
 def totals(plan: PullPlan) -> str:
     download = plan.download if plan.engine else plan.compressed_total
     have = sum(1 for la in plan.layers if la.present)
-    compared = f"; {have} of {len(plan.layers)} layers already in {plan.engine}" if plan.engine else ""
+    compared = (
+        _("; {have} of {n} layers already in {engine}").format(
+            have=have, n=len(plan.layers), engine=plan.engine
+        )
+        if plan.engine
+        else ""
+    )
     return (
-        f"download {human_size(download)} (compressed total {human_size(plan.compressed_total)}), "
-        f"unpacked {human_size(plan.unpacked_total)}{compared}"
+        _("download {download} (compressed total {compressed}), unpacked {unpacked}").format(
+            download=human_size(download),
+            compressed=human_size(plan.compressed_total),
+            unpacked=human_size(plan.unpacked_total),
+        )
+        + compared
     )

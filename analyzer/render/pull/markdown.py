@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from analyzer.render.pull.common import HEAD, row, totals
+from analyzer.i18n import _
+from analyzer.render.pull.common import headers, row, totals
 from analyzer.teaching.pull import THREE_IDS, PullPlan
 
 
 def render(plan: PullPlan) -> str:
     rows = [row(la) for la in plan.layers]
-    out = [f"### layermap pull: `{plan.ref}`", "", f"Image `{plan.image_id}`", ""]
-    out.append("| " + " | ".join(HEAD) + " |")
-    out.append("|" + "---|" * len(HEAD))
+    image = _("Image `{id}`").format(id=plan.image_id)
+    out = [f"### layermap pull: `{plan.ref}`", "", image, ""]
+    head = headers()
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
     out.extend("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows)
     out += ["", f"**{totals(plan)}**", ""]
     out += [f"- {note}" for note in plan.notes]
-    out += ["", f"> {THREE_IDS}", ""]
+    out += ["", f"> {_(THREE_IDS)}", ""]
     return "\n".join(out)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from analyzer.render.pull.common import HEAD, row, totals
+from analyzer.i18n import _
+from analyzer.render.pull.common import headers, row, totals
 from analyzer.teaching.pull import THREE_IDS, PullPlan
 
 
@@ -11,12 +12,18 @@ def render(plan: PullPlan) -> str:
 
     head = f"{plan.ref}  →  {plan.image_id[:19]}"
     if plan.manifest_digest:
-        head += f"  manifest {plan.manifest_digest[:19]}"
+        head += "  " + _("manifest {digest}").format(digest=plan.manifest_digest[:19])
     if plan.platform:
         head += f"  ({plan.platform})"
-    table = tabulate([row(la) for la in plan.layers], headers=HEAD, tablefmt="simple", disable_numparse=True)
+    table = tabulate(
+        [row(la) for la in plan.layers], headers=headers(), tablefmt="simple", disable_numparse=True
+    )
     lines = [head, "", table, "", totals(plan), ""]
-    lines += [f"layer {la.index}: {p}" for la in plan.layers for p in la.problems]
-    lines += [f"note: {note}" for note in plan.notes]
-    lines += ["", THREE_IDS]
+    lines += [
+        _("layer {index}: {problem}").format(index=la.index, problem=p)
+        for la in plan.layers
+        for p in la.problems
+    ]
+    lines += [_("note: {note}").format(note=note) for note in plan.notes]
+    lines += ["", _(THREE_IDS)]
     return "\n".join(lines).rstrip() + "\n"

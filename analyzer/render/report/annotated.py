@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
+from analyzer.i18n import _
 from analyzer.model import Report, Step
 from analyzer.render import PLAIN, RenderOptions
 from analyzer.render.common import builder_label
@@ -64,14 +65,14 @@ def gutter(report: Report, step: Step, scale: int, surprise: bool) -> Gutter:
     """What the gutter shows for one step."""
     kw = step.instruction
     if step.error is not None:
-        return Gutter("FAILED", None, step.in_final_image, surprise, failed=True)
+        return Gutter(_("FAILED"), None, step.in_final_image, surprise, failed=True)
     if kw == "FROM" and not step.trigger and step.stage is not None:
         size = step.inherited_size
         if size is None:
-            return Gutter("base", None, step.in_final_image, surprise)
+            return Gutter(_("base"), None, step.in_final_image, surprise)
         return Gutter(human_size(size), size / scale if scale else 0.0, step.in_final_image, surprise)
     if report.kind == "prediction":
-        word = {True: "layer", False: "no", None: "depends"}[step.creates_layer]
+        word = {True: _("layer"), False: _("no"), None: _("depends")}[step.creates_layer]
         return Gutter(word, None, step.in_final_image, surprise, layer=bool(step.creates_layer))
     if step.layer is not None:
         fill = step.layer.size / scale if scale else 0.0
@@ -101,6 +102,7 @@ def gutter_text(g: Gutter | None, colour: bool) -> str:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The annotated Dockerfile (or, without one, the image history annotated the same way)."""
+    report = findings.with_mismatches(report)
     head, colour = _header(report), options.colour
     if report.dockerfile_text is None:
         body = _history_lines(report, colour)
@@ -140,7 +142,7 @@ def _dockerfile_lines(report: Report, colour: bool) -> list[str]:
 
 def _history_lines(report: Report, colour: bool) -> list[str]:
     if report.image is None:
-        return ["(no Dockerfile and no image: nothing to annotate)"]
+        return [_("(no Dockerfile and no image: nothing to annotate)")]
     scale = _scale(report)
     out = []
     layer_at = 0
@@ -157,23 +159,30 @@ def _history_lines(report: Report, colour: bool) -> list[str]:
 
 
 def _header(report: Report) -> str:
-    what = report.dockerfile_path or (report.image.id[:19] if report.image else "report")
+    what = report.dockerfile_path or (report.image.id[:19] if report.image else _("report"))
     if report.kind == "prediction":
-        return f"# layermap predict: {what} ({builder_label(report)}) — gutter: layer / no / depends"
+        return "# layermap predict: " + _("{what} ({builder}) — gutter: layer / no / depends").format(
+            what=what, builder=builder_label(report)
+        )
     scale = human_size(_scale(report))
-    legend = f"# layermap: {what} ({builder_label(report)}) — gutter: layer size, bar ∝ size (full = {scale})"
+    legend = "# layermap: " + _(
+        "{what} ({builder}) — gutter: layer size, bar ∝ size (full = {scale})"
+    ).format(what=what, builder=builder_label(report), scale=scale)
     if any(e.surprise for e in report.explanations):
-        legend += "\n# ! marks a surprise: the line did not do what `layermap predict` said it would"
+        legend += "\n# " + _("! marks a surprise: the line did not do what `layermap predict` said it would")
     return legend
 
 
 def _footer(report: Report) -> str:
     s = report.summary
     if report.image is None:
-        return "# predicted without an engine" if report.kind == "prediction" else "# no image measured"
-    return (
-        f"# final image {human_size(s.final_size)} in "
-        f"{count_of(len(report.image.layers), 'layer', 'layers')}; "
-        f"base {human_size(s.base_size)}, added {human_size(s.added_size)} in "
-        f"{count_of(s.layers_added, 'layer', 'layers')}"
+        return "# " + (
+            _("predicted without an engine") if report.kind == "prediction" else _("no image measured")
+        )
+    return "# " + _("final image {size} in {layers}; base {base}, added {added} in {added_layers}").format(
+        size=human_size(s.final_size),
+        layers=count_of(len(report.image.layers), "layer", "layers"),
+        base=human_size(s.base_size),
+        added=human_size(s.added_size),
+        added_layers=count_of(s.layers_added, "layer", "layers"),
     )

@@ -17,8 +17,9 @@ import zlib
 from html import escape
 from typing import Any
 
+from analyzer.i18n import _, language
 from analyzer.model import FileTree, Report
-from analyzer.units import human_size
+from analyzer.units import human_size, integer
 
 
 def layer_lines(report: Report) -> dict[int, int]:
@@ -49,7 +50,32 @@ def tree_data(report: Report, tree: FileTree) -> dict[str, Any]:
         "lines": {str(k): v for k, v in lines.items()},
         "final": {"total": tree.final_total, "e": final},
         "caps": [tree.layer_cap, tree.final_cap],
-        "base": "base" if report.dockerfile_text is not None else "",
+        "base": _("base") if report.dockerfile_text is not None else "",
+        "t": texts(),
+    }
+
+
+def texts() -> dict[str, Any]:
+    """The browser's sentences and number style in the page's language; ``{name}`` placeholders are
+    filled by ``filetree.js`` (the catalog checks keep them the same in every language)."""
+    fr = language() == "fr"
+    return {
+        "units": ["o", "ko", "Mo", "Go"] if fr else ["B", "kB", "MB", "GB"],
+        "decimal": "," if fr else ".",
+        "whiteout": _("whiteout: hides {size} stored below"),
+        "opaque": _("opaque directory: hides {size} stored below"),
+        "layer": _("layer #{index}"),
+        "layer_line": _("layer #{index} (line {line})"),
+        "stored": _("{size} still stored in {layer}, {how} by {by}"),
+        "from": _("from {layer}"),
+        "gone": _("gone"),
+        "how": {"deleted": _("deleted"), "overwritten": _("overwritten")},
+        "whole": _("Whole image: {shown} of {total} paths shown."),
+        "changes": _("{layer}: {shown} of {total} changes shown."),
+        "changes_omitted": _(
+            "{layer}: {shown} of {total} changes shown ({omitted} smaller ones, {size}, left out)."
+        ),
+        "failed": _("The file listing could not be expanded: {error}"),
     }
 
 
@@ -65,32 +91,38 @@ def browser_section(report: Report) -> str:
     if tree is None:
         return ""
     lines = layer_lines(report)
-    tabs = ['<button type="button" class="tree-tab" data-tree="final">Whole image</button>']
+    whole = escape(_("Whole image"))
+    tabs = [f'<button type="button" class="tree-tab" data-tree="final">{whole}</button>']
     for lt in tree.layers:
         line = lines.get(lt.layer)
         # Without a Dockerfile no layer has a line, and none is known to be the base's.
-        origin = f"line {line} · " if line is not None else ("base · " if report.dockerfile_text else "")
+        origin = (
+            _("line {line}").format(line=line) + " · "
+            if line is not None
+            else (_("base") + " · " if report.dockerfile_text else "")
+        )
         size = human_size(sum(e.size for e in lt.entries if e.change != "deleted") + lt.omitted_bytes)
         tabs.append(
             f'<button type="button" class="tree-tab" data-tree="{lt.layer}">'
             f"#{lt.layer} · {escape(origin)}{size}</button>"
         )
     layer_cap, final_cap = tree.layer_cap, tree.final_cap
-    legend = (
+    legend = _(
         "Each layer is a tar of changes to the layers below it. <b>+</b> added, <b>~</b> modified (the "
         "layer stores a whole new copy), <b>−</b> deleted: the layer holds only a <i>whiteout</i>, an empty "
         "marker file named <code>.wh.NAME</code> that hides <code>NAME</code> from the layers below (an "
         "opaque marker <code>.wh..wh..opq</code> hides a whole directory); the bytes stay in the layer that "
         "stored them. The whole-image view is what a container sees, with the versions that later layers "
         "hid (struck through) still counted: the image ships them. Click a file to see the line that made "
-        f"its layer. Shown: at most {layer_cap:,} changes per layer (the largest) and {final_cap:,} paths "
+        "its layer. Shown: at most {layer_cap} changes per layer (the largest) and {final_cap} paths "
         "in the whole-image view (hidden versions first)."
-    )
+    ).format(layer_cap=integer(layer_cap), final_cap=integer(final_cap))
+    title, choose = escape(_("Files of each layer")), escape(_("Choose a layer above."))
     return (
-        '<section id="browser"><h2>Files of each layer</h2>'
+        f'<section id="browser"><h2>{title}</h2>'
         f'<p class="legend">{legend}</p><div class="tree-tabs">{"".join(tabs)}</div>'
         '<div id="tree-view" class="tree-view" aria-live="polite">'
-        '<p class="legend">Choose a layer above.</p></div>'
+        f'<p class="legend">{choose}</p></div>'
         f'<script type="application/octet-stream" id="filetree-data">{pack(tree_data(report, tree))}</script>'
         "</section>"
     )

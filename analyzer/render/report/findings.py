@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
-from analyzer.model import Finding, Report
+from analyzer.i18n import _
+from analyzer.mapping.align.match import describe
+from analyzer.model import Finding, Mismatch, Report
+from analyzer.render.common import severity_word
 from analyzer.units import human_size
+
+MISMATCH_RULE = "dockerfile-mismatch"
+"""The rule id a :class:`~analyzer.model.Mismatch` takes in the human formats (table, Markdown, annotated,
+HTML, SARIF, GitHub annotations); the JSON report keeps them apart, in ``mismatches``."""
+MISMATCH_SUMMARY = "A history entry of the image does not come from the Dockerfile line its position gives it"
 
 MARKS = {"error": "E", "warning": "W", "info": "i"}
 """The annotated gutter's mark per severity (the most severe finding of a line wins)."""
@@ -20,10 +29,25 @@ MESSAGE_WIDTH = 72
 MAX_PATHS = 3
 
 
+def mismatch_finding(m: Mismatch) -> Finding:
+    """A mismatch as a finding: ``error`` when another instruction wrote the entry or there is none."""
+    scope = "" if m.in_final_image else " " + _("(a stage image outside the final image)")
+    message = describe(m).split(": ", 1)[1].lstrip() + scope
+    extra = {"code": m.code, "history_index": m.history_index, "expected": m.expected, "found": m.found}
+    return Finding(MISMATCH_RULE, m.severity, m.line, message, extra)
+
+
+def with_mismatches(report: Report) -> Report:
+    """``report`` with its mismatches first among the findings, so every human format shows them."""
+    if not report.mismatches:
+        return report
+    return replace(report, findings=(*map(mismatch_finding, report.mismatches), *report.findings))
+
+
 def where(finding: Finding) -> str:
     """``5``, ``5-7`` or ``image`` (a finding about the whole image)."""
     if finding.line is None:
-        return "image"
+        return _("image")
     end = finding.extra.get("end_line") or finding.line
     return str(finding.line) if end <= finding.line else f"{finding.line}-{end}"
 
@@ -31,7 +55,9 @@ def where(finding: Finding) -> str:
 def where_label(finding: Finding) -> str:
     """``line 5``, ``lines 5-7`` or ``image``."""
     at = where(finding)
-    return at if finding.line is None else ("line " if "-" not in at else "lines ") + at
+    if finding.line is None:
+        return at
+    return (_("line {line}") if "-" not in at else _("lines {lines}")).format(line=at, lines=at)
 
 
 def paths_text(finding: Finding, limit: int = MAX_PATHS) -> str:
@@ -40,7 +66,8 @@ def paths_text(finding: Finding, limit: int = MAX_PATHS) -> str:
     if not paths:
         return ""
     shown = ", ".join(paths[:limit])
-    return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
+    more = _(" and {n} more").format(n=len(paths) - limit)
+    return shown + (more if len(paths) > limit else "")
 
 
 def bytes_text(finding: Finding) -> str:
@@ -53,19 +80,24 @@ def verdict_text(findings: Sequence[Finding]) -> str:
     if not any("fails_gate" in f.extra for f in findings):
         return ""
     failing = sum(1 for f in findings if f.extra.get("fails_gate"))
-    return f" — gate FAILED ({failing} at the fail-on level)" if failing else " — gate passed"
+    if failing:
+        return " — " + _("gate FAILED ({n} at the fail-on level)").format(n=failing)
+    return " — " + _("gate passed")
 
 
 def block(report: Report) -> str:
     """The findings block under the table: one entry per finding, the message wrapped under it."""
     if not report.findings:
         return ""
-    head = f"Findings ({len(report.findings)}){verdict_text(report.findings)}"
+    head = _("Findings ({n})").format(n=len(report.findings)) + verdict_text(report.findings)
     out = [head]
+    # The severity column as wide as its longest word (« avertissement » is 13 characters).
+    width = max(7, *(len(severity_word(f.severity)) for f in report.findings))
     for f in report.findings:
         size = bytes_text(f)
-        fails = " (fails the gate)" if f.extra.get("fails_gate") else ""
-        out.append(f"  {f.severity:<7} {f.rule}  {where_label(f)}{'  ' + size if size else ''}{fails}")
+        fails = " " + _("(fails the gate)") if f.extra.get("fails_gate") else ""
+        severity = severity_word(f.severity)
+        out.append(f"  {severity:<{width}} {f.rule}  {where_label(f)}{'  ' + size if size else ''}{fails}")
         out.append(
             textwrap.fill(f.message, MESSAGE_WIDTH, initial_indent=" " * 10, subsequent_indent=" " * 10)
         )
@@ -73,7 +105,10 @@ def block(report: Report) -> str:
         if paths:
             out.append(
                 textwrap.fill(
-                    f"paths: {paths}", MESSAGE_WIDTH, initial_indent=" " * 10, subsequent_indent=" " * 12
+                    _("paths: {paths}").format(paths=paths),
+                    MESSAGE_WIDTH,
+                    initial_indent=" " * 10,
+                    subsequent_indent=" " * 12,
                 )
             )
     return "\n".join(out)
@@ -95,14 +130,14 @@ def annotated_list(report: Report) -> list[str]:
     """The comment lines under an annotated Dockerfile: the marks' legend, then one line per finding."""
     if not report.findings:
         return []
-    out = ["# findings (gutter marks: E error, W warning, i info)" + verdict_text(report.findings)]
+    out = ["# " + _("findings (gutter marks: E error, W warning, i info)") + verdict_text(report.findings)]
     for f in report.findings:
         size = bytes_text(f)
         mark = MARKS.get(f.severity, "?")
         line = f"# {mark} {where_label(f)} {f.rule}: {' '.join(f.message.split())}"
         line += f" [{size}]" if size else ""
         paths = paths_text(f)
-        out.append(line + (f" (paths: {paths})" if paths else ""))
+        out.append(line + (" (" + _("paths: {paths}").format(paths=paths) + ")" if paths else ""))
     return out
 
 

@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 
 from analyzer.model import Finding, Report
 from analyzer.render import PLAIN, RenderOptions
+from analyzer.render.report import findings
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -38,6 +39,7 @@ def annotation(finding: Finding, path: str | None) -> str:
 
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
+    report = findings.with_mismatches(report)
     return "".join(annotation(f, report.dockerfile_path) + "\n" for f in report.findings)
 
 

@@ -14,14 +14,16 @@ from html import escape
 from importlib import resources
 
 from analyzer import __version__
+from analyzer.i18n import _, language
 from analyzer.model import Report, Step
 from analyzer.render import PLAIN, RenderOptions
 from analyzer.render.layers.layerdb import layerdb_rows
+from analyzer.render.report import findings
 from analyzer.render.report.annotated import gutter
 from analyzer.render.report.filetree import browser_section
 from analyzer.render.report.sections import findings_section, largest_files_section, rich, waste_section
 from analyzer.render.report.strata import MIN_PX, Block, final_blocks, hue_of, stage_columns
-from analyzer.render.report.teaching import layer_word, measured_word
+from analyzer.render.report.teaching import VERDICTS, layer_word, measured_word
 from analyzer.units import count_of, human_size
 
 
@@ -31,6 +33,7 @@ def _asset(name: str) -> str:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The whole page."""
+    report = findings.with_mismatches(report)
     sections = [
         dockerfile_section(report),
         stages_section(report),
@@ -46,11 +49,11 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
 
 def page(report: Report, kind: str, sections: list[str], css_class: str = "report") -> str:
     """The self-contained page: header, the strata chart beside ``sections``, inline CSS and JS."""
-    name = report.dockerfile_path or (report.image.id[:19] if report.image else "report")
+    name = report.dockerfile_path or (report.image.id[:19] if report.image else _("report"))
     title = f"{kind} — {name}"
     body = "\n".join(part for part in sections if part)
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{language()}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -79,28 +82,39 @@ def page(report: Report, kind: str, sections: list[str], css_class: str = "repor
 
 def _header(report: Report) -> str:
     s = report.summary
-    what = escape(report.dockerfile_path or "image")
+    what = escape(report.dockerfile_path or _("image"))
     lines = [f"<h1>layermap: <code>{what}</code></h1>"]
     if report.kind == "prediction":
-        lines.append(f"<p>Prediction for the {escape(report.builder)} builder, without an engine.</p>")
+        text = _("Prediction for the {builder} builder, without an engine.")
+        lines.append(f"<p>{escape(text.format(builder=report.builder))}</p>")
     if report.image is not None:
         tags = f" ({escape(', '.join(report.image.tags))})" if report.image.tags else ""
-        layers = count_of(len(report.image.layers), "layer", "layers")
-        entries = count_of(len(report.image.history), "history entry", "history entries")
-        lines.append(
-            f"<p>Image <span class='digest'>{escape(report.image.id)}</span>{tags}: "
-            f"{human_size(s.final_size)} in {layers}, {entries}.</p>"
+        # The template is escaped before the (already escaped) HTML values go in.
+        text = escape(_("Image {id}{tags}: {size} in {layers}, {entries}.")).format(
+            id=f"<span class='digest'>{escape(report.image.id)}</span>",
+            tags=tags,
+            size=human_size(s.final_size),
+            layers=count_of(len(report.image.layers), "layer", "layers"),
+            entries=count_of(len(report.image.history), "history entry", "history entries"),
         )
+        lines.append(f"<p>{text}</p>")
     if report.base is not None and report.image is not None:
-        base_layers = count_of(report.base.layer_count, "layer", "layers")
-        added = count_of(s.layers_added, "layer", "layers")
-        lines.append(
-            f"<p>Base {escape(report.base.ref)}: {human_size(s.base_size)} in {base_layers}; "
-            f"added by this Dockerfile: {human_size(s.added_size)} in {added}.</p>"
+        text = _(
+            "Base {ref}: {size} in {layers}; added by this Dockerfile: {added} in {added_layers}."
+        ).format(
+            ref=report.base.ref,
+            size=human_size(s.base_size),
+            layers=count_of(report.base.layer_count, "layer", "layers"),
+            added=human_size(s.added_size),
+            added_layers=count_of(s.layers_added, "layer", "layers"),
         )
+        lines.append(f"<p>{escape(text)}</p>")
     if report.engine is not None:
         e = report.engine
-        lines.append(f"<p>Engine {escape(e.version)} (API {escape(e.api_version)}, {escape(e.storage)}).</p>")
+        text = _("Engine {version} (API {api}, {storage}).").format(
+            version=e.version, api=e.api_version, storage=e.storage
+        )
+        lines.append(f"<p>{escape(text)}</p>")
     return "<header>" + "\n".join(lines) + "</header>"
 
 
@@ -124,12 +138,13 @@ def _block(block: Block, css: str) -> str:
 def _final_chart(report: Report) -> str:
     blocks = final_blocks(report)
     if not blocks:
-        note = "predicted only: no image was built" if report.kind == "prediction" else "no final image"
-        return f'<h2>Final image</h2><p class="legend">{note}</p>'
+        note = _("predicted only: no image was built") if report.kind == "prediction" else _("no final image")
+        title = _("Final image")
+        return f'<h2>{title}</h2><p class="legend">{note}</p>'
     base = [b for b in blocks if b.base]
     own = [b for b in blocks if not b.base]
     parts = []
-    ref = escape(report.base.ref) if report.base else "the base image"
+    ref = report.base.ref if report.base else _("the base image")
     if base:
         parts.append(
             '<div class="group base-group">' + "".join(_block(b, "stratum") for b in base) + "</div>"
@@ -137,14 +152,17 @@ def _final_chart(report: Report) -> str:
     if own:
         cls = "group apart" if base else "group"
         parts.append(f'<div class="{cls}">' + "".join(_block(b, "stratum") for b in own) + "</div>")
-    legend = (
-        f"{count_of(len(blocks), 'layer', 'layers')}, oldest at the bottom; heights ∝ size (min {MIN_PX}px, "
-        "hatched = 0 bytes); one colour per Dockerfile line"
-        + (f"; grey, set apart below: inherited from {ref}" if base else "")
-        + ". Click a block to see its line."
+    legend = escape(
+        _(
+            "{layers}, oldest at the bottom; heights ∝ size (min {px}px, hatched = 0 bytes); "
+            "one colour per Dockerfile line"
+        ).format(layers=count_of(len(blocks), "layer", "layers"), px=MIN_PX)
+        + (_("; grey, set apart below: inherited from {ref}").format(ref=ref) if base else "")
+        + _(". Click a block to see its line.")
     )
+    title = _("Final image")
     return (
-        '<h2>Final image</h2><div class="strata" id="strata-final">'
+        f'<h2>{escape(title)}</h2><div class="strata" id="strata-final">'
         + "".join(parts)
         + f'</div><p class="legend">{legend}</p>'
     )
@@ -155,8 +173,8 @@ def stages_section(report: Report) -> str:
         return ""
     columns = []
     for info, blocks in stage_columns(report):
-        name = escape(info.name or f"stage {info.index}")
-        where = "in the final image" if info.in_final_image else "not in the final image"
+        name = escape(info.name or _("stage {n}").format(n=info.index))
+        where = _("in the final image") if info.in_final_image else _("not in the final image")
         size = sum(b.size for b in blocks)
         inner = "".join(_block(b, "stage-block stratum") for b in blocks)
         cls = "stage" if info.in_final_image else "stage outside"
@@ -164,7 +182,8 @@ def stages_section(report: Report) -> str:
             f'<div class="{cls}" data-stage="{info.index}"><div class="strata">{inner}</div>'
             f"<p><b>{name}</b><br>FROM {escape(info.from_)}<br>{human_size(size)}, {where}</p></div>"
         )
-    return '<section id="stages"><h2>Stages</h2><div class="stages">' + "".join(columns) + "</div></section>"
+    head = f'<section id="stages"><h2>{_("Stages")}</h2><div class="stages">'
+    return head + "".join(columns) + "</div></section>"
 
 
 # --------------------------------------------------------------------------- annotated Dockerfile
@@ -216,7 +235,7 @@ def dockerfile_section(report: Report) -> str:
         heading = "Dockerfile"
     elif report.image is not None:
         items = [_history_item(report, index) for index in range(len(report.image.history))]
-        heading = "Image history (no Dockerfile given)"
+        heading = _("Image history (no Dockerfile given)")
     else:
         return ""
     return (
@@ -249,8 +268,10 @@ def _prediction_section(report: Report) -> str:
         f"<td>{rich(s.reason or '')}</td></tr>"
         for s in report.steps
     )
-    head = "<tr><th>Line</th><th>Instruction</th><th>Predicted</th><th>Why</th></tr>"
-    return f'<section id="explain"><h2>Prediction</h2><table>{head}{body}</table></section>'
+    head = "<tr>" + "".join(f"<th>{n}</th>" for n in (_("Line"), _("Instruction"), _("Predicted"), _("Why")))
+    head += "</tr>"
+    title = _("Prediction")
+    return f'<section id="explain"><h2>{title}</h2><table>{head}{body}</table></section>'
 
 
 def explain_section(report: Report) -> str:
@@ -270,14 +291,16 @@ def explain_section(report: Report) -> str:
         rows.append(
             f'<tr{cls}><td><a data-line="L{step.line}" href="#L{step.line}">{step.line}</a></td>'
             f"<td><code>{escape(step.text[:70])}</code></td><td>{layer_word(e.predicted)}</td>"
-            f"<td>{escape(measured_word(step))}</td><td>{escape(e.verdict)}</td><td>{note}</td></tr>"
+            f"<td>{escape(measured_word(step))}</td><td>{escape(_(VERDICTS.get(e.verdict, e.verdict)))}</td>"
+            f"<td>{note}</td></tr>"
         )
         paragraphs.append(f'<p id="explain-{e.step}">{rich(e.text)}</p>')
-    names = ("Line", "Instruction", "Predicted", "Measured", "Verdict", "Note")
+    names = (_("Line"), _("Instruction"), _("Predicted"), _("Measured"), _("Verdict"), _("Note"))
     head = "<tr>" + "".join(f"<th>{n}</th>" for n in names) + "</tr>"
     return (
-        '<section id="explain" class="explain"><h2>Prediction vs measurement</h2>'
-        f"<table>{head}{''.join(rows)}</table><h2>What each line did</h2>{''.join(paragraphs)}</section>"
+        f'<section id="explain" class="explain"><h2>{_("Prediction vs measurement")}</h2>'
+        f"<table>{head}{''.join(rows)}</table><h2>{_('What each line did')}</h2>"
+        f"{''.join(paragraphs)}</section>"
     )
 
 
@@ -286,14 +309,15 @@ def layerdb_section(report: Report) -> str:
     if db is None:
         return ""
     head = "".join(
-        f"<th>{h}</th>" for h in ("#", "diff_id", "chain ID (computed)", "Size", "cache-id", "layerdb")
+        f"<th>{h}</th>" for h in ("#", "diff_id", _("chain ID (computed)"), _("Size"), "cache-id", "layerdb")
     )
     rows = "".join(
         "<tr>" + "".join(f'<td class="digest">{escape(c)}</td>' for c in row) + "</tr>"
         for row in layerdb_rows(db)
     )
+    title = _("Layer database ({state})").format(state=db.state)
     return (
-        f'<section id="layerdb"><h2>Layer database ({escape(db.state)})</h2>'
+        f'<section id="layerdb"><h2>{escape(title)}</h2>'
         f"<table><tr>{head}</tr>{rows}</table>"
-        f"<p>{rich(db.note)}</p></section>"
+        f"<p>{rich(_(db.note))}</p></section>"
     )

@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from analyzer import __version__
-from analyzer.model import Explanation, Finding, Image, Layer, Report, Step
+from analyzer.mapping.align.match import describe
+from analyzer.model import Explanation, Finding, Image, Layer, Mismatch, Report, Step
 from analyzer.render import PLAIN, RenderOptions
 from analyzer.render.common import layer_indexes
 from analyzer.render.layers.json import layerdb_dict
@@ -66,9 +67,42 @@ def to_dict(report: Report) -> dict[str, Any]:
             "largest_step_line": report.summary.largest_step_line,
         },
         "findings": [_finding(f) for f in report.findings],
+        "mismatches": [mismatch_dict(m) for m in report.mismatches],
+        "warnings": warning_dicts(report),
         **_waste(report),
         **_teaching(report),
     }
+
+
+def mismatch_dict(m: Mismatch) -> dict[str, Any]:
+    return {
+        "code": m.code,
+        "severity": m.severity,
+        "line": m.line,
+        "history_index": m.history_index,
+        "expected": m.expected,
+        "found": m.found,
+        "in_final_image": m.in_final_image,
+        "message": describe(m),
+    }
+
+
+def warning_dicts(report: Report) -> list[dict[str, Any]]:
+    """Every warning of the run as ``{code, line, history_index, message}``: each mismatch
+    (``mismatch-instruction``, ``mismatch-arguments``, ``mismatch-missing``) with its line and entry, then
+    the notes the run printed on stderr (``note``: sizes' meaning, engine messages, parser warnings), whose
+    line and entry are not known as data."""
+    out: list[dict[str, Any]] = [
+        {
+            "code": f"mismatch-{m.code}",
+            "line": m.line,
+            "history_index": m.history_index,
+            "message": describe(m),
+        }
+        for m in report.mismatches
+    ]
+    out.extend({"code": "note", "line": None, "history_index": None, "message": w} for w in report.warnings)
+    return out
 
 
 def _teaching(report: Report) -> dict[str, Any]:
@@ -101,6 +135,9 @@ def _image(image: Image | None) -> dict[str, Any] | None:
         return None
     return {
         "id": image.id,
+        "config_digest": image.config_digest,
+        "manifest_digest": image.manifest_digest,
+        "index_digest": image.index_digest,
         "tags": list(image.tags),
         "size": image.size,
         "layer_count": len(image.layers),

@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from html import escape
 
+from analyzer.i18n import _
 from analyzer.image.layerstore import CONTAINERD, CONTAINERD_NOTE
 from analyzer.model import Image, Report
 from analyzer.units import count_of, human_size
@@ -44,7 +45,7 @@ def store_section(report: Report, image: Image, number: int) -> str:
     db = {e.index: e for e in report.layerdb.entries} if report.layerdb is not None else {}
     rows = []
     for layer in image.layers:
-        how = "= its diff_id" if layer.index == 0 else f'sha256(chain #{layer.index - 1} + " " + diff_id)'
+        how = _("= its diff_id") if layer.index == 0 else f'sha256(chain #{layer.index - 1} + " " + diff_id)'
         entry = db.get(layer.index)
         cache = (entry.cache_id or "")[:12] if entry else ""
         rows.append(
@@ -52,25 +53,30 @@ def store_section(report: Report, image: Image, number: int) -> str:
             f'<td class="digest">{escape(layer.chain_id)}</td><td>{escape(how)}</td>'
             f'<td class="digest">{escape(cache) or "-"}</td></tr>'
         )
-    head = "<tr><th>Layer</th><th>diff_id</th><th>chain ID</th><th>computed as</th><th>cache-id</th></tr>"
+    names = (_("Layer"), "diff_id", _("chain ID"), _("computed as"), "cache-id")
+    head = "<tr>" + "".join(f"<th>{escape(n)}</th>" for n in names) + "</tr>"
     listing = "".join(f"{_hex(c)}\n" for c in sorted({la.chain_id for la in image.layers}))
-    state = f" The folders were read and checked: {escape(report.layerdb.state)}." if report.layerdb else ""
+    state = (
+        " " + escape(_("The folders were read and checked: {state}.").format(state=report.layerdb.state))
+        if report.layerdb
+        else ""
+    )
     if engine is not None and engine.storage == CONTAINERD:
-        intro = f"<p>{escape(CONTAINERD_NOTE)}</p>"
+        intro = f"<p>{escape(_(CONTAINERD_NOTE))}</p>"
     else:
-        intro = (
-            "<p>The engine names each folder of its layer database by <i>chain ID</i>, not by diff_id: "
+        text = _(
+            "The engine names each folder of its layer database by <i>chain ID</i>, not by diff_id: "
             "the same layer on top of different parents is a different filesystem. Each folder holds "
             "<code>diff</code> (the diff_id), <code>parent</code> (the chain ID below), <code>size</code> "
-            f"and <code>cache-id</code>, the folder under <code>{escape(root)}/{escape(driver)}/</code> "
-            f"with the unpacked files.{state} Among the names <code>ls</code> prints (other images' "
-            "layers too) are this image's:</p>"
-            f'<pre class="out">{escape(listing)}</pre>'
-        )
+            "and <code>cache-id</code>, the folder under <code>{folder}</code> "
+            "with the unpacked files.{state} Among the names <code>ls</code> prints (other images' "
+            "layers too) are this image's:"
+        ).format(folder=f"{escape(root)}/{escape(driver)}/", state=state)
+        intro = f'<p>{text}</p><pre class="out">{escape(listing)}</pre>'
     body = f"{intro}<table>{head}{''.join(rows)}</table>"
     top = _hex(image.layers[-1].chain_id) if image.layers else "CHAIN_ID"
     command = f"sudo ls {folder}/\nsudo cat {folder}/{top}/diff"
-    return _section("store", number, "The layer store and its chain IDs", command, body)
+    return _section("store", number, _("The layer store and its chain IDs"), command, body)
 
 
 # --------------------------------------------------------------------------- 5. docker save
@@ -87,12 +93,11 @@ def archive_section(report: Report, image: Image, ref: str, number: int) -> str:
     """What ``docker save`` of this image writes, file by file."""
     major = _major(report)
     repeated = [d for d, n in Counter(image.diff_ids).items() if n > 1]
-    dup = (
-        f" {count_of(len(repeated), 'layer appears', 'layers appear')} twice in this image: the archive "
-        "stores it once and links the second place to the first."
-        if repeated
-        else ""
+    twice = count_of(len(repeated), "layer appears", "layers appear")
+    once = _(
+        "{layers} twice in this image: the archive stores it once and links the second place to the first."
     )
+    dup = " " + escape(once.format(layers=twice)) if repeated else ""
     if major is not None and major < OCI_SAVE_SINCE:
         files, manifest, intro = _legacy(report, image)
     else:
@@ -100,34 +105,40 @@ def archive_section(report: Report, image: Image, ref: str, number: int) -> str:
     body = (
         f"<p>{intro}{dup}</p>"
         f'<pre class="out">{escape(files)}</pre>'
-        "<p><code>manifest.json</code> ties them together: the configuration, the tags, and the layer "
-        "files bottom first (the order of <code>RootFS.Layers</code>):</p>"
-        f'<pre class="out">{escape(manifest)}</pre>'
+        + "<p>"
+        + _(
+            "<code>manifest.json</code> ties them together: the configuration, the tags, and the layer "
+            "files bottom first (the order of <code>RootFS.Layers</code>):"
+        )
+        + "</p>"
+        + f'<pre class="out">{escape(manifest)}</pre>'
     )
     command = f"docker save {ref} -o image.tar\ntar -tvf image.tar\ntar -xOf image.tar manifest.json"
-    return _section("save", number, "docker save: the archive", command, body)
+    return _section("save", number, _("docker save: the archive"), command, body)
 
 
 def _legacy(report: Report, image: Image) -> tuple[str, str, str]:
     config = f"{_hex(image.id)}.json"
-    lines = [f"{config}   the configuration (its sha256 is the image id)", "manifest.json"]
+    lines = [f"{config}   " + _("the configuration (its sha256 is the image id)"), "manifest.json"]
     if image.tags:
         lines.append("repositories")
     for layer in image.layers:
         lines.append(
-            f"<v1 id {layer.index}>/layer.tar   layer #{layer.index}: the uncompressed tar, sha256 = "
-            f"{layer.diff_id[:19]}…, {human_size(layer.size)} of files"
+            f"<v1 id {layer.index}>/layer.tar   "
+            + _("layer #{index}: the uncompressed tar, sha256 = {digest}…, {size} of files").format(
+                index=layer.index, digest=layer.diff_id[:19], size=human_size(layer.size)
+            )
         )
-        lines.append(f"<v1 id {layer.index}>/json, VERSION   legacy metadata")
+        lines.append(f"<v1 id {layer.index}>/json, VERSION   " + _("legacy metadata"))
     layers = [f"<v1 id {la.index}>/layer.tar" for la in image.layers]
     manifest = json.dumps([{"Config": config, "RepoTags": list(image.tags), "Layers": layers}], indent=1)
     version = report.engine.version if report.engine else "?"
-    intro = (
-        f"Docker {escape(version)} writes the legacy layout: the configuration as <code>{config}</code>, "
+    intro = _(
+        "Docker {version} writes the legacy layout: the configuration as <code>{config}</code>, "
         "and one folder per layer holding its uncompressed tar. The folder names are legacy v1 ids the "
         "engine computes while saving; they are not in the configuration, so they are shown as "
         "&lt;v1 id N&gt;."
-    )
+    ).format(version=escape(version), config=config)
     return "\n".join(lines), manifest, intro
 
 
@@ -140,29 +151,37 @@ def _oci(report: Report, image: Image, major: int | None) -> tuple[str, str, str
             name = (
                 f"blobs/sha256/{_hex(blob)}"
                 if isinstance(blob, str)
-                else f"blobs/sha256/<blob of layer {layer.index}>"
+                else "blobs/sha256/<" + _("blob of layer {index}").format(index=layer.index) + ">"
             )
         else:
             name = f"blobs/sha256/{_hex(layer.diff_id)}"
         names.append(name)
     config = "blobs/sha256/<config digest>" if containerd else f"blobs/sha256/{_hex(image.id)}"
-    lines = ["oci-layout", "index.json   entry point: the manifest's digest", "manifest.json   legacy index"]
-    lines.append(f"{config}   the configuration")
-    lines.append("blobs/sha256/<manifest digest>   the manifest: config and layer digests")
-    kind = "compressed (gzip) blob" if containerd else "uncompressed tar, named by its diff_id"
-    lines.extend(f"{name}   layer #{i}: {kind}" for i, name in enumerate(names))
+    lines = [
+        "oci-layout",
+        "index.json   " + _("entry point: the manifest's digest"),
+        "manifest.json   " + _("legacy index"),
+    ]
+    lines.append(f"{config}   " + _("the configuration"))
+    lines.append("blobs/sha256/<manifest digest>   " + _("the manifest: config and layer digests"))
+    kind = _("compressed (gzip) blob") if containerd else _("uncompressed tar, named by its diff_id")
+    lines.extend(
+        f"{name}   " + _("layer #{index}: {kind}").format(index=i, kind=kind) for i, name in enumerate(names)
+    )
     manifest = json.dumps([{"Config": config, "RepoTags": list(image.tags), "Layers": names}], indent=1)
-    who = f"Docker {escape(report.engine.version)}" if report.engine else "Docker 25 and later"
-    intro = (
-        f"{who} writes an OCI image layout: every file is a blob under <code>blobs/sha256/</code>, named "
-        "by the digest of its bytes. "
-        + (
+    who = f"Docker {escape(report.engine.version)}" if report.engine else _("Docker 25 and later")
+    intro = _(
+        "{who} writes an OCI image layout: every file is a blob under <code>blobs/sha256/</code>, named "
+        "by the digest of its bytes."
+    ).format(who=who)
+    intro += " " + (
+        _(
             "On the containerd image store the layers stay compressed, so their names are the blob "
             "digests (shown only when this report knows them)."
-            if containerd
-            else "On the overlay2 store the layers are the uncompressed tars, so each name is the diff_id."
         )
+        if containerd
+        else _("On the overlay2 store the layers are the uncompressed tars, so each name is the diff_id.")
     )
     if major is None:
-        intro += " Docker 24 and earlier write the legacy layout instead (folders with layer.tar)."
+        intro += " " + _("Docker 24 and earlier write the legacy layout instead (folders with layer.tar).")
     return "\n".join(lines), manifest, intro

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from analyzer.i18n import _
 from analyzer.model import Finding, Report
 from analyzer.render import PLAIN, RenderOptions
-from analyzer.render.common import builder_label, rows, summary_lines
+from analyzer.render.common import builder_label, rows, severity_word, summary_lines
+from analyzer.render.report import findings
 from analyzer.render.report.table import cells, contents_cells, has_timing, stage_title, waste_lines
 from analyzer.render.report.table import headers as table_headers
 from analyzer.render.report.teaching import text_report
@@ -33,20 +35,26 @@ def _link(label: str, url: str | None, first: int, last: int) -> str:
 
 def _where(finding: Finding, url: str | None) -> str:
     """``line 4`` / ``lines 4-5`` / ``image``, linked when possible, with the related lines after."""
-    cell = "image"
+    cell = _("image")
     if finding.line is not None:
         end = max(finding.extra.get("end_line") or finding.line, finding.line)
-        label = f"line {finding.line}" if end == finding.line else f"lines {finding.line}-{end}"
+        label = (
+            _("line {n}").format(n=finding.line)
+            if end == finding.line
+            else _("lines {first}-{last}").format(first=finding.line, last=end)
+        )
         cell = _link(label, url, finding.line, end)
     related = [_link(str(n), url, n, n) for n in finding.extra.get("related_lines") or []]
-    return cell + (f" (see {', '.join(related)})" if related else "")
+    return cell + (_(" (see {lines})").format(lines=", ".join(related)) if related else "")
 
 
 def _verdict(findings: tuple[Finding, ...]) -> str:
     if not any("fails_gate" in f.extra for f in findings):
         return ""
     failing = sum(1 for f in findings if f.extra.get("fails_gate"))
-    return f" — gate **failed** ({failing} at the fail-on level)" if failing else " — gate passed"
+    if failing:
+        return _(" — gate **failed** ({n} at the fail-on level)").format(n=failing)
+    return _(" — gate passed")
 
 
 def findings_section(report: Report) -> list[str]:
@@ -55,7 +63,7 @@ def findings_section(report: Report) -> list[str]:
         return []
     body = [
         [
-            f.severity,
+            severity_word(f.severity),
             f"`{f.rule}`",
             _where(f, report.dockerfile_url),
             human_size(f.extra.get("bytes")),
@@ -63,13 +71,14 @@ def findings_section(report: Report) -> list[str]:
         ]
         for f in report.findings
     ]
-    headers = ["Severity", "Rule", "Where", "Bytes", "Finding"]
+    headers = [_("Severity"), _("Rule"), _("Where"), _("Bytes"), _("Finding")]
     table = tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
-    return ["", f"#### Findings{_verdict(report.findings)}", "", table, ""]
+    return ["", "#### " + _("Findings") + _verdict(report.findings), "", table, ""]
 
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The report as Markdown (or the prediction table), then its teaching sections."""
+    report = findings.with_mismatches(report)
     return text_report(report, measured, markdown=True, findings=_prediction_findings)
 
 
@@ -79,7 +88,7 @@ def _prediction_findings(report: Report) -> str:
 
 
 def measured(report: Report) -> str:
-    path = report.dockerfile_path or "image"
+    path = report.dockerfile_path or _("image")
     out = [f"### layermap: `{path}` ({builder_label(report)})", ""]
     out.extend(f"- {line}" for line in summary_lines(report))
     # The waste lines' indented details become nested items.

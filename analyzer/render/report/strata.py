@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from analyzer.i18n import _
 from analyzer.model import Report, StageInfo, Step
 from analyzer.units import human_size, shorten
 
@@ -60,7 +61,7 @@ def colour_of(line: int) -> str:
 
 def short_label(line: int | None, text: str, size: int) -> str:
     """``L12 RUN mkdir -p … · 8.39 MB`` (``base · 1.99 MB`` without a line)."""
-    where = f"L{line} {shorten(text, 28)}" if line is not None else "base"
+    where = f"L{line} {shorten(text, 28)}" if line is not None else _("base")
     return f"{where} · {human_size(size)}"
 
 
@@ -93,7 +94,9 @@ def final_blocks(report: Report) -> list[Block]:
         step = made.get(layer.index)
         size = layer.size or 0
         if step is not None:
-            label = f"layer #{layer.index}: line {step.line} {shorten(step.text, 60)} — {human_size(size)}"
+            label = _("layer #{index}: line {line} {text} — {size}").format(
+                index=layer.index, line=step.line, text=shorten(step.text, 60), size=human_size(size)
+            )
             out.append(
                 Block(
                     layer.index,
@@ -110,10 +113,12 @@ def final_blocks(report: Report) -> list[Block]:
             continue
         # Not made by a line: inherited from the base image (or, without a Dockerfile, a history entry).
         anchor = f"L{root.line}" if root is not None else _history_anchor(report, layer.index)
-        origin = report.base.ref if report.base is not None else "the base image"
-        label = f"layer #{layer.index} inherited from {origin} — {human_size(size)}"
+        origin = report.base.ref if report.base is not None else _("the base image")
+        label = _("layer #{index} inherited from {origin} — {size}").format(
+            index=layer.index, origin=origin, size=human_size(size)
+        )
         if report.dockerfile_text is None:
-            label = f"layer #{layer.index} — {human_size(size)}"
+            label = _("layer #{index} — {size}").format(index=layer.index, size=human_size(size))
         inherited = report.dockerfile_text is not None
         short = short_label(None, "", size) if inherited else f"#{layer.index} · {human_size(size)}"
         out.append(Block(layer.index, size, height, anchor, label, inherited, layer.diff_id, short=short))
@@ -143,16 +148,16 @@ def stage_columns(report: Report) -> list[tuple[StageInfo, list[Block]]]:
                 continue
             if step.instruction == "FROM" and not step.trigger:
                 size = step.inherited_size or 0
-                items.append(
-                    (size, f"L{step.line}", f"FROM {info.from_}: inherited {human_size(size)}", "base", None)
-                )
+                items.append((size, f"L{step.line}", _inherited(info.from_, size), "base", None))
             elif step.layer is not None:
-                text = f"line {step.line} {shorten(step.text, 50)} — {human_size(step.layer.size)}"
+                text = _("line {line} {text} — {size}").format(
+                    line=step.line, text=shorten(step.text, 50), size=human_size(step.layer.size)
+                )
                 items.append(
                     (step.layer.size, f"L{step.line}", text, colour_of(step.line), step.layer.diff_id)
                 )
         columns.append((info, items))
-    total = max((sum(i[0] for i in items) for _, items in columns), default=0)
+    total = max((sum(i[0] for i in items) for _info, items in columns), default=0)
     out = []
     for info, items in columns:
         scaled = [max(MIN_PX, round(i[0] / total * CHART_PX)) if total else MIN_PX for i in items]
@@ -162,6 +167,10 @@ def stage_columns(report: Report) -> list[tuple[StageInfo, list[Block]]]:
         ]
         out.append((info, blocks))
     return out
+
+
+def _inherited(base: str, size: int) -> str:
+    return _("FROM {base}: inherited {size}").format(base=base, size=human_size(size))
 
 
 def _stage_short(anchor: str | None, size: int) -> str:

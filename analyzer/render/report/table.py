@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from analyzer.i18n import N_, _
 from analyzer.model import Report
 from analyzer.render import PLAIN, RenderOptions
 from analyzer.render.common import (
@@ -20,9 +21,18 @@ from analyzer.render.common import (
 )
 from analyzer.render.report import findings
 from analyzer.render.report.teaching import text_report
-from analyzer.units import human_size, shorten
+from analyzer.units import human_size, percent, shorten
 
-HEADERS = ["Line", "Instruction", "Layer", "Size", "Cumulative", "% image", "Cache", "Time"]
+HEADERS = [
+    N_("Line"),
+    N_("Instruction"),
+    N_("Layer"),
+    N_("Size"),
+    N_("Cumulative"),
+    N_("% image"),
+    N_("Cache"),
+    N_("Time"),
+]
 
 
 def has_timing(report: Report) -> bool:
@@ -38,21 +48,23 @@ def cells(row: Row, timing: bool = True) -> list[str]:
         layer_cell(step),
         human_size(row.size) if row.size is not None else "",
         human_size(row.cumulative) if row.cumulative is not None else "",
-        f"{row.share * 100:.1f}%" if row.share is not None else "",
+        percent(row.share) if row.share is not None else "",
     ]
     return [*out, cached_cell(step), time_cell(step)] if timing else out
 
 
 def stage_title(report: Report, stage: int | None) -> str:
     if stage is None:
-        return "Global build arguments"
+        return _("Global build arguments")
     info = report.stages[stage]
     name = f" {info.name}" if info.name else ""
-    where = "" if info.in_final_image else "  (not in the final image)"
-    return f"Stage {info.index}{name}: FROM {info.from_}{where}"
+    where = "" if info.in_final_image else _("  (not in the final image)")
+    return _("Stage {index}{name}: FROM {base}{where}").format(
+        index=info.index, name=name, base=info.from_, where=where
+    )
 
 
-HISTORY_HEADERS = ["#", "Created by", "Layer", "diff_id", "Size"]
+HISTORY_HEADERS = ["#", N_("Created by"), N_("Layer"), "diff_id", N_("Size")]
 
 
 def history_rows(report: Report) -> list[list[str]]:
@@ -62,20 +74,24 @@ def history_rows(report: Report) -> list[list[str]]:
         return []
     rows_out = []
     for entry, layer in zip(image.history, layer_indexes(image), strict=True):
-        made = "?" if entry.empty_layer is None else ("no" if entry.empty_layer else f"yes (#{layer})")
+        made = (
+            "?"
+            if entry.empty_layer is None
+            else (_("no") if entry.empty_layer else _("yes (#{layer})").format(layer=layer))
+        )
         diff = image.layers[layer].diff_id[7:19] if layer is not None and layer < len(image.layers) else ""
         size = human_size(entry.size) if entry.empty_layer is False else ""
         rows_out.append([str(entry.index), shorten(entry.created_by, 60), made, diff, size])
     return rows_out
 
 
-CONTENTS_HEADERS = ["Added files", "Wasted by this line"]
+CONTENTS_HEADERS = [N_("Added files"), N_("Wasted by this line")]
 
 
 def headers(report: Report) -> list[str]:
     """The per-line columns; ``--contents`` adds the file and waste ones."""
     base = HEADERS if has_timing(report) else HEADERS[:-2]
-    return base + CONTENTS_HEADERS if report.waste is not None else base
+    return [_(h) for h in (base + CONTENTS_HEADERS if report.waste is not None else base)]
 
 
 def contents_cells(row: Row, report: Report) -> list[str]:
@@ -86,14 +102,18 @@ def contents_cells(row: Row, report: Report) -> list[str]:
     step, files = row.step, row.step.files
     if files is None or step.layer is None:
         return ["", ""]
-    more = [f"{n} {what}" for n, what in ((files.modified, "mod"), (files.deleted, "del")) if n]
+    more = [f"{n} {_(what)}" for n, what in ((files.modified, N_("mod")), (files.deleted, N_("del"))) if n]
     added = f"{files.added} ({', '.join(more)})" if more else str(files.added)
     hidden = sum(p.bytes for p in report.waste.pairs if p.added_layer == step.layer.index)
     return [added, human_size(hidden) if hidden else ""]
 
 
 def _who(line: int | None, layer: int) -> str:
-    return f"line {line}" if line is not None else f"layer {layer}"
+    return _("line {n}").format(n=line) if line is not None else _("layer {n}").format(n=layer)
+
+
+# WastePair.kind is a JSON value (never translated); the text shows it in words.
+WASTE_KINDS = {"deleted": N_("deleted"), "overwritten": N_("overwritten"), "copy-up": N_("copy-up")}
 
 
 def waste_lines(report: Report, limit: int = 5) -> list[str]:
@@ -103,24 +123,31 @@ def waste_lines(report: Report, limit: int = 5) -> list[str]:
         return []
     dive = waste.dive_compatible
     out = [
-        f"Wasted: {human_size(waste.wasted_bytes)} stored but hidden by later lines "
-        f"(efficiency {waste.efficiency:.2%}; dive would report {human_size(dive.wasted_bytes)}, "
-        f"{dive.efficiency:.2%})"
+        _(
+            "Wasted: {size} stored but hidden by later lines "
+            "(efficiency {efficiency}; dive would report {dive_size}, {dive_efficiency})"
+        ).format(
+            size=human_size(waste.wasted_bytes),
+            efficiency=percent(waste.efficiency, 2),
+            dive_size=human_size(dive.wasted_bytes),
+            dive_efficiency=percent(dive.efficiency, 2),
+        )
     ]
     for pair in waste.pairs[:limit]:
         first = pair.paths[0] if pair.paths else ""
-        others = f" and {pair.path_count - 1} more" if pair.path_count > 1 else ""
+        others = _(" and {n} more").format(n=pair.path_count - 1) if pair.path_count > 1 else ""
         out.append(
             f"  {_who(pair.added_line, pair.added_layer)} -> {_who(pair.removed_line, pair.removed_layer)}: "
-            f"{human_size(pair.bytes)} {pair.kind} ({first}{others})"
+            f"{human_size(pair.bytes)} {_(WASTE_KINDS.get(pair.kind, pair.kind))} ({first}{others})"
         )
     if len(waste.pairs) > limit:
-        out.append(f"  … {len(waste.pairs) - limit} more (see --format json)")
+        out.append("  … " + _("{n} more (see --format json)").format(n=len(waste.pairs) - limit))
     return out
 
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     """The report as text: per-stage tables (or the prediction table), then its teaching sections."""
+    report = findings.with_mismatches(report)
     return text_report(report, measured, markdown=False, findings=findings.block)
 
 
@@ -128,7 +155,10 @@ def measured(report: Report) -> str:
     """The measured tables and summary (a history table for an image mapped without a Dockerfile)."""
     if report.dockerfile_path is None:
         body = tabulate(
-            history_rows(report), headers=HISTORY_HEADERS, tablefmt="simple", disable_numparse=True
+            history_rows(report),
+            headers=[_(h) for h in HISTORY_HEADERS],
+            tablefmt="simple",
+            disable_numparse=True,
         )
         return f"{body}\n\n" + "\n".join([*summary_lines(report), *waste_lines(report)]) + "\n"
     blocks: list[str] = []

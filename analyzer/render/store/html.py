@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 
+from analyzer.i18n import _, language
 from analyzer.render.store.common import image_names
 from analyzer.teaching.store import EXPLAIN, Node, StoreTree, StoreView
 from analyzer.units import human_size
@@ -55,16 +56,21 @@ def render(view: StoreView) -> str:
         f"<td>{human_size(i.size)}</td><td>{human_size(i.alone)}</td><td>{human_size(i.shared)}</td></tr>"
         for i in tree.images
     )
-    totals = (
-        f"<p>Sum of image sizes (docker images): <b>{human_size(tree.images_total)}</b>; the store holds "
-        f"<b>{human_size(tree.store_total)}</b>; sharing saves <b>{human_size(tree.saved)}</b>.</p>"
+    totals = _(
+        "Sum of image sizes (docker images): <b>{images}</b>; the store holds <b>{store}</b>; "
+        "sharing saves <b>{saved}</b>."
+    ).format(
+        images=human_size(tree.images_total), store=human_size(tree.store_total), saved=human_size(tree.saved)
     )
     where = html.escape(f"{engine.get('address')} ({engine.get('storage')})")
+    title = html.escape(_("The layer store of {where}")).format(where=where)
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in (_("image"), _("size"), _("alone"), _("shared")))
+    database = _("layer database: {state} — {note}").format(state=check.state, note=_(check.note))
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>layermap store</title><style>{_CSS}</style>"
-        f"</head><body><h1>The layer store of {where}</h1><p>{html.escape(EXPLAIN)}</p>{totals}"
-        f'<div class="wrap"><ul class="tree">{roots}</ul><div class="images"><table><tr><th>image</th>'
-        f"<th>size</th><th>alone</th><th>shared</th></tr>{rows}</table></div></div>"
-        f"<p><small>layer database: {html.escape(check.state)} — {html.escape(check.note)}</small></p>"
+        f"<!doctype html><html lang='{language()}'><head><meta charset='utf-8'><title>layermap store</title>"
+        f"<style>{_CSS}</style></head><body><h1>{title}</h1><p>{html.escape(_(EXPLAIN))}</p><p>{totals}</p>"
+        f'<div class="wrap"><ul class="tree">{roots}</ul><div class="images"><table><tr>{head}</tr>'
+        f"{rows}</table></div></div>"
+        f"<p><small>{html.escape(database)}</small></p>"
         f"<script>{_JS}</script></body></html>\n"
     )

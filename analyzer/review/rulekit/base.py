@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from analyzer.i18n import _
 from analyzer.model import Dockerfile, Report, Step
 from analyzer.review.rulekit.config import Config
 from analyzer.review.rulekit.evidence import BuildContextInfo, Contents
@@ -88,13 +89,13 @@ def missing_needs(rule: Rule, ctx: RuleContext) -> str | None:
     """Why ``rule`` cannot run on ``ctx`` (None: it can)."""
     for need in rule.needs:
         if need == NEEDS_CONTENTS and ctx.contents is None:
-            return "needs --contents (layer file data)"
+            return _("needs --contents (layer file data)")
         if need == NEEDS_DOCKERFILE and ctx.dockerfile is None:
-            return "needs the Dockerfile"
+            return _("needs the Dockerfile")
         if need == NEEDS_IMAGE and ctx.report.image is None:
-            return "needs a built image"
+            return _("needs a built image")
         if need == NEEDS_CONTEXT and ctx.build_context is None:
-            return "needs the build context (layermap build)"
+            return _("needs the build context (layermap build)")
         if need not in _INPUTS and ctx.config.thresholds.get(need) is None:
-            return f"{need} is not set"
+            return _("{key} is not set").format(key=need)
     return None

@@ -19,11 +19,6 @@ from typing import Any, cast
 from analyzer.errors import UsageError
 from analyzer.limits import MAX_CONFIG_BYTES, MAX_JSON_DEPTH, InputLimitError, check_depth, read_regular
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 reads TOML with the tomli backport (a dependency there)
-    import tomli as tomllib
-
 FAIL_ON = ("error", "warning", "never")
 SEVERITY_VALUES = ("error", "warning", "info", "off")
 SIZE_KEYS = ("max_image_size", "max_layer_size", "max_added_size", "max_wasted_bytes", "max_context_size")
@@ -190,6 +185,11 @@ def load_config(path: Path | None, known_rules: Collection[str]) -> Config:
 def _read_toml(path: Path) -> dict[str, Any]:
     """The parsed file: a regular file (a FIFO or a device would block or never end) of at most
     MAX_CONFIG_BYTES, UTF-8 (TOML's only encoding), nested at most MAX_JSON_DEPTH deep."""
+    # Imported here: most runs read no configuration file, and start-up matters for the linter.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 reads TOML with the tomli backport (a dependency there)
+        import tomli as tomllib
     try:
         raw = read_regular(path, MAX_CONFIG_BYTES)
     except OSError as err:

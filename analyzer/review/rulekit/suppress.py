@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from analyzer.i18n import _
+
 _PRAGMA = re.compile(r"^\s*#\s*layermap\s+ignore\s*=\s*(?P<ids>[\w\s,.-]+?)\s*$", re.IGNORECASE)
 
 
@@ -29,7 +31,10 @@ def inline_ignores(text: str, known_rules: Collection[str]) -> tuple[dict[int, s
             if match:
                 ids = {i for i in re.split(r"[\s,]+", match.group("ids")) if i}
                 unknown = sorted(ids - set(known_rules))
-                warnings.extend(f"line {number}: layermap ignore={i}: unknown rule" for i in unknown)
+                warnings.extend(
+                    _("line {line}: layermap ignore={rule}: unknown rule").format(line=number, rule=i)
+                    for i in unknown
+                )
                 pending |= ids
             continue
         if pending and stripped:

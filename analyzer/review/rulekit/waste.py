@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from analyzer.i18n import _
 from analyzer.model import WastePair
 from analyzer.review.rulekit.base import Hit, RuleContext
 from analyzer.review.rulekit.evidence import Contents
@@ -25,7 +26,7 @@ def shown(paths: tuple[str, ...], count: int | None = None) -> str:
     """A few paths for a message; the finding's ``paths`` field has the rest."""
     head = ", ".join(paths[:SHOWN_PATHS])
     more = max(count or 0, len(paths)) - min(len(paths), SHOWN_PATHS)
-    return f"{head} and {more} more" if more > 0 else head
+    return _("{paths} and {n} more").format(paths=head, n=more) if more > 0 else head
 
 
 def pair_hits(
@@ -62,23 +63,34 @@ def _message(pair: WastePair) -> str:
     size = human_size(pair.bytes)
     what = shown(pair.paths, pair.path_count)
     if pair.added_line is None:
-        verb = {"deleted": "deletes", "overwritten": "replaces"}.get(pair.kind, "copies up")
-        return (
-            f"this line {verb} {size} of the base image's files ({what}); the base's layers still ship "
-            "the old versions"
-        )
+        if pair.kind == "deleted":
+            text = _(
+                "this line deletes {size} of the base image's files ({what}); "
+                "the base's layers still ship the old versions"
+            )
+        elif pair.kind == "overwritten":
+            text = _(
+                "this line replaces {size} of the base image's files ({what}); "
+                "the base's layers still ship the old versions"
+            )
+        else:
+            text = _(
+                "this line copies up {size} of the base image's files ({what}); "
+                "the base's layers still ship the old versions"
+            )
+        return text.format(size=size, what=what)
     if pair.kind == "deleted":
-        return (
-            f"{size} added by this line ({what}) are deleted by line {pair.removed_line} but still ship "
+        return _(
+            "{size} added by this line ({what}) are deleted by line {line} but still ship "
             "in this line's layer: delete them in the same RUN that creates them"
-        )
+        ).format(size=size, what=what, line=pair.removed_line)
     if pair.kind == "overwritten":
-        return (
-            f"{size} added by this line ({what}) are overwritten by line {pair.removed_line}; the hidden "
+        return _(
+            "{size} added by this line ({what}) are overwritten by line {line}; the hidden "
             "copies still ship in this line's layer"
-        )
-    return (
-        f"this line copies {size} first added by line {pair.added_line} ({what}) into a new layer "
+        ).format(size=size, what=what, line=pair.removed_line)
+    return _(
+        "this line copies {size} first added by line {line} ({what}) into a new layer "
         "(a chmod/chown or hard link of a lower file copies the whole file): set the mode or owner "
-        f"where the files are added (COPY --chmod/--chown, or in line {pair.added_line}'s RUN)"
-    )
+        "where the files are added (COPY --chmod/--chown, or in line {line}'s RUN)"
+    ).format(size=size, what=what, line=pair.added_line)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from analyzer.i18n import _
 from analyzer.model import Finding
 from analyzer.review.rulekit.base import Hit, Rule, RuleContext, missing_needs
 from analyzer.review.rulekit.suppress import inline_ignores
@@ -17,6 +18,7 @@ from analyzer.review.rules import (
     add_instead_of_copy,
     added_size,
     base_waste,
+    buildkit_only,
     cache_busting,
     context_size,
     copy_up,
@@ -43,6 +45,7 @@ RULES: tuple[Rule, ...] = tuple(
         secret_in_layer,
         cache_busting,
         add_instead_of_copy,
+        buildkit_only,
         context_size,
         tiny_layers,
         layer_size,
@@ -97,9 +100,9 @@ def evaluate(ctx: RuleContext) -> Evaluation:
 
 def _off_reason(rule: Rule, severity: str, ctx: RuleContext) -> str | None:
     if rule.id in ctx.config.ignore:
-        return "ignored by the configuration"
+        return _("ignored by the configuration")
     if severity == "off":
-        return "turned off by the configuration"
+        return _("turned off by the configuration")
     return missing_needs(rule, ctx)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from analyzer.i18n import _
 from analyzer.model import Instruction
 from analyzer.review.rulekit.base import NEEDS_DOCKERFILE, Hit, Rule, RuleContext
 from analyzer.review.rulekit.operands import sources
@@ -40,7 +41,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         yield Hit(
             line=ins.line,
             end_line=ins.end_line,
-            message="ADD of local files that are not tar archives: use COPY, which does only that",
+            message=_("ADD of local files that are not tar archives: use COPY, which does only that"),
             bytes=size,
             evidence="history" if size is not None else "dockerfile",
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from analyzer.i18n import _
 from analyzer.review.rulekit.base import NEEDS_IMAGE, Hit, Rule, RuleContext
 from analyzer.review.rules.budgets import largest_lines, over, threshold
 
@@ -17,7 +18,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(
         line=None,
-        message=f"the bytes added on top of the base: {over(added, limit, KEY)}",
+        message=_("the bytes added on top of the base: {over}").format(over=over(added, limit, KEY)),
         bytes=added,
         evidence="history",
         related_lines=largest_lines(ctx),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from analyzer.i18n import _
 from analyzer.model import Step
 from analyzer.review.rulekit.base import RuleContext
 from analyzer.units import human_size
@@ -20,7 +21,9 @@ def _size(step: Step) -> int:
 
 def over(value: int, limit: float, key: str) -> str:
     """``"21.0 MB is over max_layer_size (10 MB)"``."""
-    return f"{human_size(value)} is over {key} ({human_size(int(limit))})"
+    return _("{size} is over {key} ({limit})").format(
+        size=human_size(value), key=key, limit=human_size(int(limit))
+    )
 
 
 def threshold(ctx: RuleContext, key: str) -> float:

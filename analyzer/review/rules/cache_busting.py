@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from analyzer.i18n import _, ngettext
 from analyzer.model import Instruction, Stage
 from analyzer.review.rulekit.base import NEEDS_DOCKERFILE, Hit, Rule, RuleContext
 from analyzer.review.rulekit.operands import copies_whole_context
-from analyzer.units import human_size
+from analyzer.units import human_size, seconds
 
 # A package manager's install/fetch subcommand, or a script named like an installer (install-deps.sh).
 INSTALL = re.compile(
@@ -45,18 +46,18 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         # Build time only when every later step really ran: a cache hit's duration says nothing.
         ran = all(s.cached is False and s.duration_s is not None for s in later)
         timed = [s.duration_s for s in later if s.duration_s is not None] if ran and later else []
-        layers = f"{len(sized)} layer{'' if len(sized) == 1 else 's'}"
-        cost = [f"{human_size(sum(sized))} in {layers}"] if sized else []
-        cost += [f"{sum(timed):.1f}s to build"] if timed else []
+        layers = ngettext("{n} layer", "{n} layers", len(sized)).format(n=len(sized))
+        cost = [_("{size} in {layers}").format(size=human_size(sum(sized)), layers=layers)] if sized else []
+        cost += [_("{seconds} to build").format(seconds=seconds(sum(timed), 1))] if timed else []
         costs = f" ({', '.join(cost)})" if cost else ""
         yield Hit(
             line=copy.line,
             end_line=copy.end_line,
-            message=(
-                f"copies the whole build context before the install on line {installs[0]}: any edit to "
-                f"any file reruns every later step of the stage{costs}; "
+            message=_(
+                "copies the whole build context before the install on line {line}: any edit to "
+                "any file reruns every later step of the stage{costs}; "
                 "copy only the dependency manifests first and the rest after the install"
-            ),
+            ).format(line=installs[0], costs=costs),
             bytes=sum(sized) if sized else None,
             evidence="history" if sized else "dockerfile",
             related_lines=installs,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from analyzer.i18n import _, ngettext
 from analyzer.review.rulekit.base import NEEDS_CONTEXT, Hit, Rule, RuleContext
 from analyzer.review.rules.budgets import threshold
 from analyzer.units import human_size
@@ -23,10 +24,15 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(
         line=None,
-        message=(
-            f"the build context {info.path} is {human_size(info.bytes)} in {info.files} files "
-            f"(over {KEY}, {human_size(int(limit))}) and has no .dockerignore: all of it is sent to the "
-            "engine on every build"
+        message=_(
+            "the build context {path} is {size} in {files} (over {key}, {limit}) and has no .dockerignore: "
+            "all of it is sent to the engine on every build"
+        ).format(
+            path=info.path,
+            size=human_size(info.bytes),
+            files=ngettext("{n} file", "{n} files", info.files or 0).format(n=info.files),
+            key=KEY,
+            limit=human_size(int(limit)),
         ),
         bytes=info.bytes,
         evidence="context",

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from analyzer.i18n import _
 from analyzer.review.rulekit.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
 from analyzer.review.rulekit.waste import worst_lines
 from analyzer.review.rules.budgets import threshold
+from analyzer.units import percent
 
 KEY = "min_efficiency"
 
@@ -22,7 +24,9 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(
         line=None,
-        message=f"image efficiency {contents.efficiency:.1%} is under min_efficiency ({limit:.1%})",
+        message=_("image efficiency {efficiency} is under min_efficiency ({limit})").format(
+            efficiency=percent(contents.efficiency), limit=percent(limit)
+        ),
         bytes=contents.wasted_bytes,
         evidence="contents",
         related_lines=worst_lines(contents),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from analyzer.i18n import ngettext
 from analyzer.review.rulekit.base import NEEDS_IMAGE, Hit, Rule, RuleContext
 from analyzer.review.rules.budgets import threshold
 
@@ -18,7 +19,11 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
     added = tuple(s.line for s in ctx.final_steps() if s.creates_layer)
     yield Hit(
         line=None,
-        message=f"the image has {len(image.layers)} layers, over max_layers ({limit})",
+        message=ngettext(
+            "the image has {n} layer, over max_layers ({limit})",
+            "the image has {n} layers, over max_layers ({limit})",
+            len(image.layers),
+        ).format(n=len(image.layers), limit=limit),
         evidence="history",
         related_lines=added,
         data={"threshold": limit, "layers": len(image.layers)},

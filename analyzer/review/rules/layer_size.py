@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from analyzer.i18n import _
 from analyzer.review.rulekit.base import NEEDS_IMAGE, Hit, Rule, RuleContext
 from analyzer.review.rules.budgets import over, threshold
 
@@ -17,7 +18,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             yield Hit(
                 line=step.line,
                 end_line=step.end_line,
-                message=f"this line's layer: {over(step.layer.size, limit, KEY)}",
+                message=_("this line's layer: {over}").format(over=over(step.layer.size, limit, KEY)),
                 bytes=step.layer.size,
                 evidence="history",
                 data={"threshold": int(limit)},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from analyzer.i18n import N_, _
 from analyzer.model import FileChange
 from analyzer.review.rulekit.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
 from analyzer.review.rulekit.waste import shown
@@ -19,14 +20,14 @@ from analyzer.units import human_size
 # (name, path fragment, how to avoid it). Fragments match anywhere in the path so every user's home
 # (/root/.cache/pip, /home/app/.cache/pip) counts.
 CACHES: tuple[tuple[str, str, str], ...] = (
-    ("apt package lists", "/var/lib/apt/lists/", "rm -rf /var/lib/apt/lists/* in the same RUN"),
-    ("apt cache (/var/cache/apt)", "/var/cache/apt/", "apt-get clean in the same RUN"),
-    ("pip cache", "/.cache/pip/", "pip install --no-cache-dir"),
-    ("npm cache", "/.npm/_cacache/", "npm cache clean --force in the same RUN"),
-    ("yarn cache", "/.cache/yarn/", "yarn cache clean in the same RUN"),
-    ("apk cache", "/var/cache/apk/", "apk add --no-cache"),
-    ("dnf/yum cache", "/var/cache/dnf/", "dnf clean all in the same RUN"),
-    ("dnf/yum cache", "/var/cache/yum/", "yum clean all in the same RUN"),
+    (N_("apt package lists"), "/var/lib/apt/lists/", N_("rm -rf /var/lib/apt/lists/* in the same RUN")),
+    (N_("apt cache (/var/cache/apt)"), "/var/cache/apt/", N_("apt-get clean in the same RUN")),
+    (N_("pip cache"), "/.cache/pip/", "pip install --no-cache-dir"),
+    (N_("npm cache"), "/.npm/_cacache/", N_("npm cache clean --force in the same RUN")),
+    (N_("yarn cache"), "/.cache/yarn/", N_("yarn cache clean in the same RUN")),
+    (N_("apk cache"), "/var/cache/apk/", "apk add --no-cache"),
+    (N_("dnf/yum cache"), "/var/cache/dnf/", N_("dnf clean all in the same RUN")),
+    (N_("dnf/yum cache"), "/var/cache/yum/", N_("yum clean all in the same RUN")),
 )
 
 
@@ -38,7 +39,7 @@ def _classify(files: tuple[FileChange, ...]) -> dict[str, tuple[int, list[str], 
             continue
         for name, fragment, advice in CACHES:
             if fragment in entry.path:
-                size, paths, _ = found.get(name, (0, [], advice))
+                size, paths, _advice = found.get(name, (0, [], advice))
                 found[name] = (size + entry.size, [*paths, entry.path], advice)
                 break
     return found
@@ -56,10 +57,9 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             yield Hit(
                 line=step.line,
                 end_line=step.end_line,
-                message=(
-                    f"this line leaves at least {human_size(size)} of {name} in its layer "
-                    f"({shown(tuple(paths))}): {advice}"
-                ),
+                message=_(
+                    "this line leaves at least {size} of {cache} in its layer ({paths}): {advice}"
+                ).format(size=human_size(size), cache=_(name), paths=shown(tuple(paths)), advice=_(advice)),
                 bytes=size,
                 evidence="contents",
                 paths=tuple(paths),

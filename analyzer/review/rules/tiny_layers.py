@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from analyzer.i18n import _
 from analyzer.model import Step
 from analyzer.review.rulekit.base import NEEDS_IMAGE, Hit, Rule, RuleContext
+from analyzer.units import byte_unit, exact_size
 
 TINY_BYTES = 4096
 MIN_RUN = 3
@@ -39,10 +41,10 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         yield Hit(
             line=run[0].line,
             end_line=run[0].end_line,
-            message=(
-                f"{len(run)} consecutive layers of less than {TINY_BYTES} B each ({total} B in all, lines "
-                f"{lines}): merge them into fewer steps"
-            ),
+            message=_(
+                "{n} consecutive layers of less than {tiny} each ({total} in all, lines {lines}): "
+                "merge them into fewer steps"
+            ).format(n=len(run), tiny=f"{TINY_BYTES} {byte_unit()}", total=exact_size(total), lines=lines),
             bytes=total,
             evidence="history",
             related_lines=tuple(s.line for s in run[1:]),

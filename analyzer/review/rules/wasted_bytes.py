@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from analyzer.i18n import _
 from analyzer.review.rulekit.base import NEEDS_CONTENTS, Hit, Rule, RuleContext
 from analyzer.review.rulekit.waste import worst_lines
 from analyzer.review.rules.budgets import over, threshold
@@ -22,7 +23,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(
         line=None,
-        message=f"wasted bytes: {over(contents.wasted_bytes, limit, KEY)}",
+        message=_("wasted bytes: {over}").format(over=over(contents.wasted_bytes, limit, KEY)),
         bytes=contents.wasted_bytes,
         evidence="contents",
         related_lines=worst_lines(contents),

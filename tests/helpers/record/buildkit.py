@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ import docker
 
 from analyzer.engine.buildkit_api import build_messages, build_params
 from analyzer.engine.options import BuildOptions
-from helpers.record.common import fixture_dir
+from helpers.record.common import fixture_dir, saved_config
 
 HERE = fixture_dir("buildkit")
 DATA = {"data.txt": "some data\n"}
@@ -153,25 +152,6 @@ SCENARIOS: list[tuple[str, str, dict[str, Any]]] = [
     ("bad_base", BAD_BASE, {"no_cache": True}),
     ("stage_case", STAGE_CASE, {"no_cache": True}),
 ]
-
-
-def saved_config(client: Any, image_id: str) -> dict[str, Any]:
-    """The image configuration from ``docker save`` (Docker format or OCI layout)."""
-    with tempfile.TemporaryFile() as tmp:
-        for chunk in client.get_image(image_id):
-            tmp.write(chunk)
-        tmp.seek(0)
-        with tarfile.open(fileobj=tmp) as tar:
-            manifest = json.load(_member(tar, "manifest.json"))
-            config: dict[str, Any] = json.load(_member(tar, manifest[0]["Config"]))
-    return config
-
-
-def _member(tar: tarfile.TarFile, name: str) -> Any:
-    handle = tar.extractfile(name)
-    if handle is None:
-        raise RuntimeError(f"{name} is not a file in the saved archive")
-    return handle
 
 
 def truth(client: Any, tag: str) -> dict[str, Any]:

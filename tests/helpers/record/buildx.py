@@ -22,7 +22,6 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from typing import Any
 import docker
 from docker.utils import kwargs_from_env
 
-from helpers.record.common import fixture_dir
+from helpers.record.common import fixture_dir, saved_config
 
 HERE = fixture_dir("buildx")
 DATA = {"data.txt": "some data\n"}
@@ -100,25 +99,6 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
     ("syntax_error", SYNTAX_ERROR, ["--no-cache"]),
 ]
 TAGS = ("lmtest-bx-rec-multi", "lmtest-bx-rec-spoof")
-
-
-def saved_config(client: Any, image_id: str) -> dict[str, Any]:
-    """The image configuration from ``docker save`` (Docker format or OCI layout)."""
-    with tempfile.TemporaryFile() as tmp:
-        for chunk in client.get_image(image_id):
-            tmp.write(chunk)
-        tmp.seek(0)
-        with tarfile.open(fileobj=tmp) as tar:
-            manifest = json.load(_member(tar, "manifest.json"))
-            config: dict[str, Any] = json.load(_member(tar, manifest[0]["Config"]))
-    return config
-
-
-def _member(tar: tarfile.TarFile, name: str) -> Any:
-    handle = tar.extractfile(name)
-    if handle is None:
-        raise RuntimeError(f"{name} is not a file in the saved archive")
-    return handle
 
 
 def truth(client: Any, tag: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize("builder", ["classic", "buildkit"])
 def test_json_per_contract(capsys: pytest.CaptureFixture[str], builder: str) -> None:
     code, out, err = run(
-        capsys, "predict", "sample_dockerfiles/basics/Dockerfile", "--builder", builder, "--format", "json"
+        capsys, "predict", "sample_dockerfiles/basics/Dockerfile", f"--{builder}", "--format", "json"
     )
     assert code == 0
     data = json.loads(out)
@@ -46,8 +46,34 @@ def test_json_per_contract(capsys: pytest.CaptureFixture[str], builder: str) -> 
     assert err.startswith(f"layermap: predicted 19 steps ({builder} builder)")
 
 
+@pytest.mark.parametrize(
+    ("argv", "env", "builder"),
+    [
+        ([], "", "buildkit"),
+        ([], "0", "classic"),
+        (["--classic"], "1", "classic"),
+        (["--buildkit"], "0", "buildkit"),
+    ],
+)
+def test_predict_defaults_to_what_docker_build_uses(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    env: str,
+    builder: str,
+) -> None:
+    monkeypatch.setenv("DOCKER_BUILDKIT", env)
+    code, out, err = run(capsys, "predict", "sample_dockerfiles/basics/Dockerfile", *argv, "--format", "json")
+    assert code == 0 and json.loads(out)["builder"] == builder and "warning" not in err
+
+
+def test_predict_takes_no_builder_instance(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "predict", "sample_dockerfiles/basics/Dockerfile", "--builder", "ci")
+    assert code == 2 and "--builder ci: predict takes --classic or --buildkit" in err
+
+
 def test_table_shows_reasons(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "predict", "sample_dockerfiles/deleted-file/Dockerfile", "-q")
+    code, out, _ = run(capsys, "predict", "sample_dockerfiles/deleted-file/Dockerfile", "--classic", "-q")
     assert code == 0
     assert "Predicted" in out and "Why" in out and "depends" in out
     assert "RUN under the classic builder makes a layer only if the" in out
@@ -86,12 +112,12 @@ def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
         ("FROM busybox\nFROM busybox AS b\n", ["--target", "0"], "--target 0: no stage of that name"),
         (
             "FROM busybox\nRUN <<EOF\necho hi\nEOF\n",
-            ["--builder", "classic"],
+            ["--classic"],
             "Dockerfile:2: heredocs need BuildKit",
         ),
         (
             "FROM busybox AS a\nFROM busybox AS a\n",
-            ["--builder", "classic"],
+            ["--classic"],
             'Dockerfile:2: duplicate stage name "a"',
         ),
     ],
@@ -117,5 +143,5 @@ def test_predict_refuses_a_dockerignore_docker_build_refuses(
     (tmp_path / ".dockerignore").write_text("*.log\n!keep\\*\n[!a-c]x\n")
     code, _, err = run(capsys, "predict", str(tmp_path / "Dockerfile"))
     assert code == 0, err
-    code, _, _ = run(capsys, "predict", str(tmp_path / "Dockerfile"), "--builder", "buildkit")
+    code, _, _ = run(capsys, "predict", str(tmp_path / "Dockerfile"), "--buildkit")
     assert code == 0

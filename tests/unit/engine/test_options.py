@@ -13,7 +13,8 @@ import pytest
 from analyzer.engine.buildkit_api import build_params
 from analyzer.engine.buildx import Buildx, build_command
 from analyzer.engine.classic import sdk_kwargs
-from analyzer.engine.options import BUILDERS, BuildOptions, BuildProgress, deliver
+from analyzer.engine.options import BUILDERS, BuildOptions, BuildProgress, default_builder, deliver
+from analyzer.errors import UsageError
 
 FULL = BuildOptions(
     context=Path("/ctx"),
@@ -79,6 +80,8 @@ def test_sdk_kwargs_exactly() -> None:
         "rm": True,
         "forcerm": True,
         "pull": False,
+        "labels": None,
+        "extra_hosts": None,
         "buildargs": {"A": "1", "EMPTY": ""},
         "target": "final",
         "network_mode": "host",
@@ -94,6 +97,8 @@ def test_sdk_kwargs_exactly() -> None:
         "rm": True,
         "forcerm": True,
         "pull": False,
+        "labels": None,
+        "extra_hosts": None,
         "buildargs": {},
         "target": None,
         "network_mode": None,
@@ -150,13 +155,29 @@ SET = {
     "no_cache": True,
     "platform": "linux/amd64",
     "tag": "x:1",
+    "buildx_builder": "ci",
+    "pull": True,
+    "labels": {"team": "infra"},
+    "extra_hosts": ("db:10.0.0.5",),
+    "secrets": ("id=token,env=TOKEN",),
+    "ssh": ("default",),
 }
+SESSION = ("buildx_builder", "secrets", "ssh")
+"""Options only buildx can carry (a BuildKit session): the API refuses them, the classic builder too
+(``cli.args.build_options`` says so before building)."""
 
 
 @pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(BuildOptions) if f.name != "builder"])
 def test_every_build_option_reaches_every_backend(name: str) -> None:
     """A field a translator forgets would be silently dropped by that builder only."""
-    changed = translations(dataclasses.replace(PLAIN, **{name: SET[name]}))
+    options = dataclasses.replace(PLAIN, **{name: SET[name]})
+    if name in SESSION:
+        assert options.needs_session and options.classic_refusals()
+        with pytest.raises(UsageError, match="need buildx"):
+            build_params(options)
+        assert build_command(TOOL, options, FILES) != build_command(TOOL, PLAIN, FILES)
+        return
+    changed = translations(options)
     for backend, plain in translations(PLAIN).items():
         if backend == "api" and name in ("context", "dockerfile"):
             continue  # the uploaded tar carries them (test_buildkit_engine.py), not the query
@@ -173,3 +194,57 @@ def test_deliver_hands_events_over_in_order() -> None:
     deliver(events, seen.append)
     deliver(events, None)  # no callback: nothing to do, no error
     assert seen == events
+
+
+DOCKER_FLAGS = dataclasses.replace(
+    PLAIN,
+    builder="buildkit",
+    pull=True,
+    labels={"team": "infra", "empty": ""},
+    extra_hosts=("db:10.0.0.5", "v6:fd00::1"),
+)
+
+
+def test_docker_build_flags_exactly() -> None:
+    assert {k: sdk_kwargs(DOCKER_FLAGS)[k] for k in ("pull", "labels", "extra_hosts")} == {
+        "pull": True,
+        "labels": {"team": "infra", "empty": ""},
+        "extra_hosts": ["db:10.0.0.5", "v6:fd00::1"],
+    }
+    assert build_params(DOCKER_FLAGS) == {
+        "version": "2",
+        "rm": "1",
+        "forcerm": "1",
+        "extrahosts": ["db:10.0.0.5", "v6:fd00::1"],  # a repeated query parameter, as the docker CLI sends
+        "pull": "1",
+        "labels": '{"team": "infra", "empty": ""}',
+    }
+    session = dataclasses.replace(
+        DOCKER_FLAGS, buildx_builder="ci", secrets=("id=a,src=/s",), ssh=("default", "git=/k")
+    )
+    assert build_command(TOOL, session, FILES) == [
+        "docker", "buildx", "build", "--builder", "ci", "--progress=plain", "--provenance=false",
+        "--iidfile", "/t/iid", "--metadata-file", "/t/meta.json", "-f", "/ctx/Dockerfile", "--load",
+        "--label", "team=infra", "--label", "empty=",
+        "--add-host", "db:10.0.0.5", "--add-host", "v6:fd00::1",
+        "--secret", "id=a,src=/s", "--ssh", "default", "--ssh", "git=/k", "--pull", "/ctx",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("env", "version", "os_type", "ping", "expected"),
+    [
+        ({}, None, None, None, "buildkit"),  # no engine (predict): a current docker
+        ({}, "23.0.6", "linux", None, "buildkit"),
+        ({}, "22.06.0-beta.0", "linux", None, "classic"),
+        ({}, "20.10.24", "linux", "2", "buildkit"),
+        ({}, "garbage", "linux", None, "classic"),
+        ({}, "27.0.1", "windows", "2", "classic"),
+        ({"DOCKER_BUILDKIT": "false"}, "27.0.1", "linux", None, "classic"),
+        ({"DOCKER_BUILDKIT": "T"}, "20.10.24", "linux", "1", "buildkit"),
+    ],
+)
+def test_default_builder(
+    env: dict[str, str], version: str | None, os_type: str | None, ping: str | None, expected: str
+) -> None:
+    assert default_builder(env, version, os_type, ping) == expected

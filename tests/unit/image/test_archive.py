@@ -111,7 +111,9 @@ def test_two_images_need_a_ref(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError) as err:
         read_image(TWO)
     message = str(err.value)
-    assert message.startswith(f"{TWO}: the archive holds 2 images, choose one of: ")
+    assert message.startswith(
+        f"{TWO}: the archive holds 2 images; pick one with ARCHIVE:REF, --image REF or --platform OS/ARCH: "
+    )
     assert "lmtest-archive:small" in message and "lmtest-archive:child" in message
     assert "\n" not in message
 

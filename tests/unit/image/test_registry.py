@@ -20,7 +20,7 @@ import sys
 import tarfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -63,12 +63,16 @@ class FakeImage:
     index_digest: str = ""
 
 
-def make_image() -> FakeImage:
+def make_image(
+    base_files: dict[str, bytes] | None = None, base_gzip: Callable[[bytes], bytes] | None = None
+) -> FakeImage:
+    """``base_files``/``base_gzip``: another first layer, or another way to gzip it."""
     tars = [
-        _layer_tar({"etc/os-release": b"fake\n", "bin/tool": b"x" * 3000}),
+        _layer_tar(base_files or {"etc/os-release": b"fake\n", "bin/tool": b"x" * 3000}),
         _layer_tar({"app/main.py": b"print('hi')\n", "app/.env": b"API_KEY=abcdef0123456789abcdef\n"}),
     ]
-    compressed = [gzip.compress(tars[0], mtime=0), zstandard.ZstdCompressor().compress(tars[1])]
+    gz = base_gzip or (lambda data: gzip.compress(data, mtime=0))
+    compressed = [gz(tars[0]), zstandard.ZstdCompressor().compress(tars[1])]
     image = FakeImage(tars)
     image.config = {
         "architecture": "amd64",
@@ -153,6 +157,10 @@ class Behaviour:
     corrupt: set[str] = field(default_factory=set)
     requests: list[tuple[str, str]] = field(default_factory=list)
     """(path, Authorization header) of every request."""
+    peers: list[int] = field(default_factory=list)
+    """The client's port of every request (one port: one kept-alive connection)."""
+    redirect_blobs: str | None = None
+    """Answer blob requests with a 307 to this origin's ``/storage/DIGEST`` (as registries with a CDN do)."""
 
 
 class FakeRegistry:
@@ -175,6 +183,8 @@ class FakeRegistry:
 
 def _handler(fake: FakeRegistry) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real registries: the client may reuse a connection
+
         def log_message(self, *args: Any) -> None:
             pass
 
@@ -182,8 +192,11 @@ def _handler(fake: FakeRegistry) -> type[BaseHTTPRequestHandler]:
             b = fake.behaviour
             path = self.path.split("?")[0]
             b.requests.append((self.path, self.headers.get("Authorization", "")))
+            b.peers.append(self.client_address[1])
             if path == "/token":
                 return self._token()
+            if path.startswith("/storage/"):
+                return self._send(200, fake.image.blobs[path[len("/storage/") :]])
             if b.scripted.get(path):
                 status, headers, body = b.scripted[path].pop(0)
                 return self._send(status, body, headers)
@@ -221,6 +234,8 @@ def _handler(fake: FakeRegistry) -> type[BaseHTTPRequestHandler]:
                     404, b'{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known"}]}'
                 )
             kind, _, key = path[len(prefix) :].partition("/")
+            if kind == "blobs" and b.redirect_blobs and key in image.blobs:
+                return self._send(307, b"", {"Location": f"{b.redirect_blobs}/storage/{key}"})
             if kind == "manifests" and key in image.manifests:
                 media, body = image.manifests[key]
                 headers = {"Content-Type": media, "Docker-Content-Digest": _sha(body)}
@@ -359,6 +374,10 @@ def test_index_manifest_config_in_three_requests(
     assert source.remote.index_digest == image.index_digest
     assert source.remote.manifest_digest == image.manifest_digest
     assert source.image.id == _sha(json.dumps(image.config).encode())
+    # Identity: the id is the config digest; the manifest and index digests as served.
+    assert source.image.config_digest == source.image.id
+    assert source.image.manifest_digest == image.manifest_digest
+    assert source.image.index_digest == image.index_digest
     assert [la.diff_id for la in source.image.layers] == image.config["rootfs"]["diff_ids"]
     assert [la.blob_digest for la in source.image.layers] == image.layer_digests
     assert [la.compressed_size for la in source.image.layers] == [
@@ -384,6 +403,7 @@ def test_by_digest_skips_the_tag(fake: FakeRegistry, image: FakeImage) -> None:
     source = open_registry(fake.ref("@" + image.manifest_digest), AMD64)
     assert source.remote.index_digest is None
     assert source.remote.manifest_digest == image.manifest_digest
+    assert (source.image.manifest_digest, source.image.index_digest) == (image.manifest_digest, None)
 
 
 @pytest.mark.parametrize("which", ["manifest", "config", "index"])
@@ -543,3 +563,141 @@ def test_registry_path_does_not_import_the_docker_sdk(fake: FakeRegistry) -> Non
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
     )
     assert done.stdout.split() == ["0", "False"], done.stderr
+
+
+# ---------------------------------------------------------------------- requests and connections
+
+
+def test_metadata_is_three_requests_on_one_connection(fake: FakeRegistry, behaviour: Behaviour) -> None:
+    open_registry(fake.ref(), AMD64)
+    assert len(behaviour.requests) == 3
+    assert len(set(behaviour.peers)) == 1
+
+
+def test_contents_reuses_the_token_and_connects_once_more(
+    fake: FakeRegistry, image: FakeImage, behaviour: Behaviour
+) -> None:
+    behaviour.auth = "bearer"
+    code = main(["image", fake.ref(), "--platform", "linux/amd64", "--contents", "-o", os.devnull])
+    assert code == 1  # the .env secret
+    paths = [path for path, _ in behaviour.requests]
+    assert [p for p in paths if p.startswith("/token")] == [paths[1]]  # one token for the whole run
+    assert paths[2:] == [
+        f"/v2/{REPO}/manifests/v1",
+        f"/v2/{REPO}/manifests/{image.manifest_digest}",
+        f"/v2/{REPO}/blobs/{_sha(json.dumps(image.config).encode())}",
+        *(f"/v2/{REPO}/blobs/{d}" for d in image.layer_digests),
+    ]
+    assert all(a == "Bearer tok-anon" for _, a in behaviour.requests[2:])
+    # the manifests on one connection, the blobs on a second (the first was closed once the map was made)
+    blob_peers = behaviour.peers[-len(image.layer_digests) :]
+    assert len(set(blob_peers)) == 1
+    assert len(set(behaviour.peers[2:5])) == 1
+
+
+def test_redirected_blob_is_followed_without_the_token_on_another_host(
+    fake: FakeRegistry, image: FakeImage, behaviour: Behaviour
+) -> None:
+    behaviour.auth = "bearer"
+    behaviour.redirect_blobs = f"http://localhost:{fake.host.rsplit(':', 1)[1]}"
+    source = open_registry(fake.ref(), AMD64)
+    assert source.image.id == _sha(json.dumps(image.config).encode())
+    storage = [(p, a) for p, a in behaviour.requests if p.startswith("/storage/")]
+    assert storage == [(f"/storage/{source.image.id}", "")]
+
+
+# ---------------------------------------------------------------------- layer blobs
+
+
+def _contents_report(fake: FakeRegistry, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    code = main(["image", fake.ref(), "--platform", "linux/amd64", "--contents", "--format", "json"])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out else {"err": err})
+
+
+BIG_FILES = {"data/zeros": bytes(5 << 20), "data/random": os.urandom(3 << 20), "etc/os-release": b"x\n"}
+
+
+@pytest.mark.parametrize(
+    "gz",
+    [
+        pytest.param(lambda data: gzip.compress(data, mtime=0), id="one-member"),
+        pytest.param(
+            lambda data: (
+                gzip.compress(data[: len(data) // 3], mtime=0) + gzip.compress(data[len(data) // 3 :])
+            ),
+            id="two-members",
+        ),
+    ],
+)
+def test_large_gzip_layers_are_read_in_bounded_pieces(
+    behaviour: Behaviour,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    gz: Callable[[bytes], bytes],
+) -> None:
+    """8 MiB unpacked (5 MiB of zeros: 1 MiB pieces out of a few KiB in; 3 MiB incompressible), one or
+    two gzip members: every file listed, both digests verified."""
+    image = make_image(BIG_FILES, gz)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    monkeypatch.setenv("LAYERMAP_NO_CACHE", "1")
+    fake = FakeRegistry(image, behaviour)
+    try:
+        code, report = _contents_report(fake, capsys)
+    finally:
+        fake.close()
+    assert code == 1, report  # the .env secret of the second layer
+    assert report["image"]["layers"][0]["size"] == (5 << 20) + (3 << 20) + 2
+    assert report["image"]["layers"][0]["blob_digest"] == image.layer_digests[0]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bad-crc", "trailing-garbage"])
+def test_damaged_gzip_is_exit_2_even_when_its_digest_matches(
+    behaviour: Behaviour,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    damage: str,
+) -> None:
+    """The registry serves exactly the bytes the manifest names, but they are no valid gzip."""
+
+    def broken(data: bytes) -> bytes:
+        good = gzip.compress(data, mtime=0)
+        if damage == "truncated":
+            return good[: len(good) // 2]
+        if damage == "bad-crc":
+            return good[:-8] + bytes([good[-8] ^ 1]) + good[-7:]
+        return good + b"not gzip"
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    monkeypatch.setenv("LAYERMAP_NO_CACHE", "1")
+    image = make_image(BIG_FILES, broken)
+    fake = FakeRegistry(image, behaviour)
+    try:
+        code, report = _contents_report(fake, capsys)
+    finally:
+        fake.close()
+    assert code == 2
+    assert "is not a readable layer" in report["err"] and image.layer_digests[0] in report["err"]
+    assert "Traceback" not in report["err"]
+
+
+def test_the_engine_is_asked_for_its_platform_only_for_an_index(
+    fake: FakeRegistry, image: FakeImage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import analyzer.image.registry as registry_mod
+
+    asked: list[bool] = []
+
+    def engine_platform() -> str:
+        asked.append(True)
+        return "linux/amd64"
+
+    monkeypatch.setattr(registry_mod, "_engine_platform", engine_platform)
+    assert open_registry(fake.ref("@" + image.manifest_digest)).remote.platform == "linux/amd64"
+    assert asked == []  # a plain manifest: no platform to choose, no round trip to the engine
+    assert open_registry(fake.ref()).remote.index_digest == image.index_digest
+    assert asked == [True]

@@ -108,7 +108,8 @@ def test_created_by_text_mismatch_is_reported() -> None:
         layers=(Layer(0, digest("l"), digest("l")),),
     )
     result = align_history(df, None, image, builder="classic", base=None)
-    assert any("expected ENV" in w for w in result.warnings)
+    assert [(m.code, m.line, m.history_index) for m in result.mismatches] == [("instruction", 2, 1)]
+    assert result.mismatches[0].found == "/bin/sh -c #(nop)  LABEL a=b"
 
 
 def test_failed_build_without_image_keeps_timing_and_error() -> None:

@@ -34,7 +34,7 @@ def test_prediction_matches_golden(
 ) -> None:
     monkeypatch.chdir(ROOT)
     path = f"sample_dockerfiles/{sample}/Dockerfile"
-    assert main(["predict", path, "--builder", builder, "--format", "annotated", "-q"]) == 0
+    assert main(["predict", path, f"--{builder}", "--format", "annotated", "-q"]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out  # captured stdout is not a terminal
     check_golden(f"annotated/predict-{sample}-{builder}.txt", out)

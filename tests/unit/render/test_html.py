@@ -107,7 +107,9 @@ def test_prediction_page_has_no_chart_but_every_reason(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
-    assert main(["predict", "sample_dockerfiles/basics/Dockerfile", "--format", "html", "-q"]) == 0
+    assert (
+        main(["predict", "sample_dockerfiles/basics/Dockerfile", "--classic", "--format", "html", "-q"]) == 0
+    )
     text = capsys.readouterr().out
     page = Page(text)
     assert page.final == [] and "predicted only" in text
@@ -200,8 +202,7 @@ def test_predicted_buildkit_page_draws_no_layer_for_a_stage_never_built(
     argv = [
         "predict",
         "sample_dockerfiles/multi-stage/Dockerfile",
-        "--builder",
-        "buildkit",
+        "--buildkit",
         "--format",
         "html",
     ]

@@ -42,9 +42,11 @@ def test_every_kind_and_format_resolves_to_its_modules_render(kind: str, fmt: st
 
 
 def test_the_typed_views_list_the_formats_of_their_kind_in_order() -> None:
-    assert list(RENDERERS) == ["table", "json", "markdown", "annotated", "html", "lesson", "sarif", "github"]
+    assert list(RENDERERS) == [
+        "table", "json", "markdown", "annotated", "html", "lesson", "sarif", "github", "gitlab", "junit"
+    ]  # fmt: skip
     assert list(DIFF_RENDERERS) == list(LAYERS_RENDERERS) == ["table", "json", "markdown"]
-    assert len(RENDERERS) == 8 and "yaml" not in RENDERERS and "html" not in DIFF_RENDERERS
+    assert len(RENDERERS) == 10 and "yaml" not in RENDERERS and "html" not in DIFF_RENDERERS
     assert list(PULL_RENDERERS) == ["table", "json", "markdown"] and list(STORE_RENDERERS) == [
         "table",
         "json",

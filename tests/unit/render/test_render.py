@@ -72,6 +72,24 @@ def test_json_follows_the_schema_and_contract_fields() -> None:
     }
 
 
+def test_json_warnings_are_structured_notes_after_the_mismatches() -> None:
+    from dataclasses import replace
+
+    noted = replace(report(), warnings=("sizes are compressed", "[WARNING]: Empty line"))
+    data = json.loads(json_render.render(noted))
+    jsonschema.validate(data, SCHEMA)
+    assert data["mismatches"] == []
+    assert data["warnings"] == [
+        {"code": "note", "line": None, "history_index": None, "message": "sizes are compressed"},
+        {
+            "code": "note",
+            "line": None,
+            "history_index": None,
+            "message": "[WARNING]: Empty line",
+        },
+    ]
+
+
 def test_schema_rejects_a_broken_report() -> None:
     data = json.loads(json_render.render(report()))
     data["steps"][2]["layer"]["diff_id"] = "not-a-digest"

@@ -181,3 +181,21 @@ def test_cli_rejects_bad_sides_and_flags(tmp_path: Path, capsys: pytest.CaptureF
     failed["image"] = None
     assert main(["diff", good, write(tmp_path, "failed.json", failed)]) == 2
     assert "has no final image" in capsys.readouterr().err
+
+
+def test_diff_in_french(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = write(tmp_path, "base.json", report(FIXED, {2: 0}))
+    head = write(tmp_path, "head.json", report(DIRTY, {2: 8_388_608, 5: 0}))
+    try:
+        assert main(["diff", base, head, "-q", "--lang", "fr"]) == 0
+        out = capsys.readouterr().out
+        assert "Total : 1,99 Mo -> 10,4 Mo (+8,39 Mo, +8\u202f388\u202f608 o)" in out
+        assert "Écart" in out and "identique" in out and "Delta" not in out
+        assert main(["diff", base, head, "--format", "json", "--lang", "fr"]) == 0
+        french_json = capsys.readouterr().out
+        assert main(["diff", base, head, "--format", "json", "--lang", "en"]) == 0
+        assert capsys.readouterr().out == french_json
+    finally:
+        from analyzer import i18n
+
+        i18n.use(i18n.ENGLISH)

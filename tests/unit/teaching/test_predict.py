@@ -300,7 +300,7 @@ def test_triggers_of_an_in_file_stage_run_at_the_child_from(builder: str) -> Non
     ]
     expected_run = builder == "buildkit"
     assert [s.creates_layer for s in out[1:4]] == [True, expected_run, False]
-    assert "3 ONBUILD trigger(s)" in (out[0].reason or "")
+    assert "3 ONBUILD triggers declared there (the next steps)" in (out[0].reason or "")
     assert "declared at line 3" in (out[2].reason or "")
     # Triggers are consumed: a grandchild stage does not run them again.
     assert not [s for s in steps(text + "FROM app\n", builder) if s.stage == 2 and s.trigger]

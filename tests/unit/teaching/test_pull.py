@@ -109,3 +109,24 @@ def test_renderers_explain_the_three_ids() -> None:
     table = render_table(plan)
     assert "Already exists" in table and BLOBS[1].split(":")[1][:12] in table and THREE_IDS in table
     assert render_markdown(plan).count("\n| ") == 4  # header and three layers
+
+
+def test_pull_views_in_french() -> None:
+    from analyzer import i18n
+
+    layers = pull_layers(image(), frozenset(CHAINS[:1]), {2: 5})
+    plan = PullPlan(
+        "docker://r/x:1", _d("config"), _d("m"), "linux/amd64", "registry", layers, "unix:///x", "overlay2"
+    )
+    english = render_json(plan)
+    i18n.use(i18n.FRENCH)
+    try:
+        table = render_table(plan)
+        assert "id du pull" in table.splitlines()[2] and "téléchargé" in table
+        assert "téléchargement 110 o (total compressé 510 o), décompressé 1,23 ko" in table
+        assert "1 sur 3 couches déjà dans unix:///x" in table
+        assert "Trois identifiants par couche." in table and THREE_IDS not in table
+        assert "Already exists" in table  # docker pull's own words, as the student sees them
+        assert render_json(plan) == english
+    finally:
+        i18n.use(i18n.ENGLISH)
