@@ -401,6 +401,7 @@ _CANCELLED = ("context canceled", "cancelled", "canceled")
 _PARSE_ERROR = re.compile(r"dockerfile parse error (?:on )?line (\d+): (.*)", re.S)
 _BAD_TARGET = re.compile(r"target stage \S+ could not be found")
 _LLB = "failed to create LLB definition: "
+_STAGE_NAME = re.compile(r'failed to parse stage name "([^"]*)"')
 _CONTEXT = "[internal] load remote build context"
 
 
@@ -503,6 +504,18 @@ class TraceParser:
             return DockerfileError(match[2], path, int(match[1]))
         if _BAD_TARGET.search(message):
             return UsageError(f"the Docker engine rejected the build: {message}")
+        if match := _STAGE_NAME.search(message):
+            # A FROM naming no valid image reference (``FROM Base`` after ``AS Base``: stage names are
+            # matched as written). 26.1 and 28.5 send it without 20.10's LLB prefix.
+            line = next(
+                (
+                    s.line
+                    for s in self._dockerfile.stages
+                    if s.from_instruction.args.split()[:1] == [match[1]]
+                ),
+                None,
+            )
+            return DockerfileError(message, path, line)
         if _LLB in self._error:
             return DockerfileError(message, path)
         return None

@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import ssl
 import tarfile
 import tempfile
@@ -77,6 +78,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "leaves_containers: the test keeps containers on purpose (no leftover check)"
     )
+    # The Ctrl-C tests send SIGINT to this process and to the layermap processes they start. A shell
+    # without job control starts a background command (`bash .ci/run &`, nohup) with SIGINT ignored,
+    # which Python and every child then inherit: those tests would fail for the way CI was launched.
+    # Python's own handler here makes the children start with the default action again (exec resets
+    # handled signals, not ignored ones).
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,10 +1,12 @@
-"""What layermap relies on from each test engine, checked on both.
+"""What layermap relies on from each test engine, checked on all three.
 
-Every test here takes the ``engine`` fixture, so it runs on Docker 20.10 (overlay2 store, id ``docker20``)
-and on Docker 26.1 with the containerd image store (id ``docker26``). Where the engines differ, the
-expected behaviour of each is spelled out: these are the facts the analyzer is written against (see
-``../shared/notes/engine-facts.md``), and a test failing here means an engine no longer behaves so.
-Everything is read independently of layermap: the SDK, ``docker save``, the daemon's files, buildx.
+Every test here takes the ``engine`` fixture, so it runs on Docker 20.10 (overlay2 store, id ``docker20``),
+on Docker 26.1 (id ``docker26``) and on Docker 28.5 (id ``docker28``), both with the containerd image store.
+Where the engines differ, the expected behaviour of each is spelled out, keyed on what decides it (the
+store, the engine's version, the buildx version), never on the test id: these are the facts the analyzer
+is written against (see ``../shared/notes/engine-facts.md``), and a test failing here means an engine no
+longer behaves so. Everything is read independently of layermap: the SDK, ``docker save``, the daemon's
+files, buildx.
 """
 
 from __future__ import annotations
@@ -36,9 +38,15 @@ EXPECTED = {
     # kind: (version prefix, storage, API version)
     "docker20": ("20.10.", "overlay2", "1.41"),
     "docker26": ("26.1.", "containerd", "1.45"),
+    "docker28": ("28.5.", "containerd", "1.51"),
 }
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+def major(engine: Engine) -> int:
+    """The engine's major version (20, 26, 28)."""
+    return int(engine.version.split(".", 1)[0])
 
 
 @pytest.fixture
@@ -56,7 +64,7 @@ def test_engine_is_the_kind_it_claims(engine: Engine) -> None:
     assert engine.storage == storage
     assert engine.api_version == api
     info = engine.client.info()
-    if engine.kind == "docker26":
+    if engine.storage == "containerd":
         # The containerd store reports its snapshotter as the "driver".
         assert info["Driver"] == "overlayfs"
         assert ["driver-type", "io.containerd.snapshotter.v1"] in info["DriverStatus"]
@@ -87,7 +95,7 @@ def test_seeded_images_are_one_imported_layer(
 def test_same_busybox_layer_on_both_stores(engine: Engine, engines: Any) -> None:
     # The seed is reproducible: the same diff_id whatever the store (the image ids differ: 20.10's is
     # the config digest, the containerd store's the manifest digest).
-    other = engines.get("docker20" if engine.kind == "docker26" else "docker26")
+    other = engines.get("docker26" if engine.kind == "docker20" else "docker20")
     if isinstance(other, str):
         pytest.skip(other)
     ours = engine.client.inspect_image("busybox:latest")["RootFS"]["Layers"]
@@ -169,13 +177,13 @@ def test_classic_build_keeps_step_images_and_parent_chain(
     assert len(final["RootFS"]["Layers"]) == 1 + sum(layer for _, layer in CLASSIC_STEPS)
 
     # The text that closes a RUN-like step differs: 20.10 "Removing intermediate container <id>",
-    # 26.1 " ---> Removed intermediate container <id>".
+    # 26.1 and 28.5 " ---> Removed intermediate container <id>" (whatever the store).
     text = "".join(m.get("stream", "") for m in messages)
     removing = re.findall(r"^Removing intermediate container [0-9a-f]{12}$", text, re.M)
     removed = re.findall(r"^ ---> Removed intermediate container [0-9a-f]{12}$", text, re.M)
     running = re.findall(r"^ ---> Running in [0-9a-f]{12}$", text, re.M)
     assert len(running) == 6  # RUN ×3, ENV, WORKDIR, CMD: every step but FROM and COPY
-    if engine.kind == "docker26":
+    if major(engine) >= 26:
         assert (len(removing), len(removed)) == (0, len(running))
     else:
         assert (len(removing), len(removed)) == (len(running), 0)
@@ -237,7 +245,7 @@ def test_docker_save_format(engine: Engine) -> None:
         member = tar.extractfile(layer_name)
         assert member is not None
         data = member.read()
-        if engine.kind == "docker26":
+        if engine.storage == "containerd":
             # OCI layout: index.json -> the image's manifest (its digest is the image id), blobs by digest.
             assert {"oci-layout", "index.json"} <= names
             index = _json(tar, "index.json")
@@ -262,7 +270,7 @@ def test_image_config_file_in_the_data_root(engine: Engine) -> None:
     inspect = engine.client.inspect_image("busybox:latest")
     root = Path(engine.root_dir)
     digest = inspect["Id"].split(":")[1]
-    if engine.kind == "docker26":
+    if engine.storage == "containerd":
         # The containerd content store (dev-engine.sh gives its containerd the same root a
         # dockerd-supervised one has): the image id names the manifest, which names the config blob.
         blobs = root / "containerd/daemon/io.containerd.content.v1.content/blobs/sha256"
@@ -367,9 +375,10 @@ def test_buildkit_through_the_engine_api(engine: Engine, tag: str) -> None:
     client._raise_for_status(response)
     messages = list(client._stream_helper(response, decode=True))
     errors = [m["error"] for m in messages if "error" in m]
-    if engine.kind == "docker26":
-        # moby/moby#47717: on the containerd store, BuildKit cannot read a context uploaded as the
-        # request body (no session): it tries to fetch the daemon's internal URL for it and fails.
+    if engine.storage == "containerd" and major(engine) < 28:
+        # moby/moby#47717: on the containerd store of 26.1, BuildKit cannot read a context uploaded as
+        # the request body (no session): it tries to fetch the daemon's internal URL for it and fails.
+        # 28.5 builds it.
         assert len(errors) == 1
         assert errors[0].startswith("failed to read downloaded context")
         assert not [m for m in messages if m.get("id") == "moby.image.id"]
@@ -377,8 +386,12 @@ def test_buildkit_through_the_engine_api(engine: Engine, tag: str) -> None:
     assert not errors, errors
     traces = [decode_trace(m["aux"]) for m in messages if m.get("id") == "moby.buildkit.trace"]
     names = {v["name"] for t in traces for v in t["vertexes"] if v["completed"] and not v["error"]}
+    # The FROM vertex: 20.10 names the image, 28.5 (containerd store) pins it by the base's image id.
+    base = "docker.io/library/busybox:latest"
+    if engine.storage == "containerd":
+        base += "@" + client.inspect_image("busybox:latest")["Id"]
     assert {
-        "[1/3] FROM docker.io/library/busybox:latest",
+        f"[1/3] FROM {base}",
         "[2/3] COPY f.txt /f.txt",
         "[3/3] RUN echo hello",
     } <= names
@@ -408,6 +421,16 @@ def _buildx(
         timeout=300,
         check=False,
     )
+
+
+def _buildx_version(engine: Engine) -> tuple[int, int]:
+    """(major, minor) of the engine's buildx: ``github.com/docker/buildx 0.29.1+ds1 …``."""
+    out = subprocess.run(
+        [engine.require_buildx(), "version"], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    match = re.search(r" v?(\d+)\.(\d+)\.", out)
+    assert match, out
+    return int(match[1]), int(match[2])
 
 
 def _rawjson(stderr: str) -> list[dict[str, Any]]:
@@ -443,14 +466,14 @@ def test_buildx_builds_into_the_engine_store(
     meta = json.loads(metafile.read_text())
     assert meta["containerimage.digest"] == image_id  # on both engines, with or without attestations
     iid = iidfile.read_text().strip()
-    if engine.kind == "docker26" and not attestations:
+    if engine.storage == "containerd" and not attestations:
         # A plain manifest: --iidfile names its *config*, which the containerd store cannot look up.
         assert iid == meta["containerimage.config.digest"] != image_id
         with pytest.raises(docker.errors.ImageNotFound):
             engine.client.inspect_image(iid)
     else:
         assert iid == image_id
-    if engine.kind == "docker26":
+    if engine.storage == "containerd":
         media = meta["containerimage.descriptor"]["mediaType"]
         # With attestations the image is an index: the platform manifest plus an attestation manifest.
         docker_manifest = "application/vnd.docker.distribution.manifest.v2+json"
@@ -480,8 +503,10 @@ def test_buildx_failing_run_exit_code_is_only_in_the_text(engine: Engine, tmp_pa
     result = _buildx(engine, context, "--progress", "plain", "--no-cache")
     assert result.returncode == 1
     last = result.stderr.rstrip("\n").splitlines()[-1]
-    if engine.kind == "docker26":
+    # The cause is the engine's BuildKit's text, the prefix buildx's (0.29 adds "failed to build: ").
+    if major(engine) >= 26:
         cause = 'process "/bin/sh -c echo out; exit 3" did not complete successfully'
     else:
         cause = "executor failed running [/bin/sh -c echo out; exit 3]"
-    assert last == f"ERROR: failed to solve: {cause}: exit code: 3"
+    prefix = "failed to build: failed to solve" if _buildx_version(engine) >= (0, 29) else "failed to solve"
+    assert last == f"ERROR: {prefix}: {cause}: exit code: 3"

@@ -7,6 +7,9 @@ Run against a real engine (nothing is pulled; ``busybox:latest`` must exist), na
     DOCKER_HOST=unix:///tmp/bk26/docker.sock PYTHONPATH=tests .venv/bin/python -m helpers.record buildkit
     docker26
 
+Names after the kind record only those scenarios (``buildkit docker28 stage_case``: Docker 28.5 builds an
+uploaded context on the containerd store too).
+
 (Docker 26.1 with the containerd image store records one failing build: see ``main``.)
 
 Each ``<kind>/<name>.json`` holds the Dockerfile, the context files, the query parameters, the raw JSON
@@ -197,11 +200,15 @@ def record(client: Any, address: str, kind: str, name: str, text: str, options: 
 
 def main() -> None:
     kind = sys.argv[1] if len(sys.argv) > 1 else "docker20"
+    names = set(sys.argv[2:])  # only these scenarios (e.g. ``docker28 stage_case``)
     address = os.environ["DOCKER_HOST"]
     client = docker.APIClient(base_url=address, version="auto", timeout=300)
     # On the containerd image store (26.1) BuildKit cannot fetch an uploaded context (moby/moby#47717):
     # every build fails the same way, so one recording documents it.
-    scenarios = SCENARIOS if kind == "docker20" else SCENARIOS[:1]
+    if names:
+        scenarios = [s for s in SCENARIOS if s[0] in names]
+    else:
+        scenarios = SCENARIOS if kind == "docker20" else SCENARIOS[:1]
     try:
         for name, text, options in scenarios:
             record(client, address, kind, name, text, options)

@@ -234,13 +234,16 @@ def test_dockerfile_parse_error_is_a_rejection_with_the_line() -> None:
     assert result.steps == ()
 
 
-def test_stage_name_case_rejected_by_20_10_is_a_dockerfile_error() -> None:
-    fx = fixture("stage_case")
-    parser, _, _ = replay(fx)
+@pytest.mark.parametrize("kind", ["docker20", "docker28"])
+def test_stage_name_case_rejected_is_a_dockerfile_error_at_the_from(kind: str) -> None:
+    # 20.10 prefixes "failed to create LLB definition: ", 28.5 sends the frontend's text alone.
+    fx = fixture("stage_case", kind)
+    parser, result, _ = replay(fx)
     error = parser.rejection("Dockerfile")
     assert isinstance(error, DockerfileError)
-    assert error.line is None
-    assert 'failed to parse stage name "Base"' in str(error)
+    assert error.line == 3  # FROM Base
+    assert str(error).startswith('Dockerfile:3: failed to parse stage name "Base": invalid reference format')
+    assert result.steps == ()
 
 
 def test_unknown_target_is_a_usage_error() -> None:
