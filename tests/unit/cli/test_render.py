@@ -240,3 +240,43 @@ def test_render_does_not_import_the_docker_sdk_or_requests(basics: Report, tmp_p
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60, cwd=ROOT
     )
     assert done.stdout.split() == ["0", "False", "False"], done.stderr
+
+
+def test_the_example_workflow_builds_the_head_once_for_json_and_sarif() -> None:
+    import shlex
+
+    from analyzer.cli import parser
+    from analyzer.cli.output import outputs
+
+    text = (ROOT / "examples" / "github-actions" / "layermap.yml").read_text()
+    builds = [
+        line for line in text.replace("\\\n", " ").splitlines() if line.strip().startswith("layermap build")
+    ]
+    head = [line for line in builds if "RUNNER_TEMP" not in line]
+    assert len(head) == 1, builds
+    args = parser("build").parse_args(shlex.split(head[0].strip())[1:])
+    assert sorted(outputs(args, RENDERERS)) == [("json", "head.json"), ("sarif", "layermap.sarif")]
+
+
+def test_diff_writes_several_formats_and_render_reads_its_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = _saved(tmp_path, golden.load("basics"), "base.json")
+    head = _saved(tmp_path, golden.load("cache-busting"), "head.json")
+    saved = tmp_path / "diff.json"
+    code, out, err = run(
+        capsys,
+        "diff",
+        str(base),
+        str(head),
+        "--allow-mismatch",
+        "--output",
+        f"json={saved}",
+        "--output",
+        "table=-",
+    )
+    assert code == 0, err
+    assert "Line" in out or "line" in out
+    code, again, _err = run(capsys, "render", str(saved), "--format", "table", "-q")
+    assert code == 0
+    assert again == out
