@@ -83,6 +83,10 @@ def outputs(args: argparse.Namespace, formats: Collection[str]) -> list[tuple[st
         pairs.insert(0, (fmt, "-"))
     if sum(1 for _f, path in pairs if path == "-") > 1:
         raise UsageError(_("only one output may be stdout (-)"))
+    files = [path for _f, path in pairs if path != "-"]
+    for path in files:
+        if files.count(path) > 1:
+            raise UsageError(_("{path}: two outputs would write the same file").format(path=path))
     return pairs
 
 

@@ -62,7 +62,10 @@ def read_json(spec: str) -> object:
 
     try:
         if spec == "-":
-            data = sys.stdin.buffer.read(MAX_REPORT_BYTES + 1)
+            stream = getattr(sys.stdin, "buffer", None)
+            if stream is None:
+                raise UsageError(_("cannot read stdin: it is closed"))
+            data = stream.read(MAX_REPORT_BYTES + 1)
             if len(data) > MAX_REPORT_BYTES:
                 raise InputLimitError(f"larger than {MAX_REPORT_BYTES} bytes")
         else:

@@ -167,6 +167,10 @@ def read_report(data: object, dockerfile_text: str | None = None) -> Report:
     top = Shape(data, "")
     dockerfile = top.obj("dockerfile")
     steps = tuple(_step(s) for s in top.objs("steps"))
+    stages = len(top.array("stages"))
+    for i, step in enumerate(steps):
+        if step.stage is not None and step.stage >= stages:
+            raise ValueError(f"steps[{i}].stage: {step.stage} is not a stage of the report ({stages} stages)")
     summary = top.obj("summary")
     if summary is None:
         raise ValueError("summary: missing")

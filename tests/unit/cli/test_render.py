@@ -66,6 +66,14 @@ def test_a_changed_dockerfile_is_not_shown_as_the_measured_one(
     assert out != RENDERERS["annotated"](moved)
 
 
+def test_a_closed_stdin_is_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", None)
+    code, _out, err = run(capsys, "render", "-", "--lang", "en")
+    assert code == 2 and "stdin" in err and "Traceback" not in err
+
+
 def test_render_reads_stdin(
     basics: Report, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -109,6 +117,7 @@ def test_format_and_file_outputs_together(
         (["--output", "json=-", "--output", "table=-"], "only one output may be stdout"),
         (["--output", "yaml=x.yaml"], "unknown format yaml"),
         (["-o", "a.txt", "-o", "b.txt"], "-o FILE given twice"),
+        (["-o", "a.txt", "--output", "json=a.txt"], "two outputs would write the same file"),
     ],
 )
 def test_bad_outputs_are_one_line_and_exit_2(

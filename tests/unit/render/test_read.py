@@ -148,6 +148,7 @@ def _tampered(path: list[Any], value: object) -> Any:
         (["summary", "added_size"], 1 << 70, "summary.added_size"),
         (["findings"], [{"rule": "r", "severity": "error", "line": 1, "message": 5}], "findings[0].message"),
         (["steps", 0, "inherited_size"], True, "steps[0].inherited_size"),
+        (["steps", 1, "stage"], 9, "steps[1].stage"),
     ],
 )
 def test_a_tampered_report_is_one_error_naming_the_field(path: list[Any], value: object, named: str) -> None:
