@@ -177,3 +177,33 @@ def test_an_explanation_must_point_at_a_step() -> None:
 def test_a_bad_diff_or_layers_json_is_a_value_error(data: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         (read_diff if data["kind"] == "diff" else read_layers)(data)
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [path] if path else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value[:2]):
+            out += _leaves(item, (*path, i))
+    return out
+
+
+@pytest.mark.parametrize("hostile", [None, "x", -1, [], True])
+def test_any_field_damaged_is_refused_or_renders(hostile: object) -> None:
+    """Each field of a report replaced by a wrong value: read_report refuses it (ValueError) or every
+    text format renders it; nothing else is raised (the CLI turns ValueError into exit 2)."""
+    saved = _saved(golden.load("multi-stage"))
+    for path in _leaves(saved):
+        data = json.loads(json.dumps(saved))
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = hostile
+        try:
+            report = read_report(data)
+        except ValueError:
+            continue
+        for fmt in ("table", "markdown", "annotated", "sarif"):
+            RENDERERS[fmt](report)
