@@ -48,7 +48,8 @@ ENGINE_COMMANDS = ("build", "image", "layers", "diff", "pull", "store")
 MACHINE_FORMATS = ("json", "sarif")
 LANG_HELP = (
     "the language of the human-readable output: en or fr (default: the locale, LANGUAGE, LC_ALL, "
-    "LC_MESSAGES, LANG; C/POSIX or any other language is English); --format json and sarif are always English"
+    "LC_MESSAGES, LANG; C/POSIX or any other language is English); json and sarif are always English, and a "
+    "run that writes one of them (--format or --output FMT=FILE) writes all its outputs in English"
 )
 
 

@@ -289,3 +289,17 @@ def test_diff_writes_several_formats_and_render_reads_its_json(
     code, again, _err = run(capsys, "render", str(saved), "--format", "table", "-q")
     assert code == 0
     assert again == out
+
+
+def test_a_run_with_a_json_output_is_english_and_render_translates_later(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "r.json"
+    code, out, _err = run(capsys, "predict", str(SAMPLE), "--lang", "fr", "--format", "table", "-q")
+    assert code == 0 and "Prédiction" in out
+    code, out, _err = run(
+        capsys, "predict", str(SAMPLE), "--lang", "fr", "--format", "table", "--output", f"json={saved}", "-q"
+    )
+    assert code == 0 and "Prédiction" not in out and "Prediction" in out
+    code, out, _err = run(capsys, "render", str(saved), "--lang", "fr", "-q")
+    assert code == 0 and "Prédiction" in out
