@@ -4,8 +4,9 @@
 # exit-code and exits with layermap's code, so a failed gate fails the job.
 set -uo pipefail
 case ${LAYERMAP_COMMAND:-predict} in
-    predict|build|image) ;;
-    *) echo "layermap action: command must be predict, build or image, not '${LAYERMAP_COMMAND}'" >&2; exit 2 ;;
+    predict|build|image|render) ;;
+    *) echo "layermap action: command must be predict, build, image or render, not '${LAYERMAP_COMMAND}'" >&2
+       exit 2 ;;
 esac
 argv=(layermap "${LAYERMAP_COMMAND:-predict}" "${LAYERMAP_PATH:-.}" --format "${LAYERMAP_FORMAT:-table}")
 argv+=(--fail-on "${LAYERMAP_FAIL_ON:-error}")

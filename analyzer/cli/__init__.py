@@ -29,7 +29,18 @@ from analyzer.i18n import _
 
 # One module per subcommand (analyzer.cli.NAME), imported when its parser is built: a run imports its
 # own command's module only.
-COMMANDS = ("build", "image", "predict", "layers", "diff", "pull", "store", "samples", "completion")
+COMMANDS = (
+    "build",
+    "image",
+    "predict",
+    "layers",
+    "diff",
+    "render",
+    "pull",
+    "store",
+    "samples",
+    "completion",
+)
 # The subcommands that may talk to an engine take --context, like the docker CLI's commands.
 ENGINE_COMMANDS = ("build", "image", "layers", "diff", "pull", "store")
 
@@ -37,7 +48,8 @@ ENGINE_COMMANDS = ("build", "image", "layers", "diff", "pull", "store")
 MACHINE_FORMATS = ("json", "sarif")
 LANG_HELP = (
     "the language of the human-readable output: en or fr (default: the locale, LANGUAGE, LC_ALL, "
-    "LC_MESSAGES, LANG; C/POSIX or any other language is English); --format json and sarif are always English"
+    "LC_MESSAGES, LANG; C/POSIX or any other language is English); json and sarif are always English, and a "
+    "run that writes one of them (--format or --output FMT=FILE) writes all its outputs in English"
 )
 
 
@@ -81,7 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     # JSON and SARIF are data: their texts (messages, reasons) are English whatever the language, so a
     # script reading them sees the same bytes on every machine.
-    machine = getattr(args, "format", None) in MACHINE_FORMATS
+    # With several outputs (--output FMT=FILE), one machine format makes the whole run English: the
+    # findings' messages are written once, and the JSON is the record (render it later with --lang).
+    machine = bool(_formats(args) & set(MACHINE_FORMATS))
     i18n.use(i18n.ENGLISH if machine else i18n.choose(args.lang, os.environ))
     if args.command is None:
         parser().print_usage(sys.stderr)
@@ -91,6 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if message:
             print(message, file=sys.stderr, flush=True)
     return code
+
+
+def _formats(args: argparse.Namespace) -> set[str]:
+    found = {getattr(args, "format", None) or ""}
+    for value in getattr(args, "output", None) or []:
+        if isinstance(value, str):
+            found.add(value.partition("=")[0])
+    return found
 
 
 def _run(args: argparse.Namespace) -> tuple[int, str]:

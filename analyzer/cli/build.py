@@ -7,12 +7,13 @@ import sys
 from typing import Any
 
 from analyzer.cli.args import add_build_args, build_options, requested_builder
-from analyzer.cli.output import add_gate_args, add_output_args, finish
+from analyzer.cli.output import add_gate_args, add_output_args, finish, outputs
 from analyzer.cli.progress import make_progress
 from analyzer.cli.teaching import add_teaching_args, enrich
 from analyzer.errors import BuildFailed, UsageError
 from analyzer.i18n import _
 from analyzer.model import Report
+from analyzer.render import RENDERERS
 from analyzer.review import gate
 
 
@@ -31,6 +32,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    outputs(args, RENDERERS)  # a bad --output stops the run before any work
     # Imported here so `layermap --version` and usage errors never load the docker SDK.
     from analyzer.engine import client as engine_mod
     from analyzer.mapping import build as pipeline

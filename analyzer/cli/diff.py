@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from analyzer.cli.args import add_build_args, add_mismatch_arg, build_options, requested_builder
-from analyzer.cli.output import add_gate_args, write_text
+from analyzer.cli.output import add_gate_args, add_output_option, write_all
 from analyzer.cli.registry_args import add_registry_args
 from analyzer.errors import EXIT_GATE, EXIT_OK, DockerfileMismatch, UsageError
 from analyzer.i18n import _
@@ -55,10 +55,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--format",
         choices=sorted(DIFF_RENDERERS),
-        default="table",
-        help="output format (default: %(default)s)",
+        default=None,
+        help="output format (default: table; with only --output FMT=FILE outputs: none on stdout)",
     )
-    p.add_argument("-o", "--output", metavar="FILE", help="write the diff to FILE (- or none: stdout)")
+    add_output_option(p, "diff")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary line")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     add_gate_args(p)
@@ -167,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     fail_on = args.fail_on or (head_config.fail_on if head_config else None) or gate.FAIL_ON_DEFAULT
     url = github.dockerfile_url(result.head.dockerfile, os.environ, os.getcwd())
     result = replace(result, verdict=gate.judge(result, args.max_growth, fail_on), dockerfile_url=url)
-    write_text(DIFF_RENDERERS[args.format](result), args.output)
+    write_all(args, DIFF_RENDERERS, lambda fmt, _colour: DIFF_RENDERERS[fmt](result))
     for warning in result.warnings:
         print(f"layermap: warning: {warning}", file=sys.stderr)
     if not args.quiet:

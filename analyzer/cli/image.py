@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.cli.args import add_image_args
-from analyzer.cli.output import add_gate_args, add_output_args, finish
+from analyzer.cli.output import add_gate_args, add_output_args, finish, outputs
 from analyzer.cli.registry_args import SOURCE_HELP, add_registry_args, open_source
 from analyzer.cli.teaching import add_teaching_args, enrich, written_by
 from analyzer.errors import UsageError
 from analyzer.i18n import _
+from analyzer.render import RENDERERS
 from analyzer.review import gate
 
 
@@ -35,6 +36,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    outputs(args, RENDERERS)  # a bad --output stops the run before any work
     # Imported where needed: a docker:// run without --dockerfile loads neither the Dockerfile parser
     # nor the archive reader (start-up time is most of such a run).
     from analyzer.mapping import existing as imagemap

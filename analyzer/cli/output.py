@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -21,9 +22,12 @@ from analyzer.units import human_size
 
 def add_output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--format", choices=sorted(RENDERERS), default="table", help="output format (default: %(default)s)"
+        "--format",
+        choices=sorted(RENDERERS),
+        default=None,
+        help="output format (default: table; with only --output FMT=FILE outputs: none on stdout)",
     )
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (- or none: stdout)")
+    add_output_option(parser, "report")
     parser.add_argument(
         "-q",
         "--quiet",
@@ -31,6 +35,83 @@ def add_output_args(parser: argparse.ArgumentParser) -> None:
         help="no progress and no summary line (a gate verdict is always printed)",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def add_output_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``-o FILE`` (the ``--format`` output) and repeatable ``--output FMT=FILE`` (any format, several in
+    one run; ``FMT=-`` is stdout). The two are one option, so ``-o FILE`` keeps its meaning."""
+    parser.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        metavar="FILE|FMT=FILE",
+        help=f"write the {what} to FILE in --format (- or none: stdout); FMT=FILE writes it in FMT too "
+        "(repeatable: several formats from one run; FMT=- is stdout, and only one output may be stdout)",
+    )
+
+
+def outputs(args: argparse.Namespace, formats: Collection[str]) -> list[tuple[str, str]]:
+    """The (format, file) pairs to write, ``-`` for stdout, in the order given.
+
+    ``-o FILE`` (a value whose part before ``=`` is no format) is ``--format``'s output; ``FMT=FILE``
+    adds one. With no plain ``-o``, ``--format`` goes to stdout unless only ``FMT=FILE`` outputs were
+    given and ``--format`` was not (then nothing is written to stdout). UsageError for an unknown format,
+    two plain files, or two outputs on stdout."""
+    given: list[str] = list(getattr(args, "output", None) or [])
+    fmt = args.format or formats_default(formats)
+    pairs: list[tuple[str, str]] = []
+    plain: list[str] = []
+    for value in given:
+        name, sep, path = value.partition("=")
+        if sep and name in formats and path:
+            pairs.append((name, path))
+        elif sep and name.isidentifier() and name.lower() == name and "/" not in name and name not in formats:
+            raise UsageError(
+                _("--output {value}: unknown format {name} (choose from {formats})").format(
+                    value=value, name=name, formats=", ".join(formats)
+                )
+            )
+        else:
+            plain.append(value)
+    if len(plain) > 1:
+        raise UsageError(
+            _("-o FILE given twice ({files}); use FMT=FILE for more outputs").format(files=", ".join(plain))
+        )
+    if plain:
+        pairs.insert(0, (fmt, plain[0]))
+    elif args.format is not None or not pairs:
+        pairs.insert(0, (fmt, "-"))
+    if sum(1 for _f, path in pairs if path == "-") > 1:
+        raise UsageError(_("only one output may be stdout (-)"))
+    files = [path for _f, path in pairs if path != "-"]
+    for path in files:
+        if files.count(path) > 1:
+            raise UsageError(_("{path}: two outputs would write the same file").format(path=path))
+    return pairs
+
+
+def formats_default(formats: Collection[str]) -> str:
+    return "table" if "table" in formats else next(iter(formats))
+
+
+def output_formats(args: argparse.Namespace) -> set[str]:
+    """Every format this run writes (before any check): what the teaching steps look at."""
+    found = {args.format or "table"}
+    for value in getattr(args, "output", None) or []:
+        name, sep, _path = value.partition("=")
+        if sep:
+            found.add(name)
+    return found
+
+
+def write_all(
+    args: argparse.Namespace, formats: Collection[str], render: Callable[[str, bool], str]
+) -> list[str]:
+    """Render and write every output of :func:`outputs`; ``render(fmt, colour)``. The formats written."""
+    pairs = outputs(args, formats)
+    for fmt, path in pairs:
+        write_text(render(fmt, path == "-" and _colour_ok()), path)
+    return [fmt for fmt, _path in pairs]
 
 
 def add_gate_args(parser: argparse.ArgumentParser) -> None:
@@ -108,20 +189,22 @@ def emit(report: Report, args: argparse.Namespace) -> None:
     report = replace(
         report, dockerfile_url=github.dockerfile_url(report.dockerfile_path, os.environ, os.getcwd())
     )
-    write_text(RENDERERS[args.format](report, RenderOptions(colour=_colour(args))), args.output)
+    written = write_all(
+        args, RENDERERS, lambda fmt, colour: RENDERERS[fmt](report, RenderOptions(colour=colour))
+    )
     for warning in report.warnings:
         print("layermap: " + _("warning: {warning}").format(warning=warning), file=sys.stderr)
     for mismatch in report.mismatches:
         print("layermap: " + _("warning: {warning}").format(warning=describe(mismatch)), file=sys.stderr)
-    if os.environ.get("GITHUB_ACTIONS") == "true" and args.format != "github":
+    if os.environ.get("GITHUB_ACTIONS") == "true" and "github" not in written:
         sys.stderr.write(github.render(report))
     if not args.quiet:
         print(summary_line(report), file=sys.stderr)
 
 
-def _colour(args: argparse.Namespace) -> bool:
-    """ANSI colours only for a terminal reader: not with -o, a pipe, NO_COLOR or TERM=dumb."""
-    if (args.output and args.output != "-") or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+def _colour_ok() -> bool:
+    """ANSI colours only for a terminal reader on stdout: not to a file, a pipe, NO_COLOR or TERM=dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     return sys.stdout is not None and sys.stdout.isatty()  # None: stdout closed (>&-)
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.cli.args import add_builder_args, requested_builder
-from analyzer.cli.output import add_gate_args, add_output_args, finish
+from analyzer.cli.output import add_gate_args, add_output_args, finish, outputs
 from analyzer.errors import DockerfileError, UsageError
+from analyzer.render import RENDERERS
 
 if TYPE_CHECKING:
     from analyzer.model import Dockerfile
@@ -58,6 +59,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    outputs(args, RENDERERS)  # a bad --output stops the run before any work
     from analyzer.dockerfile import load, parse, parse_build_args
     from analyzer.review import gate
     from analyzer.teaching.checks import validate

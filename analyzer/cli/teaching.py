@@ -25,13 +25,14 @@ def add_teaching_args(parser: argparse.ArgumentParser) -> None:
 
 def enrich(report: Report, dockerfile: Dockerfile | None, args: argparse.Namespace, builder: str) -> Report:
     """``report`` plus what the flags (and the HTML format, which always explains) ask for."""
+    from analyzer.cli.output import output_formats
     from analyzer.errors import UsageError
 
     if dockerfile is None and args.explain:
         raise UsageError(_("--explain needs --dockerfile: the lines to explain"))
     if dockerfile is not None:
         report = replace(report, dockerfile_text=dockerfile.text)
-        if args.explain or args.format in ("html", "lesson"):
+        if args.explain or output_formats(args) & {"html", "lesson"}:
             from analyzer.teaching.explain import explain
 
             report = explain(report, dockerfile, builder, getattr(args, "target", None))

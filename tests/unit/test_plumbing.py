@@ -109,7 +109,18 @@ def test_action_step_never_runs_its_inputs_as_shell(tmp_path: Path) -> None:
     code, _, err = run_action(tmp_path, path=f"$(touch {marker})", args=f"--quiet; touch {marker}")
     assert code == 2 and not marker.exists()
     code, _, err = run_action(tmp_path, command="rm")
-    assert code == 2 and "command must be predict, build or image" in err
+    assert code == 2 and "command must be predict, build, image or render" in err
+
+
+def test_action_step_writes_several_formats_then_renders_the_json(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(LINTED)
+    code, _, err = run_action(tmp_path, command="predict", fail_on="never", args="--output json=r.json")
+    assert code == 0, err
+    code, outputs, err = run_action(
+        tmp_path, command="render", path="r.json", format="junit", output="r.xml", fail_on="warning"
+    )
+    assert code == 1 and outputs == "exit-code=1\n" and "gate FAILED" in err
+    assert "cache-busting-copy" in (tmp_path / "r.xml").read_text()
 
 
 @pytest.mark.parametrize("flag", ["-f", "--dockerfile"])

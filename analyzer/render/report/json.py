@@ -32,6 +32,7 @@ def to_dict(report: Report) -> dict[str, Any]:
                 "version": report.engine.version,
                 "api_version": report.engine.api_version,
                 "storage": report.engine.storage,
+                **({"data_root": report.engine.data_root} if report.engine.data_root else {}),
             }
             if report.engine
             else None
@@ -151,6 +152,7 @@ def _image(image: Image | None) -> dict[str, Any] | None:
                 "empty_layer": entry.empty_layer,
                 "size": entry.size,
                 "layer_index": layer,
+                **({"image_id": entry.image_id} if entry.image_id is not None else {}),
             }
             for entry, layer in zip(image.history, layer_indexes(image), strict=True)
         ],
@@ -188,6 +190,10 @@ def _step(step: Step) -> dict[str, Any]:
     }
     if step.reason is not None:
         out["reason"] = step.reason
+    if step.inherited_size is not None:  # optional: a FROM line's inherited base (size, layer count)
+        out["inherited_size"] = step.inherited_size
+    if step.inherited_layers is not None:
+        out["inherited_layers"] = step.inherited_layers
     return out
 
 
