@@ -171,6 +171,13 @@ EXPECTED: dict[str, dict[str, Any]] = {
             (2, 2, "RUN echo a     echo b", False, "048ca0f1e3db"),
         ],
     },
+    "empty_continuation_28.5": {
+        "stages": ["sha256:f5ee02d26888921872e94bfb2a4970f2d8ef516eedde85c4998a7acdb909170d"],
+        "steps": [
+            (1, 2, "FROM busybox:latest", None, "8388d5219654"),
+            (2, 2, "RUN echo a     echo b", False, "f5ee02d26888"),
+        ],
+    },
     "basic": {
         "stages": ["sha256:c82e04abf9d188bd948366d13154bc52f023ff245f5fc54bd9aacff627cc971f"],
         "steps": [
@@ -619,6 +626,13 @@ def test_ctrl_c_leaves_old_containers_alone() -> None:
         ),
         (
             "empty_continuation_26.1",
+            (
+                "[WARNING]: Empty continuation line found in: RUN echo a     echo b",
+                "[WARNING]: Empty continuation lines will become errors in a future release.",
+            ),
+        ),
+        (
+            "empty_continuation_28.5",
             (
                 "[WARNING]: Empty continuation line found in: RUN echo a     echo b",
                 "[WARNING]: Empty continuation lines will become errors in a future release.",
