@@ -15,14 +15,13 @@ Dockerfile line and scrolls it into the viewport. A screenshot of each page goes
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
-from helpers.engines import no_engine
+from helpers.browser import artifacts, chromium, in_viewport
 
 from analyzer.cli import main
 
@@ -30,46 +29,12 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(p.relative_to(ROOT) for p in (ROOT / "sample_dockerfiles").glob("*/Dockerfile*"))
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def artifacts() -> Path:
-    path = Path(os.environ.get("LAYERMAP_ARTIFACTS") or "/tmp/layermap-artifacts")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        no_engine("playwright is not installed (pip install -e '.[test]')")
-    if not os.access(CHROMIUM, os.X_OK):
-        no_engine(f"{CHROMIUM} is missing (apt-get install chromium; scripts/test.sh does it)")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def in_viewport(page: Any, selector: str) -> bool:
-    return bool(
-        page.eval_on_selector(
-            selector,
-            "el => { const r = el.getBoundingClientRect();"
-            " return r.bottom > 0 && r.top < window.innerHeight && r.height > 0; }",
-        )
-    )
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.mark.parametrize("dockerfile", SAMPLES, ids=[f"{p.parent.name}-{p.name}" for p in SAMPLES])

@@ -13,14 +13,13 @@ sample's claim about ``WORKDIR /tmp`` is checked on both engines' seeded busybox
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
-from helpers.engines import no_engine
+from helpers.browser import artifacts, chromium, in_viewport
 
 from analyzer.cli import main
 
@@ -28,39 +27,12 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(p.relative_to(ROOT) for p in (ROOT / "sample_dockerfiles").glob("*/Dockerfile*"))
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-CHROMIUM_ARGS += ["--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def artifacts() -> Path:
-    path = Path(os.environ.get("LAYERMAP_ARTIFACTS") or "/tmp/layermap-artifacts") / "lesson"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        no_engine("playwright is not installed (pip install -e '.[test]')")
-    if not os.access(CHROMIUM, os.X_OK):
-        no_engine(f"{CHROMIUM} is missing (apt-get install chromium; scripts/test.sh does it)")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def in_viewport(page: Any, selector: str) -> bool:
-    return bool(
-        page.eval_on_selector(
-            selector,
-            "el => { const r = el.getBoundingClientRect();"
-            " return r.bottom > 0 && r.top < window.innerHeight && r.height > 0; }",
-        )
-    )
+    with chromium() as launched:
+        yield launched
 
 
 def highlighted(page: Any, line: str) -> bool:
@@ -153,7 +125,7 @@ def check_lesson(browser: Any, out: Path, dockerfile: Path, report: Any, layers:
         suffix = "" if lang == "en" else f"-{lang}"
         name = f"lesson-{dockerfile.parent.name}-{dockerfile.name}{suffix}.png"
         page.evaluate("window.scrollTo(0, 0)")  # the sticky chart stays beside the page's top
-        page.screenshot(path=str(artifacts() / name), full_page=True)
+        page.screenshot(path=str(artifacts("lesson") / name), full_page=True)
         assert problems == []
     finally:
         page.close()
@@ -174,7 +146,7 @@ def test_dark_scheme_page(
         page.wait_for_selector("#tree-view li.gone")  # the deleted 8 MiB: gone, still stored
         assert page.locator("#tree-view li.gone").first.is_visible()  # its folder opens by itself
         page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(artifacts() / "lesson-deleted-file-dark.png"), full_page=True)
+        page.screenshot(path=str(artifacts("lesson") / "lesson-deleted-file-dark.png"), full_page=True)
         assert problems == []
     finally:
         page.close()
