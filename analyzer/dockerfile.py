@@ -122,6 +122,17 @@ def resolve(dockerfile: Dockerfile, builder: str, platform: str | None = None) -
     )
 
 
+def check_target(dockerfile: Dockerfile, target: str | None) -> None:
+    """``--target`` must name a stage of ``dockerfile`` (UsageError naming the stages otherwise)."""
+    if target is None:
+        return
+    try:
+        dockerfile.stage_index(target)
+    except KeyError:
+        names = ", ".join(s.name or str(s.index) for s in dockerfile.stages)
+        raise UsageError(f"--target {target}: no such stage (stages: {names})") from None
+
+
 def parse_build_args(pairs: list[str]) -> dict[str, str]:
     """``--build-arg`` values to a dict, as the docker CLI reads them (a later one wins)."""
     out: dict[str, str] = {}

@@ -48,11 +48,10 @@ def run(args: argparse.Namespace) -> int:
         gate.config_for(Path(args.dockerfile) if args.dockerfile else None, args.config), args
     )
     if args.dockerfile is not None:
-        from analyzer.dockerfile import load, parse_build_args
-        from analyzer.mapping import build as pipeline
+        from analyzer.dockerfile import check_target, load, parse_build_args
 
         dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
-        pipeline.check_target(dockerfile, args.target)
+        check_target(dockerfile, args.target)
     elif args.target or args.build_args:
         raise UsageError(_("--target and --build-arg need --dockerfile"))
     source = open_source(args, args.image)

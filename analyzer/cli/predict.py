@@ -20,7 +20,7 @@ from analyzer.errors import DockerfileError, UsageError
 from analyzer.render import RENDERERS
 
 if TYPE_CHECKING:
-    from analyzer.model import Dockerfile
+    pass
 
 STDIN = "-"
 
@@ -60,7 +60,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     outputs(args, RENDERERS)  # a bad --output stops the run before any work
-    from analyzer.dockerfile import load, parse, parse_build_args
+    from analyzer.dockerfile import check_target, load, parse, parse_build_args
     from analyzer.review import gate
     from analyzer.teaching.checks import validate
     from analyzer.teaching.predict import prediction_report
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         dockerfile = parse(read_stdin(), STDIN, build_args, builder)
     else:
         dockerfile = load(path, build_args, builder)
-    _check_target(dockerfile, args.target)
+    check_target(dockerfile, args.target)
     validate(dockerfile, builder, args.target)
     config = gate.overridden(gate.config_for(None if path == STDIN else Path(path), args.config), args)
     report = prediction_report(dockerfile, path, builder, args.target)
@@ -112,15 +112,3 @@ def read_stdin() -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise DockerfileError(f"not UTF-8 text (byte {err.start})", STDIN) from None
-
-
-def _check_target(dockerfile: Dockerfile, target: str | None) -> None:
-    """``--target`` must name a stage (as ``mapping.build.check_target``, without loading the build
-    pipeline: start-up matters for a linter)."""
-    if target is None:
-        return
-    try:
-        dockerfile.stage_index(target)
-    except KeyError:
-        names = ", ".join(s.name or str(s.index) for s in dockerfile.stages)
-        raise UsageError(f"--target {target}: no such stage (stages: {names})") from None

@@ -89,13 +89,12 @@ def _lines(args: argparse.Namespace, source: Any) -> dict[int, int] | None:
         if args.target or args.build_args:
             raise UsageError(_("--target and --build-arg need --dockerfile"))
         return None
-    from analyzer.dockerfile import load, parse_build_args
+    from analyzer.dockerfile import check_target, load, parse_build_args
     from analyzer.image.pullplan import history_lines
-    from analyzer.mapping import build as pipeline
     from analyzer.mapping import existing as imagemap
 
     dockerfile = load(args.dockerfile, parse_build_args(args.build_args))
-    pipeline.check_target(dockerfile, args.target)
+    check_target(dockerfile, args.target)
     report = imagemap.image_report(
         source, dockerfile, args.target, args.dockerfile, allow_mismatch=args.allow_mismatch
     )

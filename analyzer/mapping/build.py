@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer.contents import DEFAULT_TOP, engine_contents
-from analyzer.dockerfile import load, resolve
+from analyzer.dockerfile import check_target, load, resolve
 from analyzer.engine.options import BuildOptions, ProgressCallback
-from analyzer.errors import BuildFailed, ImageNotFound, UsageError
+from analyzer.errors import BuildFailed, ImageNotFound
 from analyzer.mapping import align
 from analyzer.mapping.align.common import size_notes
 from analyzer.model import BaseInfo, BuildResult, Dockerfile, Image, ImageLink, Report, Stage, Step
@@ -49,16 +49,6 @@ def load_dockerfile(options: BuildOptions) -> Dockerfile:
     dockerfile = load(options.dockerfile, options.build_args, options.builder, options.platform)
     check_target(dockerfile, options.target)
     return dockerfile
-
-
-def check_target(dockerfile: Dockerfile, target: str | None) -> None:
-    if target is None:
-        return
-    try:
-        dockerfile.stage_index(target)
-    except KeyError:
-        names = ", ".join(s.name or str(s.index) for s in dockerfile.stages)
-        raise UsageError(f"--target {target}: no such stage (stages: {names})") from None
 
 
 def build_report(
